@@ -1,0 +1,129 @@
+/**
+ * Ferro's typed errors. Every error extends {@link FerroError}, carries a `_tag` for
+ * `Effect.catchTag`, and keeps the driver's error as `cause`. Messages never contain bound
+ * parameter values or passwords.
+ *
+ * @module
+ */
+
+/** Base class of every error Ferro raises. */
+export abstract class FerroError extends Error {
+  abstract readonly _tag: string
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+  }
+}
+
+/** `Model.get(pk)` found no row. The message leaves the key out; read it from `.pk`. */
+export class ModelDoesNotExist extends FerroError {
+  readonly _tag = "ModelDoesNotExist" as const
+  constructor(
+    /** Name of the model class that was queried. */
+    readonly model: string,
+    /** The primary key that was looked up. */
+    readonly pk: unknown,
+    options?: { readonly cause?: unknown; readonly detail?: string },
+  ) {
+    super(options?.detail ?? `No ${model} row exists with the requested primary key`, options)
+  }
+}
+
+/** One failing field of a {@link ValidationError}. */
+export interface ValidationIssue {
+  /** Property path, e.g. `"email"` or `"tags.0"`; empty for the object itself. */
+  readonly path: string
+  readonly message: string
+}
+
+/** Input failed validation before any SQL ran. `issues` names every failing field. */
+export class ValidationError extends FerroError {
+  readonly _tag = "ValidationError" as const
+  constructor(
+    readonly model: string,
+    readonly issues: ReadonlyArray<ValidationIssue>,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(
+      `Invalid ${model}: ${issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ")}`,
+      options,
+    )
+  }
+}
+
+/** Fields shared by the constraint-violation errors. */
+export interface ConstraintDetail {
+  /** Table named by the database, when it names one. */
+  readonly table?: string | undefined
+  /** Columns or constraint named by the database, when it names them. */
+  readonly constraint?: string | undefined
+  readonly cause?: unknown
+}
+
+abstract class ConstraintViolation extends FerroError {
+  readonly table: string | undefined
+  readonly constraint: string | undefined
+  constructor(message: string, detail: ConstraintDetail) {
+    super(message, { cause: detail.cause })
+    this.table = detail.table
+    this.constraint = detail.constraint
+  }
+}
+
+/** A UNIQUE or PRIMARY KEY constraint rejected the write. */
+export class UniqueViolation extends ConstraintViolation {
+  readonly _tag = "UniqueViolation" as const
+}
+
+/** A FOREIGN KEY constraint rejected the write. */
+export class ForeignKeyViolation extends ConstraintViolation {
+  readonly _tag = "ForeignKeyViolation" as const
+}
+
+/** A NOT NULL constraint rejected the write. */
+export class NotNullViolation extends ConstraintViolation {
+  readonly _tag = "NotNullViolation" as const
+}
+
+/** A CHECK constraint rejected the write. */
+export class CheckViolation extends ConstraintViolation {
+  readonly _tag = "CheckViolation" as const
+}
+
+/** Connecting failed, or no usable connection exists. `url` has secrets redacted. */
+export class ConnectionError extends FerroError {
+  readonly _tag = "ConnectionError" as const
+  constructor(
+    message: string,
+    readonly url?: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** Creating or changing the schema failed, or was refused. */
+export class MigrationError extends FerroError {
+  readonly _tag = "MigrationError" as const
+}
+
+/** A transaction could not begin, commit or roll back, or a closed handle was used. */
+export class TransactionError extends FerroError {
+  readonly _tag = "TransactionError" as const
+}
+
+/**
+ * A query was malformed or the database rejected it. Carries the SQL text and the number of
+ * bound parameters, never their values.
+ */
+export class QueryError extends FerroError {
+  readonly _tag = "QueryError" as const
+  constructor(
+    message: string,
+    readonly sql?: string,
+    readonly parameterCount?: number,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}

@@ -1,0 +1,408 @@
+/**
+ * Field builders (`field.text()`, `field.int({ default: 0 })`, ...). A field describes one
+ * column: its logical type, validation schema, storage and constraints. Types follow the
+ * options: `nullable: true` adds `null`, a default makes the field optional on create.
+ *
+ * @module
+ */
+import { Schema } from "effect"
+import type { ColumnDefault, Dialect, LogicalType } from "./metadata.js"
+
+/** Storage type override: one spelling for every dialect, or one per dialect. */
+export type DbType = string | { readonly [D in Dialect]?: string }
+
+/** Options every column field accepts. */
+export interface FieldOptions<T> {
+  /** Column accepts NULL; the property type gains `null` and defaults to `null`. */
+  readonly nullable?: boolean
+  /** Value used when the create input leaves the field out. A function is called per row. */
+  readonly default?: T | (() => T)
+  readonly unique?: boolean
+  readonly index?: boolean
+  readonly primaryKey?: boolean
+  /** Column name; defaults to the property name in snake_case. */
+  readonly column?: string
+  /** Storage type override for DDL. */
+  readonly dbType?: DbType
+  /** Extra validation: a schema whose type is the field's type (e.g. `Schema.String.pipe(Schema.minLength(1))`). */
+  readonly schema?: Schema.Schema.AnyNoContext & { readonly Type: T }
+}
+
+/** Options of `field.text()`. */
+export interface TextOptions extends FieldOptions<string> {
+  /** Maximum length in characters; stored as `varchar(n)`. */
+  readonly maxLength?: number
+}
+
+/** Options of `field.decimal()`. */
+export interface DecimalOptions extends FieldOptions<string> {
+  readonly precision?: number
+  readonly scale?: number
+}
+
+/** Options of `field.datetime()`. */
+export interface DateTimeOptions extends FieldOptions<Date> {
+  /** Default to the current time when the create input leaves the field out. */
+  readonly defaultNow?: boolean
+}
+
+/** Options of `field.uuid()`. A UUID primary key defaults to a random v4 UUID. */
+export interface UuidOptions extends FieldOptions<string> {
+  /** Default to a random v4 UUID when the create input leaves the field out. */
+  readonly defaultRandom?: boolean
+}
+
+/** Options of `field.json()`. */
+export interface JsonOptions<T> extends FieldOptions<T> {}
+
+/** Options of `field.id()`. */
+export interface IdOptions {
+  readonly column?: string
+  readonly dbType?: DbType
+}
+
+/** Everything Ferro resolved about a column field at definition time. */
+export interface ColumnSpec {
+  readonly type: LogicalType
+  readonly nullable: boolean
+  readonly default: ColumnDefault | null
+  /** Produces the default value; null when the field has no default. */
+  readonly makeDefault: (() => unknown) | null
+  readonly primaryKey: boolean
+  readonly autoincrement: boolean
+  readonly unique: boolean
+  readonly index: boolean
+  readonly column: string | undefined
+  readonly dbType: DbType | undefined
+  readonly enumValues: ReadonlyArray<string> | null
+  readonly maxLength: number | null
+  readonly precision: number | null
+  readonly scale: number | null
+  /** Validates an instance value (type side). */
+  readonly valueSchema: Schema.Schema.AnyNoContext
+  /** Type <-> JSON-friendly encoding used by the model's Effect Schema. */
+  readonly structSchema: Schema.Schema.AnyNoContext
+}
+
+/**
+ * A column field. `T` is the property type, `Optional` says whether create may leave it out.
+ * Built by the `field.*` functions; not constructed directly.
+ */
+export class ColumnField<T, Optional extends boolean = boolean> {
+  readonly _tag = "ColumnField" as const
+  /** Phantom: the property type. */
+  declare readonly "~type": T
+  /** Phantom: whether create input may omit the field. */
+  declare readonly "~optional": Optional
+  constructor(readonly spec: ColumnSpec) {}
+}
+
+/** Any column field. */
+export type AnyColumnField = ColumnField<unknown, boolean> | ColumnField<never, boolean>
+
+type IsNullable<O> = O extends { readonly nullable: true } ? true : false
+type HasDefault<O> = O extends { readonly default: unknown }
+  ? true
+  : O extends { readonly defaultNow: true }
+    ? true
+    : O extends { readonly defaultRandom: true }
+      ? true
+      : false
+
+/** The field a builder returns for options `O`. */
+export type Built<T, O, ForceOptional extends boolean = false> = ColumnField<
+  IsNullable<O> extends true ? T | null : T,
+  ForceOptional extends true ? true : IsNullable<O> extends true ? true : HasDefault<O>
+>
+
+const INT32_MIN = -2147483648
+const INT32_MAX = 2147483647
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+const isValidCalendarDate = (s: string): boolean => {
+  const [y, m, d] = s.split("-").map(Number) as [number, number, number]
+  const date = new Date(Date.UTC(y, m - 1, d))
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
+}
+
+/** Per-kind validation schema (type side) and JSON-friendly struct schema. */
+const base = {
+  int: () => {
+    const s = Schema.Int.pipe(Schema.between(INT32_MIN, INT32_MAX, { message: () => "Expected a 32-bit integer" }))
+    return [s, s] as const
+  },
+  bigint: () =>
+    [
+      Schema.BigIntFromSelf.pipe(Schema.betweenBigInt(INT64_MIN, INT64_MAX, { message: () => "Expected a 64-bit integer" })),
+      Schema.BigInt.pipe(Schema.betweenBigInt(INT64_MIN, INT64_MAX)),
+    ] as const,
+  float: () => [Schema.Finite, Schema.Finite] as const,
+  decimal: () => {
+    const s = Schema.String.pipe(
+      Schema.pattern(/^-?\d+(\.\d+)?$/, { message: () => "Expected a decimal string such as \"12.50\"" }),
+    )
+    return [s, s] as const
+  },
+  text: () => [Schema.String, Schema.String] as const,
+  bool: () => [Schema.Boolean, Schema.Boolean] as const,
+  datetime: () => [Schema.ValidDateFromSelf, Schema.Date] as const,
+  date: () => {
+    const s = Schema.String.pipe(
+      Schema.pattern(/^\d{4}-\d{2}-\d{2}$/, { message: () => "Expected a date as YYYY-MM-DD" }),
+      Schema.filter((v) => isValidCalendarDate(v) || "Expected a valid calendar date"),
+    )
+    return [s, s] as const
+  },
+  time: () => {
+    const s = Schema.String.pipe(
+      Schema.pattern(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$/, {
+        message: () => "Expected a time as HH:MM:SS[.ffffff]",
+      }),
+    )
+    return [s, s] as const
+  },
+  uuid: () => [Schema.UUID, Schema.UUID] as const,
+  bytes: () => [Schema.Uint8ArrayFromSelf, Schema.Uint8ArrayFromBase64] as const,
+} satisfies Record<string, () => readonly [Schema.Schema.AnyNoContext, Schema.Schema.AnyNoContext]>
+
+interface Extras {
+  readonly type: LogicalType
+  readonly valueSchema: Schema.Schema.AnyNoContext
+  readonly structSchema: Schema.Schema.AnyNoContext
+  readonly primaryKey?: boolean
+  readonly autoincrement?: boolean
+  readonly defaultNow?: boolean
+  readonly defaultRandom?: boolean
+  readonly enumValues?: ReadonlyArray<string> | null
+  readonly maxLength?: number | null
+  readonly precision?: number | null
+  readonly scale?: number | null
+  /** The schemas already admit null (plain nullable Effect Schemas). */
+  readonly nullWrapped?: boolean
+}
+
+const toColumnDefault = (value: unknown): ColumnDefault =>
+  typeof value === "function"
+    ? { kind: "function" }
+    : value === null || typeof value === "string" || typeof value === "boolean" || typeof value === "number"
+      ? { kind: "literal", value }
+      : { kind: "function" }
+
+function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> | undefined, extras: Extras): Built<T, O, F> {
+  const opts = options ?? {}
+  const nullable = opts.nullable === true
+  const primaryKey = extras.primaryKey ?? opts.primaryKey === true
+  if (primaryKey && nullable) throw new TypeError("A primary key field cannot be nullable")
+  if (opts.schema !== undefined && !Schema.isSchema(opts.schema)) {
+    throw new TypeError("field option `schema` must be an Effect Schema")
+  }
+  let valueSchema: Schema.Schema.AnyNoContext = opts.schema ? Schema.typeSchema(opts.schema) : extras.valueSchema
+  let structSchema: Schema.Schema.AnyNoContext = opts.schema ?? extras.structSchema
+  if (extras.maxLength != null) {
+    valueSchema = (valueSchema as typeof Schema.String).pipe(Schema.maxLength(extras.maxLength))
+    structSchema = (structSchema as typeof Schema.String).pipe(Schema.maxLength(extras.maxLength))
+  }
+  if (nullable && !extras.nullWrapped) {
+    valueSchema = Schema.NullOr(valueSchema)
+    structSchema = Schema.NullOr(structSchema)
+  }
+  if (extras.autoincrement) {
+    valueSchema = Schema.UndefinedOr(valueSchema)
+    structSchema = Schema.UndefinedOr(structSchema)
+  }
+
+  let columnDefault: ColumnDefault | null = null
+  let makeDefault: (() => unknown) | null = null
+  if (opts.default !== undefined) {
+    const given = opts.default
+    columnDefault = toColumnDefault(given)
+    makeDefault = typeof given === "function" ? (given as () => unknown) : () => given
+  } else if (extras.defaultNow) {
+    columnDefault = { kind: "now" }
+    makeDefault = () => new Date()
+  } else if (extras.defaultRandom) {
+    columnDefault = { kind: "randomUuid" }
+    makeDefault = () => crypto.randomUUID()
+  } else if (nullable) {
+    columnDefault = { kind: "literal", value: null }
+    makeDefault = () => null
+  }
+
+  const spec: ColumnSpec = {
+    type: extras.type,
+    nullable,
+    default: columnDefault,
+    makeDefault,
+    primaryKey,
+    autoincrement: extras.autoincrement ?? false,
+    unique: opts.unique === true,
+    index: opts.index === true,
+    column: opts.column,
+    dbType: opts.dbType,
+    enumValues: extras.enumValues ?? null,
+    maxLength: extras.maxLength ?? null,
+    precision: extras.precision ?? null,
+    scale: extras.scale ?? null,
+    valueSchema,
+    structSchema,
+  }
+  return new ColumnField(spec) as Built<T, O, F>
+}
+
+const simple =
+  <T, K extends keyof typeof base>(kind: K) =>
+  <const O extends FieldOptions<T> = {}>(options?: O): Built<T, O> => {
+    const [valueSchema, structSchema] = base[kind]()
+    return build<T, O>(options, { type: kind, valueSchema, structSchema })
+  }
+
+/** Integer primary key assigned by the database; optional on create. */
+const id = (options?: IdOptions): ColumnField<number, true> => {
+  const [valueSchema, structSchema] = base.int()
+  return build<number, {}, true>(options, {
+    type: "int",
+    valueSchema,
+    structSchema,
+    primaryKey: true,
+    autoincrement: true,
+  })
+}
+
+/** 32-bit integer (`integer`). */
+const int = simple<number, "int">("int")
+/** 64-bit integer as a JS `bigint` (`integer` on SQLite, `bigint` on PostgreSQL). */
+const bigint = simple<bigint, "bigint">("bigint")
+/** Finite double-precision float. */
+const float = simple<number, "float">("float")
+/** Boolean. */
+const bool = simple<boolean, "bool">("bool")
+/** Calendar date as a `YYYY-MM-DD` string (no time zone games). */
+const date = simple<string, "date">("date")
+/** Time of day as an `HH:MM:SS[.ffffff]` string. */
+const time = simple<string, "time">("time")
+/** Binary data as a `Uint8Array`; every byte value round-trips. */
+const bytes = simple<Uint8Array, "bytes">("bytes")
+
+/** Text; `maxLength` stores it as `varchar(n)` and validates the length. */
+const text = <const O extends TextOptions = {}>(options?: O): Built<string, O> => {
+  if (options?.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength > 0)) {
+    throw new TypeError(`text maxLength must be a positive integer, got ${String(options.maxLength)}`)
+  }
+  const [valueSchema, structSchema] = base.text()
+  return build<string, O>(options, { type: "text", valueSchema, structSchema, maxLength: options?.maxLength ?? null })
+}
+
+/** Exact decimal as a string (`"12.50"`); never a float. */
+const decimal = <const O extends DecimalOptions = {}>(options?: O): Built<string, O> => {
+  const [valueSchema, structSchema] = base.decimal()
+  return build<string, O>(options, {
+    type: "decimal",
+    valueSchema,
+    structSchema,
+    precision: options?.precision ?? null,
+    scale: options?.scale ?? null,
+  })
+}
+
+/** Instant in time as a `Date`, stored with its time zone (UTC). */
+const datetime = <const O extends DateTimeOptions = {}>(options?: O): Built<Date, O> => {
+  const [valueSchema, structSchema] = base.datetime()
+  return build<Date, O>(options, { type: "datetime", valueSchema, structSchema, defaultNow: options?.defaultNow === true })
+}
+
+/** UUID string. A UUID primary key (or `defaultRandom: true`) defaults to a random v4 UUID. */
+const uuid = <const O extends UuidOptions = {}>(
+  options?: O,
+): Built<string, O, O extends { readonly primaryKey: true } ? true : false> => {
+  const [valueSchema, structSchema] = base.uuid()
+  return build(options, {
+    type: "uuid",
+    valueSchema,
+    structSchema,
+    defaultRandom: options?.defaultRandom === true || (options?.primaryKey === true && options.default === undefined),
+  })
+}
+
+type JsonType<O> = O extends { readonly schema: { readonly Type: infer T } } ? T : unknown
+
+/** JSON value; give `schema` to validate and type it. */
+const json = <const O extends JsonOptions<unknown> = {}>(options?: O): Built<JsonType<O>, O> =>
+  build<JsonType<O>, O>(options, { type: "json", valueSchema: Schema.Unknown, structSchema: Schema.Unknown })
+
+/** One of a fixed set of strings. */
+const enum_ = <const V extends readonly [string, ...string[]], const O extends FieldOptions<V[number]> = {}>(
+  values: V,
+  options?: O,
+): Built<V[number], O> => {
+  if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== "string")) {
+    throw new TypeError("field.enum() needs a non-empty array of strings")
+  }
+  const literal = Schema.Literal(...values)
+  return build<V[number], O>(options, { type: "enum", valueSchema: literal, structSchema: literal, enumValues: [...values] })
+}
+
+/**
+ * Infers a column field from a plain Effect Schema: strings -> text, integers -> int,
+ * numbers -> float, booleans -> bool, bigints -> bigint, dates -> datetime,
+ * `Uint8Array` -> bytes, string literals -> enum, anything else -> json. `NullOr` -> nullable.
+ */
+export const fromSchema = (schema: Schema.Schema.AnyNoContext): ColumnField<unknown, boolean> => {
+  const { ast } = schema
+  let nullable = false
+  let inner = ast
+  if (inner._tag === "Union") {
+    const nonNull = inner.types.filter((t) => !(t._tag === "Literal" && t.literal === null))
+    if (nonNull.length < inner.types.length) {
+      nullable = true
+      inner = nonNull.length === 1 ? nonNull[0]! : inner
+    }
+  }
+  const typeAst = inner._tag === "Transformation" ? inner.to : inner
+  const id = (typeAst.annotations[Symbol.for("effect/annotation/Identifier")] as string | undefined) ?? ""
+  const stripped = typeAst._tag === "Refinement" ? typeAst.from : typeAst
+  let type: LogicalType = "json"
+  let enumValues: ReadonlyArray<string> | null = null
+  if (id === "Int" || id.startsWith("Int")) type = "int"
+  else if (stripped._tag === "StringKeyword") type = "text"
+  else if (stripped._tag === "NumberKeyword") type = "float"
+  else if (stripped._tag === "BooleanKeyword") type = "bool"
+  else if (stripped._tag === "BigIntKeyword") type = "bigint"
+  else if (id.includes("Date")) type = "datetime"
+  else if (id.includes("Uint8Array")) type = "bytes"
+  else if (
+    (stripped._tag === "Union" && stripped.types.every((t) => t._tag === "Literal" && typeof t.literal === "string")) ||
+    (stripped._tag === "Literal" && typeof stripped.literal === "string")
+  ) {
+    type = "enum"
+    enumValues =
+      stripped._tag === "Literal"
+        ? [stripped.literal as string]
+        : (stripped as { types: ReadonlyArray<{ literal: string }> }).types.map((t) => t.literal)
+  }
+  return build(nullable ? { nullable: true } : undefined, {
+    type,
+    valueSchema: Schema.typeSchema(schema),
+    structSchema: schema,
+    enumValues,
+    nullWrapped: true,
+  })
+}
+
+/** The field builders. */
+export const field = {
+  id,
+  int,
+  bigint,
+  float,
+  decimal,
+  text,
+  bool,
+  datetime,
+  date,
+  time,
+  uuid,
+  bytes,
+  json,
+  enum: enum_,
+} as const

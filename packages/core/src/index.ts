@@ -1,0 +1,59 @@
+/**
+ * `@ferro/core`: model definitions, the model-metadata contract, the model and connection
+ * registries, the identity map, errors, and the `Driver` interface every backend implements.
+ *
+ * @packageDocumentation
+ */
+export * from "./errors.js"
+export * from "./metadata.js"
+export {
+  field,
+  fromSchema,
+  ColumnField,
+  type AnyColumnField,
+  type Built,
+  type ColumnSpec,
+  type DateTimeOptions,
+  type DbType,
+  type DecimalOptions,
+  type FieldOptions,
+  type IdOptions,
+  type JsonOptions,
+  type TextOptions,
+  type UuidOptions,
+} from "./fields.js"
+export {
+  Model,
+  TRUSTED,
+  extendModels,
+  isModelInstance,
+  modelRuntime,
+  type AnyModelConstructor,
+  type ColumnKeys,
+  type CreateInput,
+  type FieldInput,
+  type FieldsShape,
+  type ModelConstructor,
+  type ModelEncoded,
+  type ModelOptions,
+  type ModelProps,
+  type ModelRuntime,
+  type PropertyType,
+} from "./model.js"
+export { clearRegistry, getModel, modelsMetadata, registeredModels, type RegisteredModel } from "./registry.js"
+export { IdentityMap } from "./identity-map.js"
+export * as Instances from "./instance-state.js"
+export type { Driver, ReadOptions, Statement, WriteResult } from "./driver.js"
+export {
+  DEFAULT_CONNECTION,
+  allConnections,
+  defaultConnectionName,
+  getConnection,
+  registerConnection,
+  setDefaultConnection,
+  unregisterConnection,
+  type Connection,
+} from "./connections.js"
+export { indexName, quoteIdentifier, toSnakeCase } from "./naming.js"
+export { redactUrl } from "./redact.js"
+export { storageType } from "./storage.js"

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// One entry point for the README's commands on a fresh machine that has only Node and npm:
+// installs what is missing (pnpm through npx, native modules built against local headers),
+// then builds, runs the demo, or runs every test.
+import { spawnSync } from "node:child_process"
+import { createHash } from "node:crypto"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
+const PNPM_VERSION = "10.34.9"
+const bin = (name) => join(root, "node_modules", ".bin", name)
+
+const env = { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? "0" }
+// node-gyp must find Node's headers offline; Debian's nodejs puts them under /usr/include/node.
+if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h")) env.npm_config_nodedir = "/usr"
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env, ...options })
+  if (result.error) throw result.error
+  return result.status ?? 1
+}
+
+function must(command, args, options) {
+  const status = run(command, args, options)
+  if (status !== 0) {
+    console.error(`\n✗ ${[command, ...args].join(" ")} exited with ${status}`)
+    process.exit(status)
+  }
+}
+
+function installStamp() {
+  const hash = createHash("sha256")
+  for (const file of ["pnpm-lock.yaml", "package.json", "pnpm-workspace.yaml"]) {
+    const path = join(root, file)
+    if (existsSync(path)) hash.update(readFileSync(path))
+  }
+  return hash.digest("hex")
+}
+
+function setup() {
+  const stampFile = join(root, "node_modules", ".ferro-install-stamp")
+  const stamp = installStamp()
+  if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(bin("pnpm"))) return
+  console.log("• installing dependencies with pnpm (first run compiles better-sqlite3, about a minute)")
+  const frozen = existsSync(join(root, "pnpm-lock.yaml")) && process.env.CI ? ["--frozen-lockfile"] : []
+  if (existsSync(bin("pnpm"))) must(bin("pnpm"), ["install", ...frozen])
+  else must("npx", ["--yes", `pnpm@${PNPM_VERSION}`, "install", ...frozen])
+  writeFileSync(stampFile, installStamp())
+}
+
+function build() {
+  must(bin("turbo"), ["run", "build", "--output-logs=errors-only", "--log-prefix=none"])
+}
+
+function typecheck() {
+  must(bin("turbo"), ["run", "typecheck", "--output-logs=errors-only", "--log-prefix=none"])
+}
+
+function test(extraArgs) {
+  typecheck()
+  const resultsFile = join(root, ".vitest-results.json")
+  const status = run(bin("vitest"), [
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${resultsFile}`,
+    ...extraArgs,
+  ])
+  let passed = 0
+  let failed = 0
+  if (existsSync(resultsFile)) {
+    const results = JSON.parse(readFileSync(resultsFile, "utf8"))
+    passed = results.numPassedTests ?? 0
+    failed = (results.numFailedTests ?? 0) + (results.numFailedTestSuites ?? 0) - (results.numFailedTests ? 0 : 0)
+    failed = results.numFailedTests ?? 0
+    if (status !== 0 && failed === 0) failed = results.numFailedTestSuites || 1
+  } else if (status !== 0) failed = 1
+  console.log(`\n${passed} passed, ${failed} failed`)
+  process.exit(status === 0 && failed === 0 ? 0 : 1)
+}
+
+const [command = "setup", ...rest] = process.argv.slice(2)
+switch (command) {
+  case "setup":
+    setup()
+    build()
+    break
+  case "build":
+    setup()
+    build()
+    break
+  case "typecheck":
+    setup()
+    typecheck()
+    break
+  case "demo":
+    setup()
+    build()
+    must(process.execPath, [join(root, "apps", "examples", "quickstart", "dist", "main.mjs"), ...rest])
+    break
+  case "test":
+    setup()
+    test(rest)
+    break
+  default:
+    console.error(`unknown command ${command}; expected setup, build, typecheck, demo or test`)
+    process.exit(2)
+}
