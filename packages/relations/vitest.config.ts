@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config"
-import { sourceConditions } from "../../tooling/vitest.shared"
+import { sourceConditions } from "../../tooling/vitest.shared.ts"
 
 export default defineProject({
   resolve: { conditions: sourceConditions },

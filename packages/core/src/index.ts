@@ -40,7 +40,7 @@ export {
   type ModelRuntime,
   type PropertyType,
 } from "./model.js"
-export { clearRegistry, getModel, modelsMetadata, registeredModels, type RegisteredModel } from "./registry.js"
+export { clearRegistry, getModel, modelsMetadata, registerModel, registeredModels, type RegisteredModel } from "./registry.js"
 export { IdentityMap } from "./identity-map.js"
 export * as Instances from "./instance-state.js"
 export type { Driver, ReadOptions, Statement, WriteResult } from "./driver.js"

@@ -78,9 +78,9 @@ export interface ModelRuntime {
 export const TRUSTED: unique symbol = Symbol.for("ferro/trusted")
 
 /** The class `Model()` returns: construct to validate; also an Effect Schema. */
-export interface ModelConstructor<F extends FieldsShape>
+export interface ModelConstructor<F extends FieldsShape, Instance = ModelProps<F>>
   extends Schema.Schema<ModelProps<F>, ModelEncoded<F>, never> {
-  new (input: CreateInput<F>): ModelProps<F>
+  new (input: CreateInput<F>): Instance
   /** The model-metadata contract. */
   readonly metadata: ModelMetadata
   /** Phantom: the field map, for type inference. */

@@ -1,1 +1,66 @@
-export {}
+/**
+ * `ferro-orm`: the package users install. `connect()` plus everything from the `@ferro/*`
+ * packages: models, fields, queries, mutations, raw SQL and errors.
+ *
+ * ```ts
+ * import { Model, field, connect } from "ferro-orm"
+ * class Author extends Model("authors", { id: field.id(), name: field.text() }) {}
+ * await connect("sqlite:app.db", { autoMigrate: true })
+ * const ada = await Author.create({ name: "Ada" })
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { connect, createTables, disconnect, resetEngine, type ConnectOptions } from "./connect.js"
+export {
+  CheckViolation,
+  ConnectionError,
+  FerroError,
+  ForeignKeyViolation,
+  MigrationError,
+  ModelDoesNotExist,
+  NotNullViolation,
+  QueryError,
+  TransactionError,
+  UniqueViolation,
+  ValidationError,
+  type ValidationIssue,
+  field,
+  setDefaultConnection,
+  modelsMetadata,
+  clearRegistry,
+  type ColumnMetadata,
+  type CreateInput,
+  type Dialect,
+  type LogicalType,
+  type ModelMetadata,
+  type ModelOptions,
+  type ModelProps,
+} from "@ferro/core"
+export {
+  Model,
+  Predicate,
+  Query,
+  and,
+  evictInstance,
+  execute,
+  fetchAll,
+  fetchOne,
+  isPersisted,
+  not,
+  or,
+  sql,
+  type AnyModelClass,
+  type BoundModel,
+  type Column,
+  type ColumnsOf,
+  type InstanceOf,
+  type ModelClass,
+  type ModelInstanceMethods,
+  type ModelStatics,
+  type PrimaryKey,
+  type RawOptions,
+  type SqlFragment,
+  type UpdateValues,
+  type Where,
+} from "@ferro/query"

@@ -1,0 +1,111 @@
+/**
+ * Opening and closing connections.
+ *
+ * @module
+ */
+import {
+  type Connection,
+  ConnectionError,
+  DEFAULT_CONNECTION,
+  type Driver,
+  MigrationError,
+  allConnections,
+  getConnection,
+  modelsMetadata,
+  redactUrl,
+  registerConnection,
+  unregisterConnection,
+} from "@ferro/core"
+import { createTables as createMissingTables } from "@ferro/migrate"
+import { openSqlite } from "@ferro/sqlite"
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** Register the connection under this name (default `"default"`). */
+  readonly name?: string
+  /** Make this the connection unqualified operations use (the first connection always is). */
+  readonly default?: boolean
+  /** Create missing tables (and their indexes) for every registered model. */
+  readonly autoMigrate?: boolean
+  /** Also reconcile existing tables (add columns and indexes). Not available yet. */
+  readonly migrateUpdates?: boolean
+  /** Also drop removed columns. Not available yet. */
+  readonly migrateDestructive?: boolean
+  /** Pool sizing (PostgreSQL). */
+  readonly pool?: { readonly max?: number; readonly min?: number }
+  /** Keep one object per primary key on this connection (default true). */
+  readonly identityMap?: boolean
+}
+
+const SUPPORTED = "sqlite, postgres, postgresql"
+
+const openDriver = (url: string): Driver => {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
+  switch (scheme) {
+    case "sqlite":
+      return openSqlite(url)
+    case "postgres":
+    case "postgresql":
+      throw new ConnectionError(
+        `Cannot connect to ${redactUrl(url)}: the PostgreSQL backend (@ferro/pg) is not available in this version yet`,
+        redactUrl(url),
+      )
+    default:
+      throw new ConnectionError(
+        `Cannot connect to ${redactUrl(url)}: unsupported database URL scheme${scheme ? ` '${scheme}'` : ""}. Supported schemes: ${SUPPORTED}`,
+        redactUrl(url),
+      )
+  }
+}
+
+/**
+ * Opens a connection and registers it. `sqlite::memory:`, `sqlite:path/app.db` (created if
+ * missing). With `autoMigrate`, missing tables are created before the connection is
+ * registered, so a failed migration leaves nothing behind.
+ */
+export const connect = async (url: string, options: ConnectOptions = {}): Promise<Connection> => {
+  if (typeof url !== "string" || url.length === 0) throw new ConnectionError("connect() needs a database URL string")
+  const name = options.name ?? DEFAULT_CONNECTION
+  if (allConnections().some((c) => c.name === name)) {
+    throw new ConnectionError(`Connection '${name}' is already registered; disconnect('${name}') first`, redactUrl(url))
+  }
+  if (options.migrateUpdates || options.migrateDestructive) {
+    throw new MigrationError(
+      "migrateUpdates / migrateDestructive are not available yet; use autoMigrate (creates missing tables) for now",
+    )
+  }
+  if (options.pool !== undefined) {
+    const { max = 10, min = 0 } = options.pool
+    if (!Number.isInteger(max) || max < 1 || !Number.isInteger(min) || min < 0 || min > max) {
+      throw new ConnectionError("pool needs integers with 1 <= max and 0 <= min <= max", redactUrl(url))
+    }
+  }
+  const driver = openDriver(url)
+  try {
+    if (options.autoMigrate) await createMissingTables(driver, modelsMetadata())
+    return registerConnection(name, driver, {
+      identityMap: options.identityMap !== false,
+      makeDefault: options.default === true || options.name === undefined,
+    })
+  } catch (error) {
+    await driver.close()
+    throw error
+  }
+}
+
+/** Closes and unregisters the connection called `name`, or every connection when no name is given. */
+export const disconnect = async (name?: string): Promise<void> => {
+  const names = name === undefined ? allConnections().map((c) => c.name) : [getConnection(name).name]
+  for (const n of names) await unregisterConnection(n)?.driver.close()
+}
+
+/** Creates missing tables and indexes for every registered model on a connection. */
+export const createTables = async (options: { readonly using?: string } = {}): Promise<void> => {
+  const connection = getConnection(options.using)
+  await createMissingTables(connection.driver, modelsMetadata())
+}
+
+/** Closes every connection and forgets them (models stay registered). For tests. */
+export const resetEngine = async (): Promise<void> => {
+  await disconnect()
+}

@@ -1,0 +1,63 @@
+import type { ColumnMetadata, Dialect } from "@ferro/core"
+
+/**
+ * A decoder is a JS expression template over `v` (the non-null raw cell) that yields the
+ * property value; `null` means the raw value is used as is. Expressions rather than closures
+ * let the generated hydrator inline them.
+ */
+export type DecoderExpression = string | null
+
+/** Runtime helpers the decoder expressions may call, passed into the generated code. */
+export const decoderHelpers = {
+  bytes: (v: Uint8Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+  decimal: (v: unknown): string => (typeof v === "string" ? v : String(v)),
+} as const
+
+/**
+ * How a SQLite cell becomes a property value. `bigints` says the statement read integers as
+ * `bigint` (needed when it selects a 64-bit column).
+ */
+const sqliteDecoder = (column: ColumnMetadata, bigints: boolean): DecoderExpression => {
+  switch (column.type) {
+    case "int":
+      return bigints ? "Number(v)" : null
+    case "bigint":
+      return bigints ? null : "BigInt(v)"
+    case "float":
+      return bigints ? "Number(v)" : null
+    case "bool":
+      return "(v === 1 || v === 1n)"
+    case "datetime":
+      return "new Date(v)"
+    case "json":
+      return "JSON.parse(v)"
+    case "bytes":
+      return "helpers.bytes(v)"
+    case "decimal":
+      return "helpers.decimal(v)"
+    case "text":
+    case "enum":
+    case "uuid":
+    case "date":
+    case "time":
+      return null
+  }
+}
+
+/** The decoder expression for `column` read from `dialect`. */
+export const decoderFor = (column: ColumnMetadata, dialect: Dialect, bigints: boolean): DecoderExpression => {
+  if (dialect === "sqlite") return sqliteDecoder(column, bigints)
+  throw new Error("The PostgreSQL decoders arrive with @ferro/pg")
+}
+
+/** Whether reading these columns on SQLite needs integers as `bigint`. */
+export const needsBigints = (columns: ReadonlyArray<ColumnMetadata>): boolean =>
+  columns.some((c) => c.type === "bigint")
+
+/** Decodes one cell with a closure (raw SQL and one-off reads; hydrators inline instead). */
+export const decodeCell = (column: ColumnMetadata, dialect: Dialect, bigints: boolean, raw: unknown): unknown => {
+  if (raw === null || raw === undefined) return null
+  const expression = decoderFor(column, dialect, bigints)
+  if (expression === null) return raw
+  return new Function("v", "helpers", `return ${expression}`)(raw, decoderHelpers)
+}

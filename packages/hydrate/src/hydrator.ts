@@ -1,0 +1,104 @@
+import { type ColumnMetadata, type Dialect, type IdentityMap, Instances, TRUSTED } from "@ferro/core"
+import { decoderFor, decoderHelpers, needsBigints } from "./decoders.js"
+
+/** A model class as the hydrator sees it: constructed with `(props, TRUSTED)`. */
+export type HydratableClass<T> = new (props: Record<string, unknown>, trusted: typeof TRUSTED) => T
+
+/** Where hydrated instances belong. */
+export interface HydrationTarget {
+  /** Connection name recorded on each instance. */
+  readonly connection: string
+  /** Identity map to consult and fill, or null. */
+  readonly identityMap: IdentityMap | null
+}
+
+/** Turns array rows into model instances. */
+export interface Hydrator<T> {
+  /** Whether the statement must read integers as `bigint`. */
+  readonly bigints: boolean
+  /** Hydrates every row; rows whose key is already mapped yield the mapped instance. */
+  readonly all: (rows: ReadonlyArray<ReadonlyArray<unknown>>, target: HydrationTarget) => Array<T>
+  /** Decodes one row into a plain props object (no instance, no identity map). */
+  readonly props: (row: ReadonlyArray<unknown>) => Record<string, unknown>
+}
+
+interface Plan {
+  readonly table: string
+  readonly columns: ReadonlyArray<ColumnMetadata>
+  readonly primaryKey: string | null
+}
+
+const cache = new WeakMap<object, Map<string, Hydrator<unknown>>>()
+
+const propsSource = (columns: ReadonlyArray<ColumnMetadata>, dialect: Dialect, bigints: boolean): string => {
+  const decls: Array<string> = []
+  const fields: Array<string> = []
+  columns.forEach((column, i) => {
+    const expression = decoderFor(column, dialect, bigints)
+    if (expression === null) {
+      fields.push(`${JSON.stringify(column.property)}: row[${i}]`)
+    } else {
+      decls.push(`const c${i} = row[${i}];`)
+      const inlined = expression.replace(/\bv\b/g, `c${i}`)
+      fields.push(`${JSON.stringify(column.property)}: c${i} === null ? null : ${inlined}`)
+    }
+  })
+  return `${decls.join("\n")}\nconst props = { ${fields.join(", ")} };`
+}
+
+/**
+ * The generated-JS hydrator for `modelClass` reading `columns` (in select-list order) from
+ * `dialect`. Built once per class, dialect and column set, then cached.
+ */
+export const hydratorFor = <T>(
+  modelClass: HydratableClass<T>,
+  plan: Plan,
+  dialect: Dialect,
+): Hydrator<T> => {
+  let perClass = cache.get(modelClass)
+  if (perClass === undefined) {
+    perClass = new Map()
+    cache.set(modelClass, perClass)
+  }
+  const key = `${dialect}:${plan.columns.map((c) => c.column).join(",")}`
+  const cached = perClass.get(key)
+  if (cached !== undefined) return cached as Hydrator<T>
+
+  const bigints = dialect === "sqlite" && needsBigints(plan.columns)
+  const body = propsSource(plan.columns, dialect, bigints)
+  const pkIndex = plan.primaryKey === null ? -1 : plan.columns.findIndex((c) => c.property === plan.primaryKey)
+  const pkExpression = pkIndex < 0 ? "undefined" : `props[${JSON.stringify(plan.primaryKey)}]`
+  const allSource = `
+    "use strict";
+    return function hydrateAll(rows, target) {
+      const map = target.identityMap;
+      const connection = target.connection;
+      const out = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i];
+        ${body}
+        const pk = ${pkExpression};
+        if (map !== null && pk !== undefined) {
+          const hit = map.get(table, pk);
+          if (hit !== undefined) { out[i] = hit; continue; }
+        }
+        const instance = new Model(props, TRUSTED);
+        markPersisted(instance, connection, props);
+        if (map !== null && pk !== undefined) map.set(table, pk, instance);
+        out[i] = instance;
+      }
+      return out;
+    }`
+  const propsOnly = `"use strict"; return function props(row) { ${body} return props; }`
+  const all = new Function("Model", "TRUSTED", "markPersisted", "table", "helpers", allSource)(
+    modelClass,
+    TRUSTED,
+    Instances.markPersisted,
+    plan.table,
+    decoderHelpers,
+  ) as Hydrator<T>["all"]
+  const props = new Function("helpers", propsOnly)(decoderHelpers) as Hydrator<T>["props"]
+  const hydrator: Hydrator<T> = { bigints, all, props }
+  perClass.set(key, hydrator as Hydrator<unknown>)
+  return hydrator
+}

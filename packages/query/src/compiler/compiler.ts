@@ -1,0 +1,147 @@
+/**
+ * Compiles the operation tree to SQL text and encoded parameters. One subclass per dialect
+ * supplies placeholders and the few spellings that differ.
+ *
+ * @module
+ */
+import { type ColumnMetadata, type Dialect, type Statement, quoteIdentifier as q } from "@ferro/core"
+import type { Arithmetic, Condition, DeleteNode, InsertNode, Ordering, SelectNode, TargetNode, UpdateNode } from "../expression.js"
+import { encodeValue } from "../values.js"
+
+export abstract class Compiler {
+  abstract readonly dialect: Dialect
+  /** Placeholder for the parameter at 1-based position `n`. */
+  protected abstract placeholder(n: number): string
+  /** Case-insensitive LIKE. */
+  protected abstract ilike(column: string, pattern: string): string
+
+  /** `"a", "b"` for a select list. */
+  selectList(columns: ReadonlyArray<ColumnMetadata>): string {
+    return columns.map((c) => q(c.column)).join(", ")
+  }
+
+  select(node: SelectNode): Statement {
+    const params: Array<unknown> = []
+    let sql = `SELECT ${this.selectList(node.columns)} FROM ${q(node.table)}`
+    sql += this.#tail(node, params)
+    return { sql, params }
+  }
+
+  count(node: SelectNode): Statement {
+    const params: Array<unknown> = []
+    if (node.limit === null && node.offset === null) {
+      const where = node.where === null ? "" : ` WHERE ${this.condition(node.where, params)}`
+      return { sql: `SELECT COUNT(*) FROM ${q(node.table)}${where}`, params }
+    }
+    const inner = `SELECT 1 FROM ${q(node.table)}${this.#tail(node, params)}`
+    return { sql: `SELECT COUNT(*) FROM (${inner}) AS counted`, params }
+  }
+
+  exists(node: SelectNode): Statement {
+    const params: Array<unknown> = []
+    const inner = `SELECT 1 FROM ${q(node.table)}${this.#tail({ ...node, limit: 1 }, params)}`
+    return { sql: inner, params }
+  }
+
+  insert(node: InsertNode): Statement {
+    const params: Array<unknown> = []
+    const rows = node.rows.map(
+      (row) => `(${row.map((value, i) => this.param(encodeValue(node.columns[i]!, value, this.dialect), params)).join(", ")})`,
+    )
+    const columns = node.columns.length === 0 ? "" : ` (${node.columns.map((c) => q(c.column)).join(", ")})`
+    const values = node.columns.length === 0 ? " DEFAULT VALUES" : ` VALUES ${rows.join(", ")}`
+    const returning = node.returning.length === 0 ? "" : ` RETURNING ${this.selectList(node.returning)}`
+    return { sql: `INSERT INTO ${q(node.table)}${columns}${values}${returning}`, params }
+  }
+
+  update(node: UpdateNode): Statement {
+    const params: Array<unknown> = []
+    const set = node.set
+      .map(([column, value]) => `${q(column.column)} = ${this.#assignment(column, value, params)}`)
+      .join(", ")
+    const sql = `UPDATE ${q(node.table)} SET ${set}${this.#target(node, params)}${this.#returningKey(node)}`
+    return { sql, params }
+  }
+
+  delete(node: DeleteNode): Statement {
+    const params: Array<unknown> = []
+    return { sql: `DELETE FROM ${q(node.table)}${this.#target(node, params)}${this.#returningKey(node)}`, params }
+  }
+
+  /** Adds an encoded parameter and returns its placeholder. */
+  protected param(value: unknown, params: Array<unknown>): string {
+    params.push(value)
+    return this.placeholder(params.length)
+  }
+
+  protected value(column: ColumnMetadata, value: unknown, params: Array<unknown>): string {
+    return this.param(encodeValue(column, value, this.dialect), params)
+  }
+
+  condition(condition: Condition, params: Array<unknown>): string {
+    switch (condition.kind) {
+      case "compare":
+        return `${q(condition.column.column)} ${condition.op} ${this.value(condition.column, condition.value, params)}`
+      case "like": {
+        const pattern = this.param(condition.pattern, params)
+        return condition.caseInsensitive
+          ? this.ilike(q(condition.column.column), pattern)
+          : `${q(condition.column.column)} LIKE ${pattern}`
+      }
+      case "in": {
+        const list = condition.values.map((v) => this.value(condition.column, v, params)).join(", ")
+        return `${q(condition.column.column)} ${condition.negated ? "NOT IN" : "IN"} (${list})`
+      }
+      case "null":
+        return `${q(condition.column.column)} IS ${condition.negated ? "NOT NULL" : "NULL"}`
+      case "between":
+        return `${q(condition.column.column)} BETWEEN ${this.value(condition.column, condition.low, params)} AND ${this.value(condition.column, condition.high, params)}`
+      case "and":
+      case "or":
+        return `(${condition.items.map((c) => this.condition(c, params)).join(condition.kind === "and" ? " AND " : " OR ")})`
+      case "not":
+        return `NOT (${this.condition(condition.item, params)})`
+      case "constant":
+        return condition.value ? "1 = 1" : "1 = 0"
+    }
+  }
+
+  #orderBy(orderBy: ReadonlyArray<Ordering>): string {
+    if (orderBy.length === 0) return ""
+    return ` ORDER BY ${orderBy.map((o) => `${q(o.column.column)} ${o.direction === "desc" ? "DESC" : "ASC"}`).join(", ")}`
+  }
+
+  #tail(node: Omit<SelectNode, "table" | "columns">, params: Array<unknown>): string {
+    let sql = node.where === null ? "" : ` WHERE ${this.condition(node.where, params)}`
+    sql += this.#orderBy(node.orderBy)
+    if (node.limit !== null) sql += ` LIMIT ${this.param(node.limit, params)}`
+    if (node.offset !== null) {
+      // SQLite accepts OFFSET only after a LIMIT; -1 means "no limit" there.
+      if (node.limit === null && this.dialect === "sqlite") sql += " LIMIT -1"
+      sql += ` OFFSET ${this.param(node.offset, params)}`
+    }
+    return sql
+  }
+
+  /** WHERE for UPDATE/DELETE; ordered or paged targets go through a primary-key subquery. */
+  #target(node: TargetNode, params: Array<unknown>): string {
+    const paged = node.limit !== null || node.offset !== null
+    if (!paged || node.primaryKey === null) {
+      return node.where === null ? "" : ` WHERE ${this.condition(node.where, params)}`
+    }
+    const pk = q(node.primaryKey.column)
+    return ` WHERE ${pk} IN (SELECT ${pk} FROM ${q(node.table)}${this.#tail(node, params)})`
+  }
+
+  #returningKey(node: TargetNode & { readonly returningKeys: boolean }): string {
+    return node.returningKeys && node.primaryKey !== null ? ` RETURNING ${q(node.primaryKey.column)}` : ""
+  }
+
+  #assignment(column: ColumnMetadata, value: unknown, params: Array<unknown>): string {
+    if (typeof value === "object" && value !== null && (value as Arithmetic).kind === "arithmetic") {
+      const arithmetic = value as Arithmetic
+      return `${q(arithmetic.column.column)} ${arithmetic.op} ${this.value(arithmetic.column, arithmetic.operand, params)}`
+    }
+    return this.value(column, value, params)
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * The ORM surface of a model: static `where/select/get/create/...` and instance
+ * `save/delete/refresh`. Installed on every class `Model()` creates; typed through
+ * {@link Model} here, which is `@ferro/core`'s `Model` with this surface in its type.
+ *
+ * @module
+ */
+import {
+  type ColumnKeys,
+  type CreateInput,
+  type FieldsShape,
+  Instances,
+  Model as CoreModel,
+  type ModelConstructor,
+  ModelDoesNotExist,
+  type ModelMetadata,
+  type ModelOptions,
+  type PropertyType,
+  TRUSTED,
+  UniqueViolation,
+  ValidationError,
+  extendModels,
+  isModelInstance,
+} from "@ferro/core"
+import { resolveConnection } from "./context.js"
+import {
+  type ModelClass as RuntimeModelClass,
+  deleteInstance,
+  fetchByPrimaryKey,
+  insertMany,
+  modelName,
+  noteModelClass,
+  refreshInstance,
+  saveInstance,
+  validateColumns,
+} from "./operations.js"
+import { type Predicate } from "./predicate.js"
+import { type Query, type Where, newQuery } from "./query.js"
+
+/** The field map of model class `C`. */
+export type FieldsOf<C> = C extends { readonly "~fields": infer F } ? F : never
+/** The instance type of model class `C` (the user's subclass). */
+export type InstanceOf<C> = C extends abstract new (...args: never[]) => infer I ? I : never
+/** A primary key value. */
+export type PrimaryKey = string | number | bigint
+
+/** Field values identifying a row for `getOrCreate` / `updateOrCreate`. */
+export type Lookup<F> = { readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> }
+
+/** Any ORM model class. */
+export type AnyModelClass = (abstract new (...args: never[]) => object) & {
+  readonly "~fields": FieldsShape
+  readonly metadata: ModelMetadata
+}
+
+/** Instance methods every model instance has. */
+export interface ModelInstanceMethods {
+  /** Inserts the instance, or updates the columns changed since it was loaded or saved. */
+  save(): Promise<this>
+  /** Deletes the instance's row; throws `ModelDoesNotExist` when there is none. */
+  delete(): Promise<void>
+  /** Reloads every column from the database; throws `ModelDoesNotExist` when the row is gone. */
+  refresh(): Promise<this>
+}
+
+/** A model's static operations bound to one named connection (`Model.using(name)`). */
+export interface BoundModel<C extends AnyModelClass> {
+  where(predicate: Where<FieldsOf<C>>): Query<InstanceOf<C>, FieldsOf<C>>
+  select(): Query<InstanceOf<C>, FieldsOf<C>>
+  get(pk: PrimaryKey): Promise<InstanceOf<C>>
+  getOrNone(pk: PrimaryKey): Promise<InstanceOf<C> | null>
+  create(data: CreateInput<FieldsOf<C>>): Promise<InstanceOf<C>>
+  bulkCreate(items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>): Promise<number>
+  getOrCreate(
+    lookup: Lookup<FieldsOf<C>>,
+    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+  ): Promise<[InstanceOf<C>, boolean]>
+  updateOrCreate(
+    lookup: Lookup<FieldsOf<C>>,
+    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+  ): Promise<[InstanceOf<C>, boolean]>
+}
+
+/** Static ORM operations; `this` is the model class, so results are typed as the subclass. */
+export interface ModelStatics {
+  /** A query filtered by `predicate`: `Post.where((p) => p.views.gte(100))`. */
+  where<C extends AnyModelClass>(this: C, predicate: Where<FieldsOf<C>>): Query<InstanceOf<C>, FieldsOf<C>>
+  /** An unfiltered query. */
+  select<C extends AnyModelClass>(this: C): Query<InstanceOf<C>, FieldsOf<C>>
+  /** The instance with primary key `pk`; throws `ModelDoesNotExist`. */
+  get<C extends AnyModelClass>(this: C, pk: PrimaryKey): Promise<InstanceOf<C>>
+  /** The instance with primary key `pk`, or null. */
+  getOrNone<C extends AnyModelClass>(this: C, pk: PrimaryKey): Promise<InstanceOf<C> | null>
+  /** Validates, inserts and returns a new instance. An existing primary key is a `UniqueViolation`. */
+  create<C extends AnyModelClass>(this: C, data: CreateInput<FieldsOf<C>>): Promise<InstanceOf<C>>
+  /** Inserts many rows with multi-row INSERTs, all or nothing; returns the count. */
+  bulkCreate<C extends AnyModelClass>(
+    this: C,
+    items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>,
+  ): Promise<number>
+  /** The row matching `lookup`, or a new one from `lookup` + `defaults`; `[instance, created]`. */
+  getOrCreate<C extends AnyModelClass>(
+    this: C,
+    lookup: Lookup<FieldsOf<C>>,
+    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+  ): Promise<[InstanceOf<C>, boolean]>
+  /** Like `getOrCreate`, but an existing row gets `defaults` written to it. */
+  updateOrCreate<C extends AnyModelClass>(
+    this: C,
+    lookup: Lookup<FieldsOf<C>>,
+    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+  ): Promise<[InstanceOf<C>, boolean]>
+  /** The static operations, routed to the connection called `name`. */
+  using<C extends AnyModelClass>(this: C, name: string): BoundModel<C>
+}
+
+/** The class `Model()` returns: constructible, an Effect Schema, with the ORM statics. */
+export type OrmModelConstructor<F extends FieldsShape> = ModelConstructor<F, import("@ferro/core").ModelProps<F> & ModelInstanceMethods> &
+  ModelStatics
+
+/**
+ * A model class whose instances are `T`, e.g. for relation thunks:
+ * `(): ModelClass<Post> => Post`.
+ */
+export type ModelClass<T> = (abstract new (...args: never[]) => T) & {
+  readonly "~fields": FieldsShape
+  readonly metadata: ModelMetadata
+} & ModelStatics
+
+/**
+ * Defines a model (see `@ferro/core`'s `Model`), typed with the ORM's static and instance
+ * operations: `class Post extends Model("posts", { ... }) {}`.
+ */
+export const Model = CoreModel as unknown as <const F extends FieldsShape>(
+  table: string,
+  fields: F,
+  options?: ModelOptions<F>,
+) => OrmModelConstructor<F>
+
+type Runtime = RuntimeModelClass
+
+const asRuntime = (cls: unknown): Runtime => {
+  const runtime = cls as Runtime
+  noteModelClass(runtime)
+  return runtime
+}
+
+const instanceOf = (cls: Runtime, value: unknown): Record<string, unknown> => {
+  if (value instanceof (cls as unknown as abstract new () => object)) return value as Record<string, unknown>
+  if (isModelInstance(value)) {
+    throw new ValidationError(modelName(cls), [{ path: "", message: "expected an instance of this model or its field values" }])
+  }
+  return new cls(value as Record<string, unknown>, undefined as unknown as typeof TRUSTED) as Record<string, unknown>
+}
+
+const lookupPredicate = (cls: Runtime, lookup: object) => {
+  const entries = Object.entries(lookup ?? {})
+  if (entries.length === 0) throw new ValidationError(modelName(cls), [{ path: "", message: "lookup needs at least one field" }])
+  return (columns: Record<string, { eq(v: unknown): Predicate }>) => {
+    const [first, ...rest] = entries.map(([key, value]) => columns[key]!.eq(value))
+    return first!.and(...rest)
+  }
+}
+
+const statics = (using: string | undefined) => ({
+  where(this: unknown, predicate: Where<never>) {
+    return newQuery(asRuntime(this), using).where(predicate)
+  },
+  select(this: unknown) {
+    return newQuery(asRuntime(this), using)
+  },
+  async get(this: unknown, pk: PrimaryKey) {
+    const cls = asRuntime(this)
+    const instance = await fetchByPrimaryKey(cls, resolveConnection(using), pk)
+    if (instance === null) throw new ModelDoesNotExist(modelName(cls), pk)
+    return instance
+  },
+  async getOrNone(this: unknown, pk: PrimaryKey) {
+    return fetchByPrimaryKey(asRuntime(this), resolveConnection(using), pk)
+  },
+  async create(this: unknown, data: object) {
+    const cls = asRuntime(this)
+    const instance = instanceOf(cls, data)
+    await saveInstance(cls, resolveConnection(using), instance)
+    return instance
+  },
+  async bulkCreate(this: unknown, items: ReadonlyArray<object>) {
+    const cls = asRuntime(this)
+    if (!Array.isArray(items)) throw new ValidationError(modelName(cls), [{ path: "", message: "bulkCreate() expects an array" }])
+    const instances = items.map((item, i) => {
+      try {
+        const instance = instanceOf(cls, item)
+        validateColumns(cls, instance, cls.metadata.columns)
+        return instance
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          throw new ValidationError(
+            modelName(cls),
+            error.issues.map((issue) => ({ ...issue, path: issue.path ? `[${i}].${issue.path}` : `[${i}]` })),
+            { cause: error },
+          )
+        }
+        throw error
+      }
+    })
+    if (instances.length === 0) return 0
+    return insertMany(cls, resolveConnection(using), instances)
+  },
+  async getOrCreate(this: unknown, lookup: object, defaults: object = {}) {
+    const cls = asRuntime(this)
+    const query = newQuery<object, never>(cls, using).where(lookupPredicate(cls, lookup) as never)
+    const found = await query.first()
+    if (found !== null) return [found, false]
+    const instance = instanceOf(cls, { ...lookup, ...defaults })
+    try {
+      await saveInstance(cls, resolveConnection(using), instance)
+      return [instance, true]
+    } catch (error) {
+      // Lost a race with a concurrent insert of the same row: return the winner's.
+      if (error instanceof UniqueViolation) {
+        const winner = await query.first()
+        if (winner !== null) return [winner, false]
+      }
+      throw error
+    }
+  },
+  async updateOrCreate(this: unknown, lookup: object, defaults: object = {}) {
+    const cls = asRuntime(this)
+    const found = (await newQuery<object, never>(cls, using)
+      .where(lookupPredicate(cls, lookup) as never)
+      .first()) as Record<string, unknown> | null
+    if (found === null) {
+      const instance = instanceOf(cls, { ...lookup, ...defaults })
+      await saveInstance(cls, resolveConnection(using), instance)
+      return [instance, true]
+    }
+    Object.assign(found, defaults)
+    await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined), found)
+    return [found, false]
+  },
+})
+
+const unbound = statics(undefined)
+
+/** Where an instance's own operations run: the connection it came from, else the default. */
+const instanceConnection = (instance: object) => resolveConnection(Instances.connectionOf(instance) ?? undefined)
+
+const instanceMethods = {
+  async save(this: Record<string, unknown>) {
+    const cls = asRuntime(this.constructor)
+    await saveInstance(cls, instanceConnection(this), this)
+    return this
+  },
+  async delete(this: Record<string, unknown>) {
+    const cls = asRuntime(this.constructor)
+    await deleteInstance(cls, instanceConnection(this), this)
+  },
+  async refresh(this: Record<string, unknown>) {
+    const cls = asRuntime(this.constructor)
+    await refreshInstance(cls, instanceConnection(this), this)
+    return this
+  },
+}
+
+extendModels((cls) => {
+  for (const [name, fn] of Object.entries(unbound)) {
+    Object.defineProperty(cls, name, { value: fn, writable: true, configurable: true })
+  }
+  Object.defineProperty(cls, "using", {
+    value: function using(this: unknown, name: string) {
+      if (typeof name !== "string") throw new TypeError("using() expects a connection name")
+      resolveConnection(name)
+      const bound = statics(name)
+      const self = this
+      return Object.fromEntries(
+        Object.entries(bound).map(([key, fn]) => [key, (...args: Array<unknown>) => (fn as Function).apply(self, args)]),
+      )
+    },
+    writable: true,
+    configurable: true,
+  })
+  for (const [name, fn] of Object.entries(instanceMethods)) {
+    Object.defineProperty(cls.prototype, name, { value: fn, writable: true, configurable: true })
+  }
+})

@@ -1,0 +1,202 @@
+/**
+ * The immutable, fluent query builder: every method returns a new query; nothing runs until
+ * a terminal (`all`, `first`, `count`, `exists`, `update`, `delete`) is awaited.
+ *
+ * @module
+ */
+import { type ColumnKeys, type ColumnMetadata, type PropertyType, QueryError, ValidationError } from "@ferro/core"
+import { type ColumnFor, type ColumnRef, columnsOf } from "./column.js"
+import { compilerFor } from "./compiler/index.js"
+import { resolveConnection } from "./context.js"
+import { type Condition, type Ordering, type SelectNode, and } from "./expression.js"
+import {
+  type ModelClass,
+  fetchInstances,
+  modelName,
+  runDelete,
+  runUpdate,
+} from "./operations.js"
+import { type Predicate, type UpdateExpression, isUpdateExpression, toCondition } from "./predicate.js"
+import { checkValue } from "./values.js"
+
+/** The column references a `where()` callback receives for fields `F`. */
+export type ColumnsOf<F> = { readonly [K in ColumnKeys<F>]: ColumnFor<PropertyType<F[K]>> }
+
+/** A `where()` argument: a callback over the columns, or a predicate. */
+export type Where<F> = ((columns: ColumnsOf<F>) => Predicate) | Predicate
+
+/** Values for a batch update: plain values or atomic expressions over the columns. */
+export type UpdateValues<F> = {
+  readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> | ((columns: ColumnsOf<F>) => UpdateExpression)
+}
+
+export type SortDirection = "asc" | "desc"
+
+interface State {
+  readonly modelClass: ModelClass
+  readonly where: ReadonlyArray<Condition>
+  readonly orderBy: ReadonlyArray<Ordering>
+  readonly limit: number | null
+  readonly offset: number | null
+  readonly using: string | undefined
+}
+
+const checkCount = (what: "limit" | "offset", n: unknown): number => {
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw new QueryError(`${what}() expects a non-negative integer, got ${typeof n === "number" ? String(n) : typeof n}`)
+  }
+  return n
+}
+
+/** A query over model `M` with fields `F`. */
+export class Query<M, F> {
+  readonly #state: State
+
+  /** @internal Use `Model.where()` / `Model.select()`. */
+  constructor(state: State) {
+    this.#state = state
+  }
+
+  #with(patch: Partial<State>): Query<M, F> {
+    return new Query<M, F>({ ...this.#state, ...patch })
+  }
+
+  #columns(): ColumnsOf<F> {
+    const { modelClass } = this.#state
+    return columnsOf(modelName(modelClass), modelClass.metadata) as unknown as ColumnsOf<F>
+  }
+
+  /** Adds a filter; chained calls AND together. */
+  where(predicate: Where<F>): Query<M, F> {
+    const value = typeof predicate === "function" ? predicate(this.#columns()) : predicate
+    return this.#with({ where: [...this.#state.where, toCondition(value, "where()")] })
+  }
+
+  /** Adds a sort key; call again for further keys. */
+  orderBy(column: (columns: ColumnsOf<F>) => ColumnFor<unknown>, direction: SortDirection = "asc"): Query<M, F> {
+    if (typeof column !== "function") throw new QueryError("orderBy() expects a callback such as (p) => p.createdAt")
+    if (direction !== "asc" && direction !== "desc") {
+      throw new QueryError(`orderBy() direction must be "asc" or "desc", got ${JSON.stringify(direction)}`)
+    }
+    const ref = column(this.#columns()) as unknown as ColumnRef | undefined
+    const metadata = (ref as { column?: ColumnMetadata } | undefined)?.column
+    if (metadata === undefined || !this.#state.modelClass.metadata.columns.includes(metadata)) {
+      throw new QueryError("orderBy() callback must return a column of the model, such as (p) => p.createdAt")
+    }
+    return this.#with({ orderBy: [...this.#state.orderBy, { column: metadata, direction }] })
+  }
+
+  /** At most `n` rows. */
+  limit(n: number): Query<M, F> {
+    return this.#with({ limit: checkCount("limit", n) })
+  }
+
+  /** Skip the first `n` rows. */
+  offset(n: number): Query<M, F> {
+    return this.#with({ offset: checkCount("offset", n) })
+  }
+
+  /** Runs on the connection called `name` instead of the default. */
+  using(name: string): Query<M, F> {
+    return this.#with({ using: name })
+  }
+
+  #node(): SelectNode {
+    const { modelClass, where, orderBy, limit, offset } = this.#state
+    return { table: modelClass.metadata.table, columns: modelClass.metadata.columns, where: and(where), orderBy, limit, offset }
+  }
+
+  /** Every matching row as a model instance. */
+  async all(): Promise<Array<M>> {
+    const connection = resolveConnection(this.#state.using)
+    return (await fetchInstances(this.#state.modelClass, connection, this.#node())) as Array<M>
+  }
+
+  /** The first matching row, or null. */
+  async first(): Promise<M | null> {
+    const connection = resolveConnection(this.#state.using)
+    const [instance] = await fetchInstances(this.#state.modelClass, connection, { ...this.#node(), limit: 1 })
+    return (instance as M | undefined) ?? null
+  }
+
+  /** Number of matching rows (respecting limit/offset). */
+  async count(): Promise<number> {
+    const connection = resolveConnection(this.#state.using)
+    const [row] = await connection.driver.rows(compilerFor(connection.driver.dialect).count(this.#node()))
+    return Number(row![0])
+  }
+
+  /** Whether any row matches; stops at the first. */
+  async exists(): Promise<boolean> {
+    const connection = resolveConnection(this.#state.using)
+    const rows = await connection.driver.rows(compilerFor(connection.driver.dialect).exists(this.#node()))
+    return rows.length > 0
+  }
+
+  /**
+   * Updates every matching row; returns the number of rows updated. Values are validated
+   * first. Instances of updated rows held in the identity map are reloaded.
+   */
+  async update(values: UpdateValues<F>): Promise<number> {
+    const { modelClass } = this.#state
+    const name = modelName(modelClass)
+    if (typeof values !== "object" || values === null) {
+      throw new ValidationError(name, [{ path: "", message: "update() expects an object of field values" }])
+    }
+    const byProperty = new Map(modelClass.metadata.columns.map((c) => [c.property, c]))
+    const set: Array<readonly [ColumnMetadata, unknown]> = []
+    const issues = []
+    for (const [property, raw] of Object.entries(values)) {
+      const column = byProperty.get(property)
+      if (column === undefined) {
+        issues.push({ path: property, message: "is not a field of this model" })
+        continue
+      }
+      if (raw === undefined) continue
+      if (typeof raw === "function") {
+        const expression = (raw as (columns: ColumnsOf<F>) => unknown)(this.#columns())
+        if (!isUpdateExpression(expression)) {
+          throw new QueryError(`update() callback for '${property}' must return an expression such as p.${property}.add(1)`)
+        }
+        set.push([column, expression.arithmetic])
+        continue
+      }
+      try {
+        set.push([column, checkValue(name, column, raw)])
+      } catch (error) {
+        if (error instanceof ValidationError) issues.push(...error.issues)
+        else throw error
+      }
+    }
+    if (issues.length > 0) throw new ValidationError(name, issues)
+    if (set.length === 0) throw new QueryError("update() needs at least one field to set")
+    const connection = resolveConnection(this.#state.using)
+    const node = this.#node()
+    return runUpdate(modelClass, connection, {
+      ...node,
+      primaryKey: modelClass.metadata.columns.find((c) => c.primaryKey) ?? null,
+      set,
+    })
+  }
+
+  /** Deletes every matching row; returns the number deleted. Held instances are evicted. */
+  async delete(): Promise<number> {
+    const { modelClass } = this.#state
+    const connection = resolveConnection(this.#state.using)
+    return runDelete(connection, {
+      ...this.#node(),
+      primaryKey: modelClass.metadata.columns.find((c) => c.primaryKey) ?? null,
+    })
+  }
+
+  /** The SQL and parameter count this query compiles to on the default (or `using`) connection. */
+  toSQL(): { readonly sql: string; readonly parameterCount: number } {
+    const connection = resolveConnection(this.#state.using)
+    const statement = compilerFor(connection.driver.dialect).select(this.#node())
+    return { sql: statement.sql, parameterCount: statement.params.length }
+  }
+}
+
+/** @internal */
+export const newQuery = <M, F>(modelClass: ModelClass, using?: string): Query<M, F> =>
+  new Query<M, F>({ modelClass, where: [], orderBy: [], limit: null, offset: null, using })

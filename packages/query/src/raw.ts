@@ -1,0 +1,143 @@
+/**
+ * Raw SQL: `execute`, `fetchAll`, `fetchOne`, and the `sql` tagged template that binds every
+ * interpolation. Strings use the backend's own placeholders (`?` on SQLite, `$1` on PostgreSQL).
+ *
+ * @module
+ */
+import { type Dialect, QueryError, type Statement } from "@ferro/core"
+import { resolveConnection } from "./context.js"
+import { encodeRawValue } from "./values.js"
+
+const FRAGMENT: unique symbol = Symbol.for("ferro/sql")
+
+/** SQL text with bound values, built by the {@link sql} tag. */
+export interface SqlFragment {
+  readonly [FRAGMENT]: true
+  readonly strings: ReadonlyArray<string>
+  readonly values: ReadonlyArray<unknown>
+}
+
+const isFragment = (value: unknown): value is SqlFragment =>
+  typeof value === "object" && value !== null && FRAGMENT in value
+
+const fragment = (strings: ReadonlyArray<string>, values: ReadonlyArray<unknown>): SqlFragment => ({
+  [FRAGMENT]: true,
+  strings,
+  values,
+})
+
+/**
+ * Tagged template: every `${value}` becomes a bound parameter, never SQL text. Nested
+ * fragments are spliced in, so queries compose.
+ *
+ * ```ts
+ * await fetchAll(sql`SELECT * FROM posts WHERE views > ${min}`)
+ * ```
+ */
+export const sql: {
+  (strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>): SqlFragment
+  /** Trusted SQL text spliced in verbatim (never user input). */
+  raw(text: string): SqlFragment
+  /** A quoted identifier (table or column name). */
+  identifier(name: string): SqlFragment
+  /** Fragments joined with `separator` (default `, `). */
+  join(fragments: ReadonlyArray<SqlFragment | unknown>, separator?: string): SqlFragment
+} = Object.assign((strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>) => fragment([...strings], values), {
+  raw: (text: string) => fragment([text], []),
+  identifier: (name: string) => fragment([`"${name.replace(/"/g, '""')}"`], []),
+  join: (parts: ReadonlyArray<unknown>, separator = ", ") => {
+    if (parts.length === 0) return fragment([""], [])
+    const strings = ["", ...parts.slice(1).map(() => separator), ""]
+    return fragment(strings, parts)
+  },
+})
+
+/** Compiles a fragment for `dialect`: placeholders in order, nested fragments flattened. */
+export const compileFragment = (input: SqlFragment, dialect: Dialect): Statement => {
+  let text = ""
+  const params: Array<unknown> = []
+  const walk = (f: SqlFragment) => {
+    f.strings.forEach((part, i) => {
+      text += part
+      if (i < f.values.length) {
+        const value = f.values[i]
+        if (isFragment(value)) walk(value)
+        else {
+          params.push(value)
+          text += dialect === "sqlite" ? "?" : `$${params.length}`
+        }
+      }
+    })
+  }
+  walk(input)
+  return { sql: text, params }
+}
+
+/** Options for raw SQL. */
+export interface RawOptions {
+  /** Connection name; defaults to the default connection. */
+  readonly using?: string
+}
+
+const statementFor = (
+  query: string | SqlFragment,
+  params: ReadonlyArray<unknown> | undefined,
+  dialect: Dialect,
+): Statement => {
+  let statement: Statement
+  if (isFragment(query)) {
+    if (params !== undefined && params.length > 0) {
+      throw new QueryError("Pass parameters either through the sql`` template or as an array, not both")
+    }
+    statement = compileFragment(query, dialect)
+  } else if (typeof query === "string") {
+    if (params !== undefined && !Array.isArray(params)) throw new QueryError("Raw SQL parameters must be an array")
+    statement = { sql: query, params: params ?? [] }
+  } else {
+    throw new QueryError("Raw SQL must be a string or a sql`` template")
+  }
+  if (statement.sql.trim().length === 0) throw new QueryError("Raw SQL must be a non-empty statement")
+  const encoded = statement.params.map((value, i) => {
+    try {
+      return encodeRawValue(value, dialect)
+    } catch (error) {
+      throw new QueryError(
+        `Cannot bind parameter ${i + 1}: ${(error as Error).message}`,
+        statement.sql,
+        statement.params.length,
+      )
+    }
+  })
+  return { sql: statement.sql, params: encoded }
+}
+
+/** Runs a statement; returns the number of rows it affected. */
+export const execute = async (
+  query: string | SqlFragment,
+  params?: ReadonlyArray<unknown>,
+  options?: RawOptions,
+): Promise<number> => {
+  const connection = resolveConnection(options?.using)
+  const result = await connection.driver.execute(statementFor(query, params, connection.driver.dialect))
+  return result.rowsAffected
+}
+
+/** Runs a query; returns every row as an object keyed by column name. */
+export const fetchAll = async <Row extends Record<string, unknown> = Record<string, unknown>>(
+  query: string | SqlFragment,
+  params?: ReadonlyArray<unknown>,
+  options?: RawOptions,
+): Promise<Array<Row>> => {
+  const connection = resolveConnection(options?.using)
+  return (await connection.driver.objects(statementFor(query, params, connection.driver.dialect))) as Array<Row>
+}
+
+/** Runs a query; returns the first row, or null. */
+export const fetchOne = async <Row extends Record<string, unknown> = Record<string, unknown>>(
+  query: string | SqlFragment,
+  params?: ReadonlyArray<unknown>,
+  options?: RawOptions,
+): Promise<Row | null> => {
+  const rows = await fetchAll<Row>(query, params, options)
+  return rows[0] ?? null
+}

@@ -1,0 +1,120 @@
+/**
+ * Checks values against a column's logical type before any SQL is built, and encodes them
+ * for a dialect's driver. Bad values raise `ValidationError`; values never appear in messages.
+ *
+ * @module
+ */
+import { type ColumnMetadata, type Dialect, ValidationError } from "@ferro/core"
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const DECIMAL = /^-?\d+(\.\d+)?$/
+const DATE = /^\d{4}-\d{2}-\d{2}$/
+const TIME = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$/
+
+const describe = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : value instanceof Date ? "a Date" : `a ${typeof value}`
+
+const reject = (model: string, column: ColumnMetadata, expected: string, value: unknown): never => {
+  throw new ValidationError(model, [{ path: column.property, message: `expected ${expected}, got ${describe(value)}` }])
+}
+
+/**
+ * Normalises a value compared with or written to `column`: accepts the column's JS type, and
+ * ISO strings for datetimes. Returns the value to encode. `null` passes only for nullable
+ * columns unless `allowNull` says otherwise.
+ */
+export const checkValue = (model: string, column: ColumnMetadata, value: unknown, allowNull = column.nullable): unknown => {
+  if (value === null) return allowNull ? null : reject(model, column, `a non-null ${column.type}`, value)
+  switch (column.type) {
+    case "int":
+      if (typeof value === "number" && Number.isInteger(value) && value >= -2147483648 && value <= 2147483647) return value
+      return reject(model, column, "a 32-bit integer", value)
+    case "bigint":
+      if (typeof value === "bigint") {
+        if (value >= -(2n ** 63n) && value < 2n ** 63n) return value
+        return reject(model, column, "a 64-bit integer", value)
+      }
+      if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value)
+      return reject(model, column, "a bigint", value)
+    case "float":
+      if (typeof value === "number" && Number.isFinite(value)) return value
+      return reject(model, column, "a finite number", value)
+    case "decimal":
+      if (typeof value === "string" && DECIMAL.test(value)) return value
+      if (typeof value === "number" && Number.isFinite(value)) return String(value)
+      if (typeof value === "bigint") return value.toString()
+      return reject(model, column, 'a decimal string such as "12.50"', value)
+    case "bool":
+      if (typeof value === "boolean") return value
+      return reject(model, column, "a boolean", value)
+    case "text":
+      if (typeof value === "string") return value
+      return reject(model, column, "a string", value)
+    case "enum":
+      if (typeof value === "string" && column.enumValues!.includes(value)) return value
+      return reject(model, column, `one of ${column.enumValues!.map((v) => JSON.stringify(v)).join(", ")}`, value)
+    case "uuid":
+      if (typeof value === "string" && UUID.test(value)) return value
+      return reject(model, column, "a UUID string", value)
+    case "datetime": {
+      const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : null
+      if (date !== null && !Number.isNaN(date.getTime())) return date
+      return reject(model, column, "a valid Date or ISO 8601 string", value)
+    }
+    case "date":
+      if (typeof value === "string" && DATE.test(value)) return value
+      return reject(model, column, "a date string YYYY-MM-DD", value)
+    case "time":
+      if (typeof value === "string" && TIME.test(value)) return value
+      return reject(model, column, "a time string HH:MM:SS", value)
+    case "bytes":
+      if (value instanceof Uint8Array) return value
+      return reject(model, column, "a Uint8Array", value)
+    case "json":
+      if (value === undefined || typeof value === "function" || typeof value === "symbol") {
+        return reject(model, column, "a JSON value", value)
+      }
+      return value
+  }
+}
+
+/** Encodes a checked property value as the driver binds it. */
+export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dialect): unknown => {
+  if (value === null) return column.type === "json" && !column.nullable ? "null" : null
+  switch (column.type) {
+    case "bool":
+      return dialect === "sqlite" ? (value ? 1 : 0) : value
+    case "datetime":
+      return (value as Date).toISOString()
+    case "bytes": {
+      const bytes = value as Uint8Array
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    }
+    case "json":
+      return JSON.stringify(value)
+    default:
+      return value
+  }
+}
+
+/** Encodes a raw-SQL parameter by its JS type. Throws `TypeError` for what no database stores. */
+export const encodeRawValue = (value: unknown, dialect: Dialect): unknown => {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "bigint":
+      return value
+    case "boolean":
+      return dialect === "sqlite" ? (value ? 1 : 0) : value
+    case "object":
+      if (value === null) return null
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw new TypeError("an invalid Date")
+        return value.toISOString()
+      }
+      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+      return JSON.stringify(value)
+    default:
+      throw new TypeError(value === undefined ? "undefined (use null for SQL NULL)" : `a ${typeof value}`)
+  }
+}

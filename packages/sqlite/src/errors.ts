@@ -1,0 +1,53 @@
+import {
+  CheckViolation,
+  ConnectionError,
+  type FerroError,
+  ForeignKeyViolation,
+  NotNullViolation,
+  QueryError,
+  type Statement,
+  UniqueViolation,
+} from "@ferro/core"
+
+/** Parses "UNIQUE constraint failed: authors.email, authors.name" into table and columns. */
+const constraintTarget = (message: string): { table?: string; constraint?: string } => {
+  const match = /constraint failed: ([^\s]+?)\.([^\s,]+)(?:,|$)/.exec(message)
+  if (match === null) return {}
+  const columns = [...message.matchAll(/([^\s,:]+)\.([^\s,]+)/g)].map((m) => m[2]!)
+  return { table: match[1]!, constraint: columns.join(", ") }
+}
+
+/**
+ * Translates an error thrown by better-sqlite3 into a Ferro error. SQLite's messages name
+ * tables and columns but never bound values, so they are safe to keep.
+ */
+export const translateSqliteError = (error: unknown, statement: Statement | undefined): FerroError => {
+  const code = (error as { code?: unknown } | null)?.code
+  const message = error instanceof Error ? error.message : String(error)
+  const sql = statement?.sql
+  const count = statement?.params.length
+  if (typeof code === "string") {
+    switch (code) {
+      case "SQLITE_CONSTRAINT_UNIQUE":
+      case "SQLITE_CONSTRAINT_PRIMARYKEY":
+        return new UniqueViolation(message, { ...constraintTarget(message), cause: error })
+      case "SQLITE_CONSTRAINT_FOREIGNKEY":
+        return new ForeignKeyViolation(message, { cause: error })
+      case "SQLITE_CONSTRAINT_NOTNULL":
+        return new NotNullViolation(message, { ...constraintTarget(message), cause: error })
+      case "SQLITE_CONSTRAINT_CHECK":
+        return new CheckViolation(message, { constraint: /: (.*)$/.exec(message)?.[1], cause: error })
+      case "SQLITE_CANTOPEN":
+      case "SQLITE_NOTADB":
+      case "SQLITE_IOERR":
+      case "SQLITE_READONLY":
+        return new ConnectionError(`SQLite: ${message}`, undefined, { cause: error })
+    }
+  }
+  return new QueryError(
+    `Query failed: ${message}${sql === undefined ? "" : ` (SQL: ${sql}; ${count} parameter${count === 1 ? "" : "s"})`}`,
+    sql,
+    count,
+    { cause: error },
+  )
+}

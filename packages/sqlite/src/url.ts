@@ -1,0 +1,36 @@
+import { ConnectionError, redactUrl } from "@ferro/core"
+
+/** Where a `sqlite:` URL points. */
+export interface SqliteLocation {
+  /** File path, or `":memory:"`. */
+  readonly filename: string
+  readonly readonly: boolean
+}
+
+/**
+ * Parses `sqlite::memory:`, `sqlite:path/app.db`, `sqlite:///abs/app.db` and
+ * `sqlite:app.db?mode=ro`.
+ */
+export const parseSqliteUrl = (url: string): SqliteLocation => {
+  if (typeof url !== "string" || !url.startsWith("sqlite:")) {
+    throw new ConnectionError(`Not a SQLite URL: ${typeof url === "string" ? redactUrl(url) : typeof url}`)
+  }
+  let rest = url.slice("sqlite:".length)
+  let readonly = false
+  const q = rest.indexOf("?")
+  if (q >= 0) {
+    const params = new URLSearchParams(rest.slice(q + 1))
+    rest = rest.slice(0, q)
+    const mode = params.get("mode")
+    if (mode !== null && mode !== "ro" && mode !== "rw" && mode !== "rwc") {
+      throw new ConnectionError(`Invalid SQLite mode '${mode}' in ${redactUrl(url)}: use ro, rw or rwc`, redactUrl(url))
+    }
+    readonly = mode === "ro"
+  }
+  if (rest.startsWith("//")) rest = rest.slice(2)
+  if (rest === ":memory:" || rest === "memory:" || rest === "") {
+    if (rest === "") throw new ConnectionError(`SQLite URL has no path: ${redactUrl(url)}; use sqlite::memory: or sqlite:path/app.db`, redactUrl(url))
+    return { filename: ":memory:", readonly }
+  }
+  return { filename: decodeURIComponent(rest), readonly }
+}
