@@ -25,6 +25,8 @@ export interface Driver {
   readonly dialect: Dialect
   /** The connection URL with secrets redacted. */
   readonly url: string
+  /** Statements sent to the database so far (tests and benchmarks count round trips with it). */
+  readonly statementCount: number
   /** Most parameters one statement may bind. */
   readonly maxParameters: number
   /** Rows as arrays, in select-list order. */

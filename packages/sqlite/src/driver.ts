@@ -24,6 +24,11 @@ export class SqliteDriver implements Driver {
   /** The underlying better-sqlite3 handle (for escape hatches and tests). */
   readonly database: Database.Database
   readonly #cache = new Map<string, Prepared>()
+  #statements = 0
+
+  get statementCount(): number {
+    return this.#statements
+  }
 
   constructor(url: string) {
     this.url = redactUrl(url)
@@ -48,6 +53,7 @@ export class SqliteDriver implements Driver {
   }
 
   #prepare(statement: Statement): Prepared {
+    this.#statements++
     let prepared = this.#cache.get(statement.sql)
     if (prepared !== undefined) {
       // Refresh recency: Map iteration order is insertion order.
