@@ -4,5 +4,10 @@ import { sourceConditions } from "../../tooling/vitest.shared.ts"
 export default defineProject({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
-  test: { include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The identity-map test forces garbage collection with global.gc().
+    execArgv: ["--expose-gc"],
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+  },
 })
