@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import { Either, ParseResult, Schema } from "effect"
+import { SchemaAST } from "effect"
 import type { ColumnDefault, Dialect, LogicalType } from "./metadata.js"
 
 /** Storage type override: one spelling for every dialect, or one per dialect. */
@@ -122,7 +123,9 @@ const INT64_MAX = 2n ** 63n - 1n
 
 const isValidCalendarDate = (s: string): boolean => {
   const [y, m, d] = s.split("-").map(Number) as [number, number, number]
-  const date = new Date(Date.UTC(y, m - 1, d))
+  const date = new Date(0)
+  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
+  date.setUTCFullYear(y, m - 1, d)
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
 }
 
@@ -182,6 +185,42 @@ interface Extras {
   readonly nullWrapped?: boolean
 }
 
+/** Values `JSON.stringify` / `JSON.parse` round-trip unchanged. */
+const isJsonValue = (value: unknown): boolean => {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true
+  if (typeof value === "number") return Number.isFinite(value)
+  if (Array.isArray(value)) return value.every(isJsonValue)
+  if (typeof value === "object") {
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return false
+    return Object.values(value as object).every(isJsonValue)
+  }
+  return false
+}
+
+const jsonValue = Schema.Unknown.pipe(
+  Schema.filter((v) => isJsonValue(v) || "expected a JSON value (null, boolean, finite number, string, array or plain object)"),
+)
+
+/** Adds `extra`'s checks on top of `schema`, reporting `extra`'s own issues. */
+const refineWith = (schema: Schema.Schema.AnyNoContext, extra: Schema.Schema.AnyNoContext): Schema.Schema.AnyNoContext => {
+  const validate = ParseResult.validateEither(Schema.typeSchema(extra), { errors: "all" })
+  return schema.pipe(
+    Schema.filter((value) => {
+      const result = validate(value)
+      return Either.isLeft(result) ? result.left : true
+    }),
+  ) as unknown as Schema.Schema.AnyNoContext
+}
+
+/** Digits before and after the point must fit `numeric(precision, scale)`. */
+const fitsDecimal = (value: string, precision: number | null, scale: number | null): boolean => {
+  if (precision === null) return true
+  const [whole = "", fraction = ""] = value.replace(/^-/, "").split(".")
+  const integerDigits = whole.replace(/^0+/, "").length
+  return fraction.length <= (scale ?? 0) && integerDigits <= precision - (scale ?? 0)
+}
+
 const toColumnDefault = (value: unknown): ColumnDefault =>
   typeof value === "function"
     ? { kind: "function" }
@@ -197,8 +236,21 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
   if (opts.schema !== undefined && !Schema.isSchema(opts.schema)) {
     throw new TypeError("field option `schema` must be an Effect Schema")
   }
-  let valueSchema: Schema.Schema.AnyNoContext = opts.schema ? Schema.typeSchema(opts.schema) : extras.valueSchema
-  let structSchema: Schema.Schema.AnyNoContext = opts.schema ?? extras.structSchema
+  let valueSchema = extras.valueSchema
+  let structSchema = extras.structSchema
+  if (opts.schema !== undefined) {
+    // The user's schema adds checks; the kind's own checks (type, range, format) still apply.
+    valueSchema = refineWith(valueSchema, opts.schema)
+    structSchema = refineWith(structSchema, opts.schema)
+  }
+  if (extras.precision != null) {
+    const { precision, scale } = extras
+    const fits = Schema.filter<typeof Schema.String>(
+      (v) => fitsDecimal(v, precision, scale ?? null) || `expected at most ${precision} digits with ${scale ?? 0} after the point`,
+    )
+    valueSchema = (valueSchema as typeof Schema.String).pipe(fits)
+    structSchema = (structSchema as typeof Schema.String).pipe(fits)
+  }
   if (extras.maxLength != null) {
     valueSchema = (valueSchema as typeof Schema.String).pipe(Schema.maxLength(extras.maxLength))
     structSchema = (structSchema as typeof Schema.String).pipe(Schema.maxLength(extras.maxLength))
@@ -217,7 +269,12 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
   if (opts.default !== undefined) {
     const given = opts.default
     columnDefault = toColumnDefault(given)
-    makeDefault = typeof given === "function" ? (given as () => unknown) : () => given
+    makeDefault =
+      typeof given === "function"
+        ? (given as () => unknown)
+        : typeof given === "object" && given !== null
+          ? () => structuredClone(given) // each instance gets its own copy of an object default
+          : () => given
   } else if (extras.defaultNow) {
     columnDefault = { kind: "now" }
     makeDefault = () => new Date()
@@ -328,7 +385,7 @@ type JsonType<O> = O extends { readonly schema: { readonly Type: infer T } } ? T
 
 /** JSON value; give `schema` to validate and type it. */
 const json = <const O extends JsonOptions<unknown> = {}>(options?: O): Built<JsonType<O>, O> =>
-  build<JsonType<O>, O>(options, { type: "json", valueSchema: Schema.Unknown, structSchema: Schema.Unknown })
+  build<JsonType<O>, O>(options, { type: "json", valueSchema: jsonValue, structSchema: jsonValue })
 
 /** One of a fixed set of strings. */
 const enum_ = <const V extends readonly [string, ...string[]], const O extends FieldOptions<V[number]> = {}>(
@@ -347,7 +404,8 @@ const enum_ = <const V extends readonly [string, ...string[]], const O extends F
  * numbers -> float, booleans -> bool, bigints -> bigint, dates -> datetime,
  * `Uint8Array` -> bytes, string literals -> enum, anything else -> json. `NullOr` -> nullable.
  */
-export const fromSchema = (schema: Schema.Schema.AnyNoContext): ColumnField<unknown, boolean> => {
+export const fromSchema = (input: Schema.Schema.AnyNoContext): ColumnField<unknown, boolean> => {
+  let schema = input
   const { ast } = schema
   let nullable = false
   let inner = ast
@@ -358,18 +416,33 @@ export const fromSchema = (schema: Schema.Schema.AnyNoContext): ColumnField<unkn
       inner = nonNull.length === 1 ? nonNull[0]! : inner
     }
   }
-  const typeAst = inner._tag === "Transformation" ? inner.to : inner
-  const id = (typeAst.annotations[Symbol.for("effect/annotation/Identifier")] as string | undefined) ?? ""
-  const stripped = typeAst._tag === "Refinement" ? typeAst.from : typeAst
+  let typeAst = inner._tag === "Transformation" ? inner.to : inner
+  const identifiers = new Set<string>()
+  const identifierOf = (node: SchemaAST.AST) =>
+    node.annotations[SchemaAST.IdentifierAnnotationId] as string | undefined
+  for (;;) {
+    const id = identifierOf(typeAst)
+    if (id !== undefined) identifiers.add(id)
+    if (typeAst._tag !== "Refinement") break
+    typeAst = typeAst.from
+  }
+  const stripped = typeAst
+  const INT_IDS = ["Int", "NonNegativeInt", "PositiveInt", "NegativeInt", "NonPositiveInt"]
   let type: LogicalType = "json"
   let enumValues: ReadonlyArray<string> | null = null
-  if (id === "Int" || id.startsWith("Int")) type = "int"
+  let extra: Schema.Schema.AnyNoContext | null = null
+  if (INT_IDS.some((id) => identifiers.has(id))) {
+    type = "int"
+    extra = base.int()[0]
+  } else if (identifiers.has("UUID")) type = "uuid"
   else if (stripped._tag === "StringKeyword") type = "text"
   else if (stripped._tag === "NumberKeyword") type = "float"
   else if (stripped._tag === "BooleanKeyword") type = "bool"
   else if (stripped._tag === "BigIntKeyword") type = "bigint"
-  else if (id.includes("Date")) type = "datetime"
-  else if (id.includes("Uint8Array")) type = "bytes"
+  else if ([...identifiers].some((id) => id.includes("Date"))) {
+    type = "datetime"
+    extra = Schema.ValidDateFromSelf
+  } else if ([...identifiers].some((id) => id.includes("Uint8Array"))) type = "bytes"
   else if (
     (stripped._tag === "Union" && stripped.types.every((t) => t._tag === "Literal" && typeof t.literal === "string")) ||
     (stripped._tag === "Literal" && typeof stripped.literal === "string")
@@ -379,6 +452,11 @@ export const fromSchema = (schema: Schema.Schema.AnyNoContext): ColumnField<unkn
       stripped._tag === "Literal"
         ? [stripped.literal as string]
         : (stripped as { types: ReadonlyArray<{ literal: string }> }).types.map((t) => t.literal)
+  } else extra = jsonValue
+  if (extra !== null) {
+    const checked = extra
+    const guard = ParseResult.validateEither(nullable ? Schema.NullOr(checked) : checked, { errors: "all" })
+    schema = schema.pipe(Schema.filter((v) => Either.match(guard(v), { onLeft: (issue) => issue, onRight: () => true }))) as unknown as Schema.Schema.AnyNoContext
   }
   return build(nullable ? { nullable: true } : undefined, {
     type,

@@ -35,7 +35,13 @@ export type PropertyType<V> =
   V extends ColumnField<infer T, boolean> ? T : V extends Schema.Schema<infer A, infer _I, never> ? A : never
 
 type OptionalKeys<F> = {
-  [K in ColumnKeys<F>]: F[K] extends ColumnField<unknown, true> ? K : never
+  [K in ColumnKeys<F>]: F[K] extends ColumnField<unknown, true>
+    ? K
+    : F[K] extends ColumnField<unknown, boolean>
+      ? never
+      : null extends PropertyType<F[K]>
+        ? K // a plain schema admitting null defaults to null
+        : never
 }[ColumnKeys<F>]
 
 type RequiredKeys<F> = Exclude<ColumnKeys<F>, OptionalKeys<F>>
@@ -124,12 +130,17 @@ export const isModelInstance = (value: unknown): value is object =>
 
 const MODEL_BRAND: unique symbol = Symbol.for("ferro/model")
 
-const issuesOf = (issue: ParseResult.ParseIssue): ReadonlyArray<ValidationIssue> =>
-  ParseResult.ArrayFormatter.formatIssueSync(issue).map((issue) => ({
+const issuesOf = (issue: ParseResult.ParseIssue): ReadonlyArray<ValidationIssue> => {
+  const issues = ParseResult.ArrayFormatter.formatIssueSync(issue).map((issue) => ({
     path: issue.path.map(String).join("."),
     // Effect appends the offending value ("…, actual 5"); values never go into Ferro's messages.
     message: issue.message.replace(/,? actual [\s\S]*$/, "").replace(/^Expected ([\s\S]*?)$/, "expected $1"),
   }))
+  // A nullable field's failure also reports the `null` branch of its union; that is noise.
+  return issues.filter(
+    (i) => !(i.message === "expected null" && issues.some((o) => o !== i && o.path === i.path)),
+  )
+}
 
 const deepFreeze = <T>(value: T): T => {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
@@ -228,8 +239,15 @@ export function Model<const F extends FieldsShape>(
         )
       }
       const cols = group.map((p) => columnOf(p, what))
-      const name = indexName(unique ? "uq" : "idx", table, cols)
-      if (!indexes.some((i) => i.name === name)) indexes.push({ name, columns: cols, unique })
+      if (new Set(cols).size !== cols.length) {
+        throw new TypeError(`Model("${table}"): ${what} entry [${group.join(", ")}] repeats a field`)
+      }
+      const same = (i: IndexMetadata) => i.unique === unique && i.columns.join("\0") === cols.join("\0")
+      if (indexes.some(same)) continue
+      let name = indexName(unique ? "uq" : "idx", table, cols)
+      // A different index already has this name (e.g. unique `aB` -> uq_t_a_b vs [a, b]): disambiguate.
+      if (indexes.some((i) => i.name === name)) name = indexName(unique ? "uq" : "idx", table, [...cols, "composite"])
+      indexes.push({ name, columns: cols, unique })
     }
   }
   composite(options.compositeUniques, true)
@@ -269,7 +287,8 @@ export function Model<const F extends FieldsShape>(
       if (props[property] === undefined) props[property] = spec.makeDefault()
     }
     const result = validateAll(props)
-    if (Either.isLeft(result)) throw new ValidationError(modelName, issuesOf(result.left), { cause: result.left })
+    // The ParseError is not attached as cause: its message quotes the offending values.
+    if (Either.isLeft(result)) throw new ValidationError(modelName, issuesOf(result.left))
     return props
   }
 

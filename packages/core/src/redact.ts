@@ -1,11 +1,15 @@
-const SECRET_KEY = /pass(word)?|passwd|pwd|secret|token|api_?key|service_role|sslkey|sslpassword/i
+const SECRET_KEY = /pass(word)?|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|service_role|sslkey|credential/i
 
 /**
  * The URL with its password and secret-looking query parameters replaced by `<redacted>`.
  * Safe to put in messages and logs.
  */
 export const redactUrl = (url: string): string => {
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):([^@/?#]*)@/i, "$1:<redacted>@")
+  // The user info ends at the last "@" of the authority, so a password may itself contain "@".
+  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_match, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(":")
+    return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:<redacted>@`
+  })
   const q = out.indexOf("?")
   if (q >= 0) {
     const hash = out.indexOf("#", q)
@@ -15,7 +19,13 @@ export const redactUrl = (url: string): string => {
       .map((pair) => {
         const eq = pair.indexOf("=")
         const key = eq < 0 ? pair : pair.slice(0, eq)
-        return eq >= 0 && SECRET_KEY.test(decodeURIComponent(key)) ? `${key}=<redacted>` : pair
+        let name = key
+        try {
+          name = decodeURIComponent(key)
+        } catch {
+          // A malformed escape: judge the key as written.
+        }
+        return eq >= 0 && SECRET_KEY.test(name) ? `${key}=<redacted>` : pair
       })
       .join("&")
     out = out.slice(0, q + 1) + redacted + (hash < 0 ? "" : out.slice(hash))
