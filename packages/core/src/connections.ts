@@ -24,15 +24,23 @@ let defaultName: string | null = null
 
 const NAME = /^[A-Za-z0-9_-]+$/
 
+/** Throws `ConnectionError` unless `name` is a valid connection name (letters, digits, `_`, `-`). */
+export const assertConnectionName = (name: unknown, url?: string): void => {
+  if (typeof name !== "string" || !NAME.test(name)) {
+    throw new ConnectionError(
+      `Invalid connection name ${typeof name === "string" ? `'${name}'` : `(a ${typeof name})`}: use letters, digits, '_' and '-'`,
+      url,
+    )
+  }
+}
+
 /** Register an open driver under `name`. Throws on an invalid or duplicate name. */
 export const registerConnection = (
   name: string,
   driver: Driver,
   options: { readonly identityMap?: boolean; readonly makeDefault?: boolean } = {},
 ): Connection => {
-  if (!NAME.test(name)) {
-    throw new ConnectionError(`Invalid connection name '${name}': use letters, digits, '_' and '-'`, driver.url)
-  }
+  assertConnectionName(name, driver.url)
   if (connections.has(name)) {
     throw new ConnectionError(`Connection '${name}' is already registered; disconnect('${name}') first`, driver.url)
   }

@@ -186,16 +186,18 @@ interface Extras {
 }
 
 /** Values `JSON.stringify` / `JSON.parse` round-trip unchanged. */
-const isJsonValue = (value: unknown): boolean => {
+const isJsonValue = (value: unknown, path: Set<object> = new Set()): boolean => {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true
   if (typeof value === "number") return Number.isFinite(value)
-  if (Array.isArray(value)) return value.every(isJsonValue)
-  if (typeof value === "object") {
+  if (typeof value !== "object" || path.has(value)) return false // cycles cannot be stored
+  if (!Array.isArray(value)) {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== null) return false
-    return Object.values(value as object).every(isJsonValue)
   }
-  return false
+  path.add(value)
+  const ok = Object.values(value).every((v) => isJsonValue(v, path))
+  path.delete(value)
+  return ok
 }
 
 const jsonValue = Schema.Unknown.pipe(

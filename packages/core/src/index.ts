@@ -47,6 +47,7 @@ export type { Driver, ReadOptions, Statement, WriteResult } from "./driver.js"
 export {
   DEFAULT_CONNECTION,
   allConnections,
+  assertConnectionName,
   defaultConnectionName,
   getConnection,
   registerConnection,

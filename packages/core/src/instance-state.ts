@@ -1,34 +1,41 @@
 /**
  * Per-instance bookkeeping kept outside the instance (so every instance of a model keeps
- * one hidden class): the column values last read from or written to the database, and
- * the connection the instance belongs to.
+ * one hidden class): the row as the database holds it, and the connection the instance
+ * belongs to.
+ *
+ * The snapshot is the row in driver-encoded form, in the order of the model's
+ * `metadata.columns` (for a loaded instance: the very array the driver returned). Comparing
+ * encoded values notices in-place changes to Dates, JSON values and byte arrays, which a
+ * snapshot sharing those objects with the instance would miss.
  *
  * @module
  */
 
 interface State {
-  /** Property values as last persisted; null while the instance is not in the database. */
-  snapshot: Record<string, unknown> | null
+  /** Encoded column values as last persisted; null while the instance has no row. */
+  snapshot: ReadonlyArray<unknown> | null
+  /** Primary key of that row (decoded), the instance's identity-map key. */
+  pk: unknown
   /** Name of the connection the instance was loaded from or saved to. */
   connection: string | null
 }
 
 const states = new WeakMap<object, State>()
 
-const stateOf = (instance: object): State => {
-  let state = states.get(instance)
-  if (state === undefined) {
-    state = { snapshot: null, connection: null }
-    states.set(instance, state)
+/** Record that `instance` now matches the row `snapshot` (encoded, metadata column order). */
+export const markPersisted = (
+  instance: object,
+  connection: string,
+  snapshot: ReadonlyArray<unknown>,
+  pk: unknown,
+): void => {
+  const state = states.get(instance)
+  if (state === undefined) states.set(instance, { snapshot, pk, connection })
+  else {
+    state.snapshot = snapshot
+    state.pk = pk
+    state.connection = connection
   }
-  return state
-}
-
-/** Record that `instance` now matches the database row whose values are `snapshot`. */
-export const markPersisted = (instance: object, connection: string, snapshot: Record<string, unknown>): void => {
-  const state = stateOf(instance)
-  state.snapshot = snapshot
-  state.connection = connection
 }
 
 /** Record that `instance` no longer has a database row (deleted, or rolled back). */
@@ -37,9 +44,15 @@ export const markTransient = (instance: object): void => {
   if (state !== undefined) state.snapshot = null
 }
 
-/** Values as last persisted, or null when the instance has no row. */
-export const persistedSnapshot = (instance: object): Readonly<Record<string, unknown>> | null =>
+/** The persisted row (encoded, metadata column order), or null when the instance has no row. */
+export const persistedSnapshot = (instance: object): ReadonlyArray<unknown> | null =>
   states.get(instance)?.snapshot ?? null
+
+/** Primary key of the persisted row, or undefined when the instance has no row. */
+export const persistedKey = (instance: object): unknown => {
+  const state = states.get(instance)
+  return state?.snapshot == null ? undefined : state.pk
+}
 
 /** Connection the instance belongs to, or null when it was never loaded or saved. */
 export const connectionOf = (instance: object): string | null => states.get(instance)?.connection ?? null

@@ -5,8 +5,9 @@ const SECRET_KEY = /pass(word)?|passwd|pwd|secret|token|api[_-]?key|private[_-]?
  * Safe to put in messages and logs.
  */
 export const redactUrl = (url: string): string => {
-  // The user info ends at the last "@" of the authority, so a password may itself contain "@".
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_match, scheme: string, userinfo: string) => {
+  // The user info runs to the last "@", so a password may itself contain "@", "/", "?" or "#"
+  // (redacting too much is the safe side when a query parameter holds an "@").
+  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is, (_match, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(":")
     return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:<redacted>@`
   })

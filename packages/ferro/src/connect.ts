@@ -10,6 +10,7 @@ import {
   type Driver,
   MigrationError,
   allConnections,
+  assertConnectionName,
   getConnection,
   modelsMetadata,
   redactUrl,
@@ -66,6 +67,7 @@ const openDriver = (url: string): Driver => {
 export const connect = async (url: string, options: ConnectOptions = {}): Promise<Connection> => {
   if (typeof url !== "string" || url.length === 0) throw new ConnectionError("connect() needs a database URL string")
   const name = options.name ?? DEFAULT_CONNECTION
+  assertConnectionName(name, redactUrl(url))
   if (allConnections().some((c) => c.name === name)) {
     throw new ConnectionError(`Connection '${name}' is already registered; disconnect('${name}') first`, redactUrl(url))
   }

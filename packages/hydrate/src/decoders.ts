@@ -9,7 +9,8 @@ export type DecoderExpression = string | null
 
 /** Runtime helpers the decoder expressions may call, passed into the generated code. */
 export const decoderHelpers = {
-  bytes: (v: Uint8Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+  // A copy, not a view: the driver's buffer stays in the row snapshot, unchanged by edits.
+  bytes: (v: Uint8Array): Uint8Array => new Uint8Array(v),
   decimal: (v: unknown): string => (typeof v === "string" ? v : String(v)),
 } as const
 

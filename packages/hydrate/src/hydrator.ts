@@ -18,7 +18,10 @@ export interface Hydrator<T> {
   readonly bigints: boolean
   /** Hydrates every row; rows whose key is already mapped yield the mapped instance. */
   readonly all: (rows: ReadonlyArray<ReadonlyArray<unknown>>, target: HydrationTarget) => Array<T>
-  /** Decodes one row into a plain props object (no instance, no identity map). */
+  /**
+   * Decodes one row into a plain props object (no instance, no identity map). The row must
+   * list the model's columns in metadata order for it to serve as a change-tracking snapshot.
+   */
   readonly props: (row: ReadonlyArray<unknown>) => Record<string, unknown>
 }
 
@@ -83,7 +86,7 @@ export const hydratorFor = <T>(
           if (hit !== undefined) { out[i] = hit; continue; }
         }
         const instance = new Model(props, TRUSTED);
-        markPersisted(instance, connection, props);
+        markPersisted(instance, connection, row, pk);
         if (map !== null && pk !== undefined) map.set(table, pk, instance);
         out[i] = instance;
       }

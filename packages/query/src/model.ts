@@ -21,6 +21,7 @@ import {
   ValidationError,
   extendModels,
   isModelInstance,
+  modelRuntime,
 } from "@ferro/core"
 import { resolveConnection } from "./context.js"
 import {
@@ -181,7 +182,8 @@ const statics = (using: string | undefined) => ({
   async create(this: unknown, data: object) {
     const cls = asRuntime(this)
     const instance = instanceOf(cls, data)
-    await saveInstance(cls, resolveConnection(using), instance)
+    // Always an INSERT: an instance that already has a row is a unique violation, not an update.
+    await saveInstance(cls, resolveConnection(using), instance, { insert: true })
     return instance
   },
   async bulkCreate(this: unknown, items: ReadonlyArray<object>) {
@@ -234,6 +236,13 @@ const statics = (using: string | undefined) => ({
       await saveInstance(cls, resolveConnection(using), instance)
       return [instance, true]
     }
+    // Validate before touching the (shared, identity-mapped) instance.
+    const runtime = modelRuntime(cls)
+    const columns = new Set(cls.metadata.columns.map((c) => c.property))
+    const issues = Object.entries(defaults).flatMap(([property, value]) =>
+      columns.has(property) ? runtime.validateValue(property, value) : [{ path: property, message: "is not a field of this model" }],
+    )
+    if (issues.length > 0) throw new ValidationError(modelName(cls), issues)
     Object.assign(found, defaults)
     await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined), found)
     return [found, false]

@@ -7,6 +7,7 @@
 import {
   type ColumnMetadata,
   type Connection,
+  type Dialect,
   Instances,
   ModelDoesNotExist,
   type ModelMetadata,
@@ -20,7 +21,7 @@ import {
 import { type HydratableClass, type Hydrator, hydratorFor } from "@ferro/hydrate"
 import { compilerFor } from "./compiler/index.js"
 import type { Condition, DeleteNode, SelectNode, UpdateNode } from "./expression.js"
-import { checkValue } from "./values.js"
+import { checkValue, encodeValue } from "./values.js"
 
 /** A concrete model class as operations see it. */
 export type ModelClass = HydratableClass<object> & { readonly metadata: ModelMetadata; readonly name: string }
@@ -95,10 +96,31 @@ export const runUpdate = async (modelClass: ModelClass, connection: Connection, 
   const map = connection.identityMap
   const tracked = map !== null && node.primaryKey !== null && map.live(node.table).length > 0
   if (!tracked) return (await connection.driver.execute(compiler.update({ ...node, returningKeys: false }))).rowsAffected
-  const keys = await connection.driver.rows(compiler.update({ ...node, returningKeys: true }), {
-    bigints: node.primaryKey!.type === "bigint",
-  })
-  await reloadHeld(modelClass, connection, keys.map((row) => row[0]))
+  const pk = node.primaryKey!
+  const bigints = pk.type === "bigint"
+  // RETURNING gives only new keys; when the key itself changes, read the old ones first.
+  const setsKey = node.set.some(([column]) => column === pk)
+  const oldKeys = setsKey
+    ? (await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints })).map((row) => row[0])
+    : []
+  const keys = (await connection.driver.rows(compiler.update({ ...node, returningKeys: true }), { bigints })).map(
+    (row) => row[0],
+  )
+  if (setsKey) {
+    const newKeys = new Set(keys)
+    if (oldKeys.length === 1 && keys.length === 1) {
+      const instance = map!.get(node.table, oldKeys[0])
+      if (instance !== undefined) {
+        map!.evict(node.table, oldKeys[0])
+        map!.set(node.table, keys[0], instance)
+      }
+    } else {
+      // Several rows changed keys: which old key became which new one is unknown, so the
+      // held instances are dropped from the map (a later save() of one fails loudly).
+      for (const old of oldKeys) if (!newKeys.has(old)) map!.evict(node.table, old)
+    }
+  }
+  await reloadHeld(modelClass, connection, keys)
   return keys.length
 }
 
@@ -134,26 +156,31 @@ const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: 
     )
     for (const row of await connection.driver.rows(statement, { bigints: hydrate.bigints })) {
       const props = hydrate.props(row)
-      const instance = map.get(table, props[pkColumn.property])
+      const pk = props[pkColumn.property]
+      const instance = map.get(table, pk)
       if (instance !== undefined) {
         Object.assign(instance, props)
-        Instances.markPersisted(instance, connection.name, props)
+        Instances.markPersisted(instance, connection.name, row, pk)
       }
     }
   }
 }
 
-const sameValue = (a: unknown, b: unknown): boolean => {
-  if (Object.is(a, b)) return true
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
-  if (a instanceof Uint8Array && b instanceof Uint8Array) {
-    return a.length === b.length && a.every((byte, i) => byte === b[i])
-  }
-  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
-    return JSON.stringify(a) === JSON.stringify(b)
-  }
+/** Equality of two driver-encoded values of one column. */
+const sameEncoded = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  // SQLite reads integers as bigint in statements that select a 64-bit column.
+  if (typeof a === "bigint" || typeof b === "bigint") return typeof a !== "object" && typeof b !== "object" && a == b
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0
   return false
 }
+
+/** The instance's column values, driver-encoded, in metadata column order. */
+const encodedRow = (
+  instance: Record<string, unknown>,
+  columns: ReadonlyArray<ColumnMetadata>,
+  dialect: Dialect,
+): Array<unknown> => columns.map((c) => encodeValue(c, instance[c.property], dialect))
 
 /** Validates the current values of `columns` on `instance`; throws one error naming every bad field. */
 export const validateColumns = (
@@ -170,17 +197,20 @@ export const validateColumns = (
   if (issues.length > 0) throw new ValidationError(modelName(modelClass), issues)
 }
 
-const snapshotOf = (instance: Record<string, unknown>, columns: ReadonlyArray<ColumnMetadata>): Record<string, unknown> => {
-  const snapshot: Record<string, unknown> = {}
-  for (const column of columns) snapshot[column.property] = instance[column.property]
-  return snapshot
-}
-
-/** INSERT of a new instance (or UPDATE of its changed columns when it is persisted). */
-export const saveInstance = async (modelClass: ModelClass, connection: Connection, instance: Record<string, unknown>): Promise<void> => {
+/**
+ * Saves `instance`: INSERT when it has no row (or `insert` is forced, as `create()` does),
+ * else an UPDATE of the columns whose encoded value differs from the persisted row.
+ */
+export const saveInstance = async (
+  modelClass: ModelClass,
+  connection: Connection,
+  instance: Record<string, unknown>,
+  options: { readonly insert?: boolean } = {},
+): Promise<void> => {
   const { metadata } = modelClass
-  const compiler = compilerFor(connection.driver.dialect)
-  const snapshot = Instances.persistedSnapshot(instance)
+  const { dialect } = connection.driver
+  const compiler = compilerFor(dialect)
+  const snapshot = options.insert ? null : Instances.persistedSnapshot(instance)
   if (snapshot === null) {
     validateColumns(modelClass, instance, metadata.columns)
     const columns = metadata.columns.filter((c) => !(c.autoincrement && instance[c.property] == null))
@@ -199,15 +229,22 @@ export const saveInstance = async (modelClass: ModelClass, connection: Connectio
     } else {
       await connection.driver.execute(statement)
     }
-    Instances.markPersisted(instance, connection.name, snapshotOf(instance, metadata.columns))
-    if (metadata.primaryKey !== null) connection.identityMap?.set(metadata.table, instance[metadata.primaryKey], instance)
+    const pk = metadata.primaryKey === null ? undefined : instance[metadata.primaryKey]
+    Instances.markPersisted(instance, connection.name, encodedRow(instance, metadata.columns, dialect), pk)
+    if (metadata.primaryKey !== null) connection.identityMap?.set(metadata.table, pk, instance)
     return
   }
-  const changed = metadata.columns.filter((c) => !sameValue(instance[c.property], snapshot[c.property]))
+  const changed = metadata.columns.filter((c, i) => {
+    try {
+      return !sameEncoded(encodeValue(c, instance[c.property], dialect), snapshot[i])
+    } catch {
+      return true // not even encodable: validation below reports it
+    }
+  })
   if (changed.length === 0) return
   validateColumns(modelClass, instance, changed)
   const pkColumn = primaryKeyColumn(modelClass)
-  const oldPk = snapshot[pkColumn.property]
+  const oldPk = Instances.persistedKey(instance)
   const result = await connection.driver.execute(
     compiler.update({
       table: metadata.table,
@@ -227,23 +264,22 @@ export const saveInstance = async (modelClass: ModelClass, connection: Connectio
       detail: `Cannot save ${modelName(modelClass)}: its row no longer exists`,
     })
   }
-  Instances.markPersisted(instance, connection.name, snapshotOf(instance, metadata.columns))
   const newPk = instance[pkColumn.property]
-  if (!sameValue(newPk, oldPk) && connection.identityMap !== null) {
+  Instances.markPersisted(instance, connection.name, encodedRow(instance, metadata.columns, dialect), newPk)
+  if (newPk !== oldPk && connection.identityMap !== null) {
     connection.identityMap.evict(metadata.table, oldPk)
     connection.identityMap.set(metadata.table, newPk, instance)
   }
 }
 
 export const deleteInstance = async (modelClass: ModelClass, connection: Connection, instance: Record<string, unknown>): Promise<void> => {
-  const snapshot = Instances.persistedSnapshot(instance)
   const pkColumn = primaryKeyColumn(modelClass)
-  if (snapshot === null) {
+  if (Instances.persistedSnapshot(instance) === null) {
     throw new ModelDoesNotExist(modelName(modelClass), instance[pkColumn.property], {
       detail: `Cannot delete ${modelName(modelClass)}: it was never saved or is already deleted`,
     })
   }
-  const pk = snapshot[pkColumn.property]
+  const pk = Instances.persistedKey(instance)
   const result = await connection.driver.execute(
     compilerFor(connection.driver.dialect).delete({
       table: modelClass.metadata.table,
@@ -264,7 +300,7 @@ export const deleteInstance = async (modelClass: ModelClass, connection: Connect
 
 export const refreshInstance = async (modelClass: ModelClass, connection: Connection, instance: Record<string, unknown>): Promise<void> => {
   const pkColumn = primaryKeyColumn(modelClass)
-  const pk = Instances.persistedSnapshot(instance)?.[pkColumn.property] ?? instance[pkColumn.property]
+  const pk = Instances.persistedKey(instance) ?? instance[pkColumn.property]
   if (pk === undefined || pk === null) {
     throw new ModelDoesNotExist(modelName(modelClass), pk, { detail: `Cannot refresh ${modelName(modelClass)}: it has no primary key value` })
   }
@@ -282,7 +318,7 @@ export const refreshInstance = async (modelClass: ModelClass, connection: Connec
   }
   const props = hydrate.props(row)
   Object.assign(instance, props)
-  Instances.markPersisted(instance, connection.name, props)
+  Instances.markPersisted(instance, connection.name, row, props[pkColumn.property])
   connection.identityMap?.set(modelClass.metadata.table, props[pkColumn.property], instance)
 }
 

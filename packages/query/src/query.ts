@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ColumnKeys, type ColumnMetadata, type PropertyType, QueryError, ValidationError } from "@ferro/core"
+import { type ColumnKeys, type ColumnMetadata, type PropertyType, QueryError, ValidationError, modelRuntime } from "@ferro/core"
 import { type ColumnFor, type ColumnRef, columnsOf } from "./column.js"
 import { compilerFor } from "./compiler/index.js"
 import { resolveConnection } from "./context.js"
@@ -31,6 +31,20 @@ export type UpdateValues<F> = {
 }
 
 export type SortDirection = "asc" | "desc"
+
+const columnsIn = (condition: Condition): Array<ColumnMetadata> => {
+  switch (condition.kind) {
+    case "and":
+    case "or":
+      return condition.items.flatMap(columnsIn)
+    case "not":
+      return columnsIn(condition.item)
+    case "constant":
+      return []
+    default:
+      return [condition.column]
+  }
+}
 
 interface State {
   readonly modelClass: ModelClass
@@ -69,7 +83,15 @@ export class Query<M, F> {
   /** Adds a filter; chained calls AND together. */
   where(predicate: Where<F>): Query<M, F> {
     const value = typeof predicate === "function" ? predicate(this.#columns()) : predicate
-    return this.#with({ where: [...this.#state.where, toCondition(value, "where()")] })
+    const condition = toCondition(value, "where()")
+    const { metadata } = this.#state.modelClass
+    const foreign = columnsIn(condition).find((c) => !metadata.columns.includes(c))
+    if (foreign !== undefined) {
+      throw new QueryError(
+        `where() on ${modelName(this.#state.modelClass)} got a predicate over another model's column '${foreign.property}'`,
+      )
+    }
+    return this.#with({ where: [...this.#state.where, condition] })
   }
 
   /** Adds a sort key; call again for further keys. */
@@ -115,7 +137,8 @@ export class Query<M, F> {
   /** The first matching row, or null. */
   async first(): Promise<M | null> {
     const connection = resolveConnection(this.#state.using)
-    const [instance] = await fetchInstances(this.#state.modelClass, connection, { ...this.#node(), limit: 1 })
+    const node = this.#node()
+    const [instance] = await fetchInstances(this.#state.modelClass, connection, { ...node, limit: Math.min(node.limit ?? 1, 1) })
     return (instance as M | undefined) ?? null
   }
 
@@ -153,7 +176,8 @@ export class Query<M, F> {
         continue
       }
       if (raw === undefined) continue
-      if (typeof raw === "function") {
+      // A function is an update expression, except for JSON columns where it is just a bad value.
+      if (typeof raw === "function" && column.type !== "json") {
         const expression = (raw as (columns: ColumnsOf<F>) => unknown)(this.#columns())
         if (!isUpdateExpression(expression)) {
           throw new QueryError(`update() callback for '${property}' must return an expression such as p.${property}.add(1)`)
@@ -162,7 +186,10 @@ export class Query<M, F> {
         continue
       }
       try {
-        set.push([column, checkValue(name, column, raw)])
+        const value = checkValue(name, column, raw)
+        const fieldIssues = modelRuntime(modelClass).validateValue(property, value)
+        if (fieldIssues.length > 0) issues.push(...fieldIssues)
+        else set.push([column, value])
       } catch (error) {
         if (error instanceof ValidationError) issues.push(...error.issues)
         else throw error

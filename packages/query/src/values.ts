@@ -70,11 +70,15 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
     case "bytes":
       if (value instanceof Uint8Array) return value
       return reject(model, column, "a Uint8Array", value)
-    case "json":
-      if (value === undefined || typeof value === "function" || typeof value === "symbol") {
-        return reject(model, column, "a JSON value", value)
+    case "json": {
+      let text: string | undefined
+      try {
+        text = JSON.stringify(value)
+      } catch {
+        text = undefined // cyclic, or holds a bigint
       }
-      return value
+      return text === undefined ? reject(model, column, "a JSON value", value) : value
+    }
   }
 }
 
@@ -113,7 +117,16 @@ export const encodeRawValue = (value: unknown, dialect: Dialect): unknown => {
         return value.toISOString()
       }
       if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-      return JSON.stringify(value)
+      if (value instanceof ArrayBuffer) return Buffer.from(value)
+      if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+        try {
+          return JSON.stringify(value)
+        } catch {
+          throw new TypeError("an object JSON cannot represent (cyclic, or holding a bigint)")
+        }
+      }
+      // A Map, Set, class instance...: JSON.stringify would silently store "{}".
+      throw new TypeError(`a ${value.constructor?.name ?? "non-plain object"} (only plain objects and arrays are sent as JSON)`)
     default:
       throw new TypeError(value === undefined ? "undefined (use null for SQL NULL)" : `a ${typeof value}`)
   }

@@ -3,6 +3,7 @@ import { dirname } from "node:path"
 import Database from "better-sqlite3"
 import { ConnectionError, type Driver, type ReadOptions, type Statement, type WriteResult, redactUrl } from "@ferro/core"
 import { translateSqliteError } from "./errors.js"
+import { ferroDecimalKey, ferroLower } from "./functions.js"
 import { parseSqliteUrl } from "./url.js"
 
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
@@ -42,6 +43,8 @@ export class SqliteDriver implements Driver {
       // LIKE is case-sensitive on PostgreSQL; make SQLite agree (ilike is the insensitive one).
       this.database.pragma("case_sensitive_like = ON")
       this.database.pragma("busy_timeout = 5000")
+      this.database.function("ferro_lower", { deterministic: true }, ferroLower)
+      this.database.function("ferro_decimal_key", { deterministic: true }, ferroDecimalKey)
       if (location.filename !== ":memory:" && !location.readonly) this.database.pragma("journal_mode = WAL")
     } catch (error) {
       throw new ConnectionError(

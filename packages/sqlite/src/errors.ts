@@ -44,8 +44,9 @@ export const translateSqliteError = (error: unknown, statement: Statement | unde
         return new ConnectionError(`SQLite: ${message}`, undefined, { cause: error })
     }
   }
+  const shown = sql !== undefined && sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql
   return new QueryError(
-    `Query failed: ${message}${sql === undefined ? "" : ` (SQL: ${sql}; ${count} parameter${count === 1 ? "" : "s"})`}`,
+    `Query failed: ${message}${shown === undefined ? "" : ` (SQL: ${shown}; ${count} parameter${count === 1 ? "" : "s"})`}`,
     sql,
     count,
     { cause: error },

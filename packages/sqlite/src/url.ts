@@ -32,5 +32,11 @@ export const parseSqliteUrl = (url: string): SqliteLocation => {
     if (rest === "") throw new ConnectionError(`SQLite URL has no path: ${redactUrl(url)}; use sqlite::memory: or sqlite:path/app.db`, redactUrl(url))
     return { filename: ":memory:", readonly }
   }
-  return { filename: decodeURIComponent(rest), readonly }
+  let filename = rest
+  try {
+    filename = decodeURIComponent(rest)
+  } catch {
+    // Not a valid escape (a bare "%"): the path is meant literally.
+  }
+  return { filename, readonly }
 }

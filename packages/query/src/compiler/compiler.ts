@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, type Statement, quoteIdentifier as q } from "@ferro/core"
+import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core"
 import type { Arithmetic, Condition, DeleteNode, InsertNode, Ordering, SelectNode, TargetNode, UpdateNode } from "../expression.js"
 import { encodeValue } from "../values.js"
 
@@ -14,6 +14,11 @@ export abstract class Compiler {
   protected abstract placeholder(n: number): string
   /** Case-insensitive LIKE. */
   protected abstract ilike(column: string, pattern: string): string
+  /** A column (or placeholder) as the database must compare and sort it. */
+  protected ordered(column: ColumnMetadata, sql: string): string {
+    void column
+    return sql
+  }
 
   /** `"a", "b"` for a select list. */
   selectList(columns: ReadonlyArray<ColumnMetadata>): string {
@@ -39,7 +44,7 @@ export abstract class Compiler {
 
   exists(node: SelectNode): Statement {
     const params: Array<unknown> = []
-    const inner = `SELECT 1 FROM ${q(node.table)}${this.#tail({ ...node, limit: 1 }, params)}`
+    const inner = `SELECT 1 FROM ${q(node.table)}${this.#tail({ ...node, limit: Math.min(node.limit ?? 1, 1) }, params)}`
     return { sql: inner, params }
   }
 
@@ -80,8 +85,12 @@ export abstract class Compiler {
 
   condition(condition: Condition, params: Array<unknown>): string {
     switch (condition.kind) {
-      case "compare":
-        return `${q(condition.column.column)} ${condition.op} ${this.value(condition.column, condition.value, params)}`
+      case "compare": {
+        const { column, op } = condition
+        const value = this.value(column, condition.value, params)
+        if (op === "=" || op === "<>") return `${q(column.column)} ${op} ${value}`
+        return `${this.ordered(column, q(column.column))} ${op} ${this.ordered(column, value)}`
+      }
       case "like": {
         const pattern = this.param(condition.pattern, params)
         return condition.caseInsensitive
@@ -94,8 +103,12 @@ export abstract class Compiler {
       }
       case "null":
         return `${q(condition.column.column)} IS ${condition.negated ? "NOT NULL" : "NULL"}`
-      case "between":
-        return `${q(condition.column.column)} BETWEEN ${this.value(condition.column, condition.low, params)} AND ${this.value(condition.column, condition.high, params)}`
+      case "between": {
+        const { column } = condition
+        const low = this.ordered(column, this.value(column, condition.low, params))
+        const high = this.ordered(column, this.value(column, condition.high, params))
+        return `${this.ordered(column, q(column.column))} BETWEEN ${low} AND ${high}`
+      }
       case "and":
       case "or":
         return `(${condition.items.map((c) => this.condition(c, params)).join(condition.kind === "and" ? " AND " : " OR ")})`
@@ -108,7 +121,7 @@ export abstract class Compiler {
 
   #orderBy(orderBy: ReadonlyArray<Ordering>): string {
     if (orderBy.length === 0) return ""
-    return ` ORDER BY ${orderBy.map((o) => `${q(o.column.column)} ${o.direction === "desc" ? "DESC" : "ASC"}`).join(", ")}`
+    return ` ORDER BY ${orderBy.map((o) => `${this.ordered(o.column, q(o.column.column))} ${o.direction === "desc" ? "DESC" : "ASC"}`).join(", ")}`
   }
 
   #tail(node: Omit<SelectNode, "table" | "columns">, params: Array<unknown>): string {
@@ -126,6 +139,9 @@ export abstract class Compiler {
   /** WHERE for UPDATE/DELETE; ordered or paged targets go through a primary-key subquery. */
   #target(node: TargetNode, params: Array<unknown>): string {
     const paged = node.limit !== null || node.offset !== null
+    if (paged && node.primaryKey === null) {
+      throw new QueryError(`update()/delete() with limit or offset needs a model with a primary key ("${node.table}" has none)`)
+    }
     if (!paged || node.primaryKey === null) {
       return node.where === null ? "" : ` WHERE ${this.condition(node.where, params)}`
     }

@@ -1,0 +1,292 @@
+/**
+ * Errors (SPEC §2 "Errors"): database failures are classified from SQLite's error codes into
+ * typed errors that extend FerroError, carry a `_tag`, keep the driver error as `cause`, and
+ * never put bound values into their messages.
+ */
+import { expect, test } from "vitest"
+import { getConnection } from "@ferro/core"
+import {
+  CheckViolation,
+  ConnectionError,
+  FerroError,
+  ForeignKeyViolation,
+  MigrationError,
+  ModelDoesNotExist,
+  Model,
+  NotNullViolation,
+  QueryError,
+  TransactionError,
+  UniqueViolation,
+  ValidationError,
+  connect,
+  execute,
+  fetchAll,
+  fetchOne,
+  field,
+} from "ferro-orm"
+import { describeEachBackend } from "./support/backends.js"
+
+class Person extends Model("err_people", {
+  id: field.id(),
+  email: field.text({ unique: true }),
+  name: field.text(),
+  status: field.enum(["active", "banned"], { default: "active" }),
+  age: field.int({ default: 0 }),
+}) {}
+
+class Code extends Model("err_codes", {
+  code: field.text({ primaryKey: true }),
+  label: field.text(),
+}) {}
+
+class Seat extends Model(
+  "err_seats",
+  {
+    id: field.id(),
+    row: field.int(),
+    num: field.int(),
+  },
+  { compositeUniques: [["row", "num"]] },
+) {}
+
+const SECRET = "sk_live_TOPSECRET_9f8e7d"
+
+const statements = () => getConnection().driver.statementCount
+
+const failure = async (promise: Promise<unknown>): Promise<Error> =>
+  promise.then(
+    () => {
+      throw new Error("expected the operation to fail")
+    },
+    (error: unknown) => error as Error,
+  )
+
+/** The shape every classified database error shares. */
+const expectClassified = (
+  error: Error,
+  cls: abstract new (...args: never[]) => FerroError,
+  tag: string,
+  sqliteCode: string,
+  ...mustNotContain: ReadonlyArray<string>
+) => {
+  expect(error).toBeInstanceOf(cls)
+  expect(error).toBeInstanceOf(FerroError)
+  expect(error).toBeInstanceOf(Error)
+  expect((error as FerroError)._tag).toBe(tag)
+  expect(error.name).toBe(tag)
+  expect(error.cause).toBeInstanceOf(Error)
+  expect((error.cause as { code?: unknown }).code).toBe(sqliteCode)
+  for (const text of mustNotContain) {
+    expect(error.message).not.toContain(text)
+    expect(String(error.stack)).not.toContain(text)
+  }
+}
+
+describeEachBackend("errors", (backend) => {
+  test("a duplicate unique column is a UniqueViolation naming table and column", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    await Person.create({ email: SECRET, name: "first" })
+    const error = await failure(Person.create({ email: SECRET, name: "second" }))
+    expectClassified(error, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_UNIQUE", SECRET, "TOPSECRET", "second")
+    expect((error as UniqueViolation).table).toBe("err_people")
+    expect((error as UniqueViolation).constraint).toBe("email")
+    expect(await Person.select().count()).toBe(1)
+  })
+
+  test("a duplicate primary key is a UniqueViolation, never a silent update", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    const ada = await Person.create({ email: "ada@x", name: "Ada" })
+    const error = await failure(Person.create({ id: ada.id, email: "other@x", name: SECRET }))
+    expectClassified(error, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_PRIMARYKEY", SECRET)
+    expect(await fetchAll("SELECT email, name FROM err_people")).toEqual([{ email: "ada@x", name: "Ada" }])
+
+    await Code.create({ code: SECRET, label: "one" })
+    const textKey = await failure(Code.create({ code: SECRET, label: "two" }))
+    expectClassified(textKey, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_PRIMARYKEY", SECRET)
+    expect((textKey as UniqueViolation).table).toBe("err_codes")
+    expect((textKey as UniqueViolation).constraint).toBe("code")
+    expect(await fetchAll("SELECT label FROM err_codes")).toEqual([{ label: "one" }])
+  })
+
+  test("unique violations from save, batch update, bulkCreate, raw SQL and composite uniques", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    await Person.create({ email: SECRET, name: "a" })
+    const other = await Person.create({ email: "other@x", name: "b" })
+
+    other.email = SECRET
+    expectClassified(await failure(other.save()), UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_UNIQUE", SECRET)
+    expectClassified(
+      await failure(Person.where((p) => p.id.eq(other.id)).update({ email: SECRET })),
+      UniqueViolation,
+      "UniqueViolation",
+      "SQLITE_CONSTRAINT_UNIQUE",
+      SECRET,
+    )
+    // All or nothing: the valid first row is not left behind.
+    expectClassified(
+      await failure(Person.bulkCreate([{ email: "new@x", name: "c" }, { email: SECRET, name: "d" }])),
+      UniqueViolation,
+      "UniqueViolation",
+      "SQLITE_CONSTRAINT_UNIQUE",
+      SECRET,
+    )
+    expect(await fetchOne("SELECT count(*) AS n FROM err_people WHERE email = 'new@x'")).toEqual({ n: 0 })
+    expectClassified(
+      await failure(execute("INSERT INTO err_people (email, name, status, age) VALUES (?, ?, 'active', 0)", [SECRET, "e"])),
+      UniqueViolation,
+      "UniqueViolation",
+      "SQLITE_CONSTRAINT_UNIQUE",
+      SECRET,
+    )
+
+    await Seat.create({ row: 1, num: 2 })
+    await Seat.create({ row: 1, num: 3 })
+    const seat = await failure(Seat.create({ row: 1, num: 2 }))
+    expectClassified(seat, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_UNIQUE")
+    expect((seat as UniqueViolation).table).toBe("err_seats")
+    expect((seat as UniqueViolation).constraint).toBe("row, num")
+    expect(await fetchOne("SELECT email FROM err_people WHERE id = ?", [other.id])).toEqual({ email: "other@x" })
+  })
+
+  test("NULL into a NOT NULL column is a NotNullViolation", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    const insert = await failure(
+      execute("INSERT INTO err_people (email, name, status, age) VALUES (?, NULL, 'active', 0)", [SECRET]),
+    )
+    expectClassified(insert, NotNullViolation, "NotNullViolation", "SQLITE_CONSTRAINT_NOTNULL", SECRET)
+    expect((insert as NotNullViolation).table).toBe("err_people")
+    expect((insert as NotNullViolation).constraint).toBe("name")
+
+    await Person.create({ email: "a@x", name: SECRET })
+    const update = await failure(execute("UPDATE err_people SET age = ? WHERE name = ?", [null, SECRET]))
+    expectClassified(update, NotNullViolation, "NotNullViolation", "SQLITE_CONSTRAINT_NOTNULL", SECRET)
+    expect((update as NotNullViolation).constraint).toBe("age")
+    expect(await fetchAll("SELECT age FROM err_people")).toEqual([{ age: 0 }])
+  })
+
+  test("an enum column has a CHECK: a value outside the set is a CheckViolation", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    const ddl = await fetchOne<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'err_people'")
+    expect(ddl!.sql).toMatch(/CHECK/i)
+    const error = await failure(
+      execute("INSERT INTO err_people (email, name, status, age) VALUES ('a@x', 'A', ?, 0)", [SECRET]),
+    )
+    expectClassified(error, CheckViolation, "CheckViolation", "SQLITE_CONSTRAINT_CHECK", SECRET)
+    expect((error as CheckViolation).constraint).toContain("status")
+
+    const person = await Person.create({ email: "b@x", name: "B", status: "banned" })
+    const update = await failure(execute("UPDATE err_people SET status = ? WHERE id = ?", [SECRET, person.id]))
+    expectClassified(update, CheckViolation, "CheckViolation", "SQLITE_CONSTRAINT_CHECK", SECRET)
+    expect(await fetchAll("SELECT status FROM err_people")).toEqual([{ status: "banned" }])
+
+    // Through the ORM the same mistake is caught before any SQL runs.
+    const before = statements()
+    await expect(
+      // @ts-expect-error not one of the enum's values
+      Person.create({ email: "c@x", name: "C", status: SECRET }),
+    ).rejects.toBeInstanceOf(ValidationError)
+    expect(statements()).toBe(before)
+  })
+
+  test("foreign keys are enforced: a dangling reference is a ForeignKeyViolation", async () => {
+    await connect(backend.freshUrl())
+    expect(await fetchOne("PRAGMA foreign_keys")).toEqual({ foreign_keys: 1 })
+    await execute("CREATE TABLE parent(id integer primary key)")
+    await execute("CREATE TABLE child(id integer primary key, parent_id integer REFERENCES parent(id))")
+    await execute("INSERT INTO parent (id) VALUES (1)")
+    expect(await execute("INSERT INTO child (id, parent_id) VALUES (?, ?)", [1, 1])).toBe(1)
+
+    const dangling = await failure(execute("INSERT INTO child (id, parent_id) VALUES (?, ?)", [2, 987654321]))
+    expectClassified(dangling, ForeignKeyViolation, "ForeignKeyViolation", "SQLITE_CONSTRAINT_FOREIGNKEY", "987654321")
+    const repoint = await failure(execute("UPDATE child SET parent_id = ? WHERE id = 1", [555]))
+    expectClassified(repoint, ForeignKeyViolation, "ForeignKeyViolation", "SQLITE_CONSTRAINT_FOREIGNKEY", "555")
+    const orphaning = await failure(execute("DELETE FROM parent WHERE id = ?", [1]))
+    expectClassified(orphaning, ForeignKeyViolation, "ForeignKeyViolation", "SQLITE_CONSTRAINT_FOREIGNKEY")
+    expect(await fetchAll("SELECT id, parent_id FROM child")).toEqual([{ id: 1, parent_id: 1 }])
+    expect(await fetchAll("SELECT id FROM parent")).toEqual([{ id: 1 }])
+
+    // Every connection has them on, not just the first.
+    await connect(backend.freshUrl(), { name: "second" })
+    expect(await fetchOne("PRAGMA foreign_keys", [], { using: "second" })).toEqual({ foreign_keys: 1 })
+  })
+
+  test("ModelDoesNotExist carries the model and key, but the message leaves the key out", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    const error = await failure(Person.get(4242424))
+    expect(error).toBeInstanceOf(ModelDoesNotExist)
+    expect(error).toBeInstanceOf(FerroError)
+    expect((error as ModelDoesNotExist)._tag).toBe("ModelDoesNotExist")
+    expect((error as ModelDoesNotExist).model).toBe("Person")
+    expect((error as ModelDoesNotExist).pk).toBe(4242424)
+    expect(error.message).toContain("Person")
+    expect(error.message).not.toContain("4242424")
+    const textKey = await failure(Code.get(SECRET))
+    expect(textKey).toBeInstanceOf(ModelDoesNotExist)
+    expect((textKey as ModelDoesNotExist).pk).toBe(SECRET)
+    expect(textKey.message).not.toContain(SECRET)
+  })
+
+  test("ValidationError names every failing field, runs no SQL and leaves values out", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    const before = statements()
+    const error = await failure(
+      Person.create({
+        // @ts-expect-error a number is not a string
+        email: 31337424242,
+        name: "ok",
+        // @ts-expect-error not one of the enum's values
+        status: SECRET,
+        age: 1.5,
+      }),
+    )
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(error).toBeInstanceOf(FerroError)
+    expect((error as ValidationError)._tag).toBe("ValidationError")
+    expect([...new Set((error as ValidationError).issues.map((i) => i.path))].sort()).toEqual(["age", "email", "status"])
+    expect(error.message).not.toContain("name")
+    for (const value of [SECRET, "31337424242", "1.5"]) expect(error.message).not.toContain(value)
+    expect(statements()).toBe(before)
+    expect(await Person.select().count()).toBe(0)
+  })
+
+  test("a failing ORM query is a QueryError with SQL text and parameter count, not values", async () => {
+    await connect(backend.freshUrl()) // no tables
+    const error = await failure(Person.where((p) => p.email.eq(SECRET).and(p.age.gt(31337))).all())
+    expect(error).toBeInstanceOf(QueryError)
+    expect(error).toBeInstanceOf(FerroError)
+    expect((error as QueryError)._tag).toBe("QueryError")
+    expect(error.message).toContain("err_people")
+    expect(error.message).toContain("SELECT")
+    expect(error.message).toContain("2 parameters")
+    expect((error as QueryError).sql).toMatch(/^SELECT .* FROM "err_people" WHERE/)
+    expect((error as QueryError).parameterCount).toBe(2)
+    expect(error.message).not.toContain(SECRET)
+    expect(error.message).not.toContain("31337")
+    expect(error.cause).toBeInstanceOf(Error)
+  })
+
+  test("every error class extends FerroError and has a distinct _tag", () => {
+    const errors: ReadonlyArray<FerroError> = [
+      new ModelDoesNotExist("M", 1),
+      new ValidationError("M", [{ path: "x", message: "bad" }]),
+      new UniqueViolation("u", {}),
+      new ForeignKeyViolation("f", {}),
+      new NotNullViolation("n", {}),
+      new CheckViolation("c", {}),
+      new ConnectionError("c"),
+      new MigrationError("m"),
+      new TransactionError("t"),
+      new QueryError("q"),
+    ]
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(FerroError)
+      expect(error).toBeInstanceOf(Error)
+      expect(error._tag).toBe(error.constructor.name)
+      expect(error.name).toBe(error._tag)
+    }
+    expect(new Set(errors.map((e) => e._tag)).size).toBe(errors.length)
+    const cause = new Error("driver")
+    expect(new UniqueViolation("u", { cause }).cause).toBe(cause)
+    expect(new QueryError("q", "SELECT 1", 0, { cause }).cause).toBe(cause)
+  })
+})
