@@ -278,6 +278,7 @@ export function Model<const F extends FieldsShape>(
   )
   const defaults = [...specs].filter(([, spec]) => spec.makeDefault !== null) as Array<[string, ColumnSpec & { makeDefault: () => unknown }]>
 
+  const uuidProperties = [...specs].filter(([, spec]) => spec.type === "uuid").map(([property]) => property)
   const prepare = (modelName: string, input: unknown): Record<string, unknown> => {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new ValidationError(modelName, [{ path: "", message: "expected an object of field values" }])
@@ -285,6 +286,11 @@ export function Model<const F extends FieldsShape>(
     const props: Record<string, unknown> = { ...(input as Record<string, unknown>) }
     for (const [property, spec] of defaults) {
       if (props[property] === undefined) props[property] = spec.makeDefault()
+    }
+    // UUIDs are kept in PostgreSQL's canonical lower case so both backends store and match alike.
+    for (const property of uuidProperties) {
+      const value = props[property]
+      if (typeof value === "string") props[property] = value.toLowerCase()
     }
     const result = validateAll(props)
     // The ParseError is not attached as cause: its message quotes the offending values.

@@ -77,6 +77,17 @@ const reload = async (sample: Sample): Promise<Sample> => {
 }
 
 describeEachBackend("round-trip", (backend) => {
+  test("UUIDs are stored in canonical lower case and match in any case", async () => {
+    await connect(backend.freshUrl(), { autoMigrate: true })
+    const upper = "0F0E0D0C-0B0A-4000-8000-ABCDEF012345"
+    const created = await Sample.create({ ...base(), uid: upper })
+    expect(created.uid).toBe(upper.toLowerCase())
+    expect(await fetchOne("SELECT uid FROM rt_samples WHERE id = ?", [created.id])).toEqual({ uid: upper.toLowerCase() })
+    expect(await Sample.where((s) => s.uid.eq(upper)).first()).toBe(created)
+    const keyed = await Keyed.create({ key: upper, note: "k" })
+    expect(await Keyed.get(upper)).toBe(keyed)
+  })
+
   test("bigints beyond 2^53 and at both 64-bit limits come back as exact bigints", async () => {
     await connect(backend.freshUrl(), { autoMigrate: true })
     const values = [2n ** 53n + 1n, -(2n ** 63n), 2n ** 63n - 1n, 0n, -1n, 9007199254740993n * 1000n]

@@ -54,7 +54,7 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
       if (typeof value === "string" && column.enumValues!.includes(value)) return value
       return reject(model, column, `one of ${column.enumValues!.map((v) => JSON.stringify(v)).join(", ")}`, value)
     case "uuid":
-      if (typeof value === "string" && UUID.test(value)) return value
+      if (typeof value === "string" && UUID.test(value)) return value.toLowerCase()
       return reject(model, column, "a UUID string", value)
     case "datetime": {
       const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : null
