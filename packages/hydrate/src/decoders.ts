@@ -55,10 +55,24 @@ export const decoderFor = (column: ColumnMetadata, dialect: Dialect, bigints: bo
 export const needsBigints = (columns: ReadonlyArray<ColumnMetadata>): boolean =>
   columns.some((c) => c.type === "bigint")
 
-/** Decodes one cell with a closure (raw SQL and one-off reads; hydrators inline instead). */
-export const decodeCell = (column: ColumnMetadata, dialect: Dialect, bigints: boolean, raw: unknown): unknown => {
-  if (raw === null || raw === undefined) return null
-  const expression = decoderFor(column, dialect, bigints)
-  if (expression === null) return raw
-  return new Function("v", "helpers", `return ${expression}`)(raw, decoderHelpers)
+const cellDecoders = new Map<string, (raw: unknown) => unknown>()
+
+/**
+ * A function decoding one raw cell of `column` (null stays null). Built once per logical
+ * type, dialect and integer mode; for one-off reads (hydrators inline their decoders).
+ */
+export const cellDecoder = (column: ColumnMetadata, dialect: Dialect, bigints: boolean): ((raw: unknown) => unknown) => {
+  const key = `${column.type}:${dialect}:${bigints}`
+  let decode = cellDecoders.get(key)
+  if (decode === undefined) {
+    const expression = decoderFor(column, dialect, bigints)
+    decode =
+      expression === null
+        ? (raw: unknown) => (raw === undefined ? null : raw)
+        : (new Function("helpers", `return (v) => v === null || v === undefined ? null : ${expression}`)(
+            decoderHelpers,
+          ) as (raw: unknown) => unknown)
+    cellDecoders.set(key, decode)
+  }
+  return decode
 }

@@ -6,4 +6,4 @@
  * @packageDocumentation
  */
 export { hydratorFor, type HydratableClass, type HydrationTarget, type Hydrator } from "./hydrator.js"
-export { decodeCell, decoderFor, needsBigints, type DecoderExpression } from "./decoders.js"
+export { cellDecoder, decoderFor, needsBigints, type DecoderExpression } from "./decoders.js"

@@ -55,12 +55,13 @@ export interface TargetNode {
 
 export interface UpdateNode extends TargetNode {
   readonly set: ReadonlyArray<readonly [ColumnMetadata, unknown | Arithmetic]>
-  /** Return the primary keys of updated rows. */
-  readonly returningKeys: boolean
+  /** Columns to return from the updated rows (none: report the count only). */
+  readonly returning: ReadonlyArray<ColumnMetadata>
 }
 
 export interface DeleteNode extends TargetNode {
-  readonly returningKeys: boolean
+  /** Columns to return from the deleted rows. */
+  readonly returning: ReadonlyArray<ColumnMetadata>
 }
 
 export interface InsertNode {

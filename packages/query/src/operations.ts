@@ -7,7 +7,6 @@
 import {
   type ColumnMetadata,
   type Connection,
-  type Dialect,
   Instances,
   ModelDoesNotExist,
   type ModelMetadata,
@@ -18,10 +17,10 @@ import {
   modelRuntime,
   registerModel,
 } from "@ferro/core"
-import { type HydratableClass, type Hydrator, hydratorFor } from "@ferro/hydrate"
+import { type HydratableClass, type Hydrator, cellDecoder, hydratorFor } from "@ferro/hydrate"
 import { compilerFor } from "./compiler/index.js"
 import type { Condition, DeleteNode, SelectNode, UpdateNode } from "./expression.js"
-import { checkValue, encodeValue } from "./values.js"
+import { checkValue } from "./values.js"
 
 /** A concrete model class as operations see it. */
 export type ModelClass = HydratableClass<object> & { readonly metadata: ModelMetadata; readonly name: string }
@@ -90,21 +89,39 @@ export const fetchByPrimaryKey = async (
   return instance ?? null
 }
 
+/** Decodes the first cell of each row as `column` (keys returned by RETURNING). */
+const decodeKeys = (
+  rows: ReadonlyArray<ReadonlyArray<unknown>>,
+  column: ColumnMetadata,
+  connection: Connection,
+  bigints: boolean,
+): Array<unknown> => {
+  const decode = cellDecoder(column, connection.driver.dialect, bigints)
+  return rows.map((row) => decode(row[0]))
+}
+
 /** Batch UPDATE; held instances of the updated rows are reloaded so they stay honest. */
-export const runUpdate = async (modelClass: ModelClass, connection: Connection, node: Omit<UpdateNode, "returningKeys">): Promise<number> => {
+export const runUpdate = async (
+  modelClass: ModelClass,
+  connection: Connection,
+  node: Omit<UpdateNode, "returning">,
+): Promise<number> => {
   const compiler = compilerFor(connection.driver.dialect)
   const map = connection.identityMap
   const tracked = map !== null && node.primaryKey !== null && map.live(node.table).length > 0
-  if (!tracked) return (await connection.driver.execute(compiler.update({ ...node, returningKeys: false }))).rowsAffected
+  if (!tracked) return (await connection.driver.execute(compiler.update({ ...node, returning: [] }))).rowsAffected
   const pk = node.primaryKey!
   const bigints = pk.type === "bigint"
   // RETURNING gives only new keys; when the key itself changes, read the old ones first.
   const setsKey = node.set.some(([column]) => column === pk)
   const oldKeys = setsKey
-    ? (await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints })).map((row) => row[0])
+    ? decodeKeys(await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints }), pk, connection, bigints)
     : []
-  const keys = (await connection.driver.rows(compiler.update({ ...node, returningKeys: true }), { bigints })).map(
-    (row) => row[0],
+  const keys = decodeKeys(
+    await connection.driver.rows(compiler.update({ ...node, returning: [pk] }), { bigints }),
+    pk,
+    connection,
+    bigints,
   )
   if (setsKey) {
     const newKeys = new Set(keys)
@@ -125,16 +142,23 @@ export const runUpdate = async (modelClass: ModelClass, connection: Connection, 
 }
 
 /** Batch DELETE; held instances of deleted rows are evicted and marked as not persisted. */
-export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "returningKeys">): Promise<number> => {
+export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "returning">): Promise<number> => {
   const compiler = compilerFor(connection.driver.dialect)
   const map = connection.identityMap
   const tracked = map !== null && node.primaryKey !== null && map.live(node.table).length > 0
-  if (!tracked) return (await connection.driver.execute(compiler.delete({ ...node, returningKeys: false }))).rowsAffected
-  const keys = await connection.driver.rows(compiler.delete({ ...node, returningKeys: true }))
-  for (const [pk] of keys) {
-    const instance = map!.get(node.table, pk)
+  if (!tracked) return (await connection.driver.execute(compiler.delete({ ...node, returning: [] }))).rowsAffected
+  const pk = node.primaryKey!
+  const bigints = pk.type === "bigint"
+  const keys = decodeKeys(
+    await connection.driver.rows(compiler.delete({ ...node, returning: [pk] }), { bigints }),
+    pk,
+    connection,
+    bigints,
+  )
+  for (const key of keys) {
+    const instance = map!.get(node.table, key)
     if (instance !== undefined) Instances.markTransient(instance)
-    map!.evict(node.table, pk)
+    map!.evict(node.table, key)
   }
   return keys.length
 }
@@ -166,21 +190,22 @@ const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: 
   }
 }
 
-/** Equality of two driver-encoded values of one column. */
-const sameEncoded = (a: unknown, b: unknown): boolean => {
-  if (a === b) return true
-  // SQLite reads integers as bigint in statements that select a 64-bit column.
-  if (typeof a === "bigint" || typeof b === "bigint") return typeof a !== "object" && typeof b !== "object" && a == b
+/** Whether a property value equals a decoded database value. */
+const sameValue = (a: unknown, b: unknown): boolean => {
+  if (Object.is(a, b)) return true
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+    if (Array.isArray(a) !== Array.isArray(b)) return false
+    const ka = Object.keys(a)
+    const kb = Object.keys(b)
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    )
+  }
   return false
 }
-
-/** The instance's column values, driver-encoded, in metadata column order. */
-const encodedRow = (
-  instance: Record<string, unknown>,
-  columns: ReadonlyArray<ColumnMetadata>,
-  dialect: Dialect,
-): Array<unknown> => columns.map((c) => encodeValue(c, instance[c.property], dialect))
 
 /** Validates the current values of `columns` on `instance`; throws one error naming every bad field. */
 export const validateColumns = (
@@ -199,7 +224,9 @@ export const validateColumns = (
 
 /**
  * Saves `instance`: INSERT when it has no row (or `insert` is forced, as `create()` does),
- * else an UPDATE of the columns whose encoded value differs from the persisted row.
+ * else an UPDATE of the columns that differ from the persisted row. Both return the row as
+ * stored (RETURNING), which becomes the change-tracking snapshot; after an UPDATE the
+ * instance also takes over columns changed in the database since it was loaded.
  */
 export const saveInstance = async (
   modelClass: ModelClass,
@@ -210,42 +237,36 @@ export const saveInstance = async (
   const { metadata } = modelClass
   const { dialect } = connection.driver
   const compiler = compilerFor(dialect)
+  const { bigints } = hydrator(modelClass, connection)
   const snapshot = options.insert ? null : Instances.persistedSnapshot(instance)
   if (snapshot === null) {
     validateColumns(modelClass, instance, metadata.columns)
     const columns = metadata.columns.filter((c) => !(c.autoincrement && instance[c.property] == null))
-    const returning = metadata.columns.filter((c) => c.autoincrement && instance[c.property] == null)
-    const statement = compiler.insert({
-      table: metadata.table,
-      columns,
-      rows: [columns.map((c) => instance[c.property])],
-      returning,
+    const [row] = await connection.driver.rows(
+      compiler.insert({
+        table: metadata.table,
+        columns,
+        rows: [columns.map((c) => instance[c.property])],
+        returning: metadata.columns,
+      }),
+      { bigints },
+    )
+    metadata.columns.forEach((c, i) => {
+      if (c.autoincrement && instance[c.property] == null) instance[c.property] = cellDecoder(c, dialect, bigints)(row![i])
     })
-    if (returning.length > 0) {
-      const [row] = await connection.driver.rows(statement)
-      returning.forEach((c, i) => {
-        instance[c.property] = typeof row![i] === "bigint" ? Number(row![i]) : row![i]
-      })
-    } else {
-      await connection.driver.execute(statement)
-    }
     const pk = metadata.primaryKey === null ? undefined : instance[metadata.primaryKey]
-    Instances.markPersisted(instance, connection.name, encodedRow(instance, metadata.columns, dialect), pk)
+    Instances.markPersisted(instance, connection.name, row!, pk)
     if (metadata.primaryKey !== null) connection.identityMap?.set(metadata.table, pk, instance)
     return
   }
-  const changed = metadata.columns.filter((c, i) => {
-    try {
-      return !sameEncoded(encodeValue(c, instance[c.property], dialect), snapshot[i])
-    } catch {
-      return true // not even encodable: validation below reports it
-    }
-  })
+  const changed = metadata.columns.filter(
+    (c, i) => !sameValue(instance[c.property], cellDecoder(c, dialect, bigints)(snapshot[i])),
+  )
   if (changed.length === 0) return
   validateColumns(modelClass, instance, changed)
   const pkColumn = primaryKeyColumn(modelClass)
   const oldPk = Instances.persistedKey(instance)
-  const result = await connection.driver.execute(
+  const [row] = await connection.driver.rows(
     compiler.update({
       table: metadata.table,
       primaryKey: pkColumn,
@@ -254,18 +275,25 @@ export const saveInstance = async (
       orderBy: [],
       limit: null,
       offset: null,
-      returningKeys: false,
+      returning: metadata.columns,
     }),
+    { bigints },
   )
-  if (result.rowsAffected === 0) {
+  if (row === undefined) {
     Instances.markTransient(instance)
     connection.identityMap?.evict(metadata.table, oldPk)
     throw new ModelDoesNotExist(modelName(modelClass), oldPk, {
       detail: `Cannot save ${modelName(modelClass)}: its row no longer exists`,
     })
   }
+  // The row as stored now: columns someone else changed since the load are taken over, so the
+  // instance matches its snapshot and a later save() cannot write stale values back.
+  metadata.columns.forEach((c, i) => {
+    const stored = cellDecoder(c, dialect, bigints)(row[i])
+    if (!sameValue(instance[c.property], stored)) instance[c.property] = stored
+  })
   const newPk = instance[pkColumn.property]
-  Instances.markPersisted(instance, connection.name, encodedRow(instance, metadata.columns, dialect), newPk)
+  Instances.markPersisted(instance, connection.name, row, newPk)
   if (newPk !== oldPk && connection.identityMap !== null) {
     connection.identityMap.evict(metadata.table, oldPk)
     connection.identityMap.set(metadata.table, newPk, instance)
@@ -288,7 +316,7 @@ export const deleteInstance = async (modelClass: ModelClass, connection: Connect
       orderBy: [],
       limit: null,
       offset: null,
-      returningKeys: false,
+      returning: [],
     }),
   )
   Instances.markTransient(instance)

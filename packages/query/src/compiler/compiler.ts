@@ -64,13 +64,13 @@ export abstract class Compiler {
     const set = node.set
       .map(([column, value]) => `${q(column.column)} = ${this.#assignment(column, value, params)}`)
       .join(", ")
-    const sql = `UPDATE ${q(node.table)} SET ${set}${this.#target(node, params)}${this.#returningKey(node)}`
+    const sql = `UPDATE ${q(node.table)} SET ${set}${this.#target(node, params)}${this.#returning(node)}`
     return { sql, params }
   }
 
   delete(node: DeleteNode): Statement {
     const params: Array<unknown> = []
-    return { sql: `DELETE FROM ${q(node.table)}${this.#target(node, params)}${this.#returningKey(node)}`, params }
+    return { sql: `DELETE FROM ${q(node.table)}${this.#target(node, params)}${this.#returning(node)}`, params }
   }
 
   /** Adds an encoded parameter and returns its placeholder. */
@@ -149,8 +149,8 @@ export abstract class Compiler {
     return ` WHERE ${pk} IN (SELECT ${pk} FROM ${q(node.table)}${this.#tail(node, params)})`
   }
 
-  #returningKey(node: TargetNode & { readonly returningKeys: boolean }): string {
-    return node.returningKeys && node.primaryKey !== null ? ` RETURNING ${q(node.primaryKey.column)}` : ""
+  #returning(node: { readonly returning: ReadonlyArray<ColumnMetadata> }): string {
+    return node.returning.length === 0 ? "" : ` RETURNING ${this.selectList(node.returning)}`
   }
 
   #assignment(column: ColumnMetadata, value: unknown, params: Array<unknown>): string {
