@@ -1,2 +1,2 @@
 /** Resolve workspace packages to their TypeScript sources so tests need no build step. */
-export const sourceConditions = ["@ferro/source", "module", "node", "import", "default"]
+export const sourceConditions = ["@ferro/source", "node"]

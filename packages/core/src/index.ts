@@ -57,4 +57,5 @@ export {
 } from "./connections.js"
 export { indexName, quoteIdentifier, toSnakeCase } from "./naming.js"
 export { redactUrl } from "./redact.js"
+export { normalizeValue } from "./normalize.js"
 export { storageType } from "./storage.js"

@@ -16,6 +16,7 @@ import {
 } from "./metadata.js"
 import { indexName, toSnakeCase } from "./naming.js"
 import { registerModel } from "./registry.js"
+import { normalizeValue } from "./normalize.js"
 import { storageType } from "./storage.js"
 
 /** What a model's field map may hold: `field.*` results or plain Effect Schemas. */
@@ -278,7 +279,7 @@ export function Model<const F extends FieldsShape>(
   )
   const defaults = [...specs].filter(([, spec]) => spec.makeDefault !== null) as Array<[string, ColumnSpec & { makeDefault: () => unknown }]>
 
-  const uuidProperties = [...specs].filter(([, spec]) => spec.type === "uuid").map(([property]) => property)
+  const normalized = [...specs].filter(([, spec]) => spec.type === "uuid" || spec.type === "time").map(([p, spec]) => [p, spec.type] as const)
   const prepare = (modelName: string, input: unknown): Record<string, unknown> => {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new ValidationError(modelName, [{ path: "", message: "expected an object of field values" }])
@@ -287,11 +288,9 @@ export function Model<const F extends FieldsShape>(
     for (const [property, spec] of defaults) {
       if (props[property] === undefined) props[property] = spec.makeDefault()
     }
-    // UUIDs are kept in PostgreSQL's canonical lower case so both backends store and match alike.
-    for (const property of uuidProperties) {
-      const value = props[property]
-      if (typeof value === "string") props[property] = value.toLowerCase()
-    }
+    // Canonical spellings (lower-case UUIDs, times without trailing zeros) so both backends
+    // store, return and match the same value.
+    for (const [property, type] of normalized) props[property] = normalizeValue(type, props[property])
     const result = validateAll(props)
     // The ParseError is not attached as cause: its message quotes the offending values.
     if (Either.isLeft(result)) throw new ValidationError(modelName, issuesOf(result.left))

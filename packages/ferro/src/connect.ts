@@ -18,6 +18,7 @@ import {
   unregisterConnection,
 } from "@ferro/core"
 import { createTables as createMissingTables } from "@ferro/migrate"
+import { openPostgres } from "@ferro/pg"
 import { openSqlite } from "@ferro/sqlite"
 
 /** Options of {@link connect}. */
@@ -40,17 +41,14 @@ export interface ConnectOptions {
 
 const SUPPORTED = "sqlite, postgres, postgresql"
 
-const openDriver = (url: string): Driver => {
+const openDriver = async (url: string, pool: ConnectOptions["pool"]): Promise<Driver> => {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
   switch (scheme) {
     case "sqlite":
       return openSqlite(url)
     case "postgres":
     case "postgresql":
-      throw new ConnectionError(
-        `Cannot connect to ${redactUrl(url)}: the PostgreSQL backend (@ferro/pg) is not available in this version yet`,
-        redactUrl(url),
-      )
+      return openPostgres(url, pool)
     default:
       throw new ConnectionError(
         `Cannot connect to ${redactUrl(url)}: unsupported database URL scheme${scheme ? ` '${scheme}'` : ""}. Supported schemes: ${SUPPORTED}`,
@@ -61,7 +59,8 @@ const openDriver = (url: string): Driver => {
 
 /**
  * Opens a connection and registers it. `sqlite::memory:`, `sqlite:path/app.db` (created if
- * missing). With `autoMigrate`, missing tables are created before the connection is
+ * missing), `postgres://user:pass@host/db?sslmode=require&schema=tenant` (pool; the schema is
+ * pinned as `search_path` on every pooled connection). With `autoMigrate`, missing tables are created before the connection is
  * registered, so a failed migration leaves nothing behind.
  */
 export const connect = async (url: string, options: ConnectOptions = {}): Promise<Connection> => {
@@ -82,7 +81,7 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
       throw new ConnectionError("pool needs integers with 1 <= max and 0 <= min <= max", redactUrl(url))
     }
   }
-  const driver = openDriver(url)
+  const driver = await openDriver(url, options.pool)
   try {
     if (options.autoMigrate) await createMissingTables(driver, modelsMetadata())
     return registerConnection(name, driver, {
@@ -105,6 +104,11 @@ export const disconnect = async (name?: string): Promise<void> => {
 export const createTables = async (options: { readonly using?: string } = {}): Promise<void> => {
   const connection = getConnection(options.using)
   await createMissingTables(connection.driver, modelsMetadata())
+}
+
+/** Checks that the connection (default: the default one) answers; throws `ConnectionError` when not. */
+export const ping = async (name?: string): Promise<void> => {
+  await getConnection(name).driver.rows({ sql: "SELECT 1", params: [] })
 }
 
 /** Closes every connection and forgets them (models stay registered). For tests. */

@@ -11,7 +11,7 @@
  *
  * @packageDocumentation
  */
-export { connect, createTables, disconnect, resetEngine, type ConnectOptions } from "./connect.js"
+export { connect, createTables, disconnect, ping, resetEngine, type ConnectOptions } from "./connect.js"
 export {
   CheckViolation,
   ConnectionError,

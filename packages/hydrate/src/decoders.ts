@@ -12,6 +12,13 @@ export const decoderHelpers = {
   // A copy, not a view: the driver's buffer stays in the row snapshot, unchanged by edits.
   bytes: (v: Uint8Array): Uint8Array => new Uint8Array(v),
   decimal: (v: unknown): string => (typeof v === "string" ? v : String(v)),
+  /** PostgreSQL `timestamptz` text in a UTC, ISO-DateStyle session: `2024-01-02 03:04:05.678+00`. */
+  pgTimestamp: (v: string): Date =>
+    v.length >= 22 && v.endsWith("+00") && v.charCodeAt(4) === 45
+      ? new Date(`${v.slice(0, 10)}T${v.slice(11, -3)}Z`)
+      : new Date(v.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00")),
+  /** PostgreSQL `bytea` hex text: `\\x0102ff`. */
+  pgBytes: (v: string): Uint8Array => new Uint8Array(Buffer.from(v.slice(2), "hex")),
 } as const
 
 /**
@@ -45,11 +52,35 @@ const sqliteDecoder = (column: ColumnMetadata, bigints: boolean): DecoderExpress
   }
 }
 
-/** The decoder expression for `column` read from `dialect`. */
-export const decoderFor = (column: ColumnMetadata, dialect: Dialect, bigints: boolean): DecoderExpression => {
-  if (dialect === "sqlite") return sqliteDecoder(column, bigints)
-  throw new Error("The PostgreSQL decoders arrive with @ferro/pg")
+/** How a PostgreSQL cell (always text: the driver disables pg's own parsing) becomes a value. */
+const postgresDecoder = (column: ColumnMetadata): DecoderExpression => {
+  switch (column.type) {
+    case "int":
+    case "float":
+      return "+v"
+    case "bigint":
+      return "BigInt(v)"
+    case "bool":
+      return '(v === "t")'
+    case "datetime":
+      return "helpers.pgTimestamp(v)"
+    case "json":
+      return "JSON.parse(v)"
+    case "bytes":
+      return "helpers.pgBytes(v)"
+    case "decimal":
+    case "text":
+    case "enum":
+    case "uuid":
+    case "date":
+    case "time":
+      return null
+  }
 }
+
+/** The decoder expression for `column` read from `dialect`. */
+export const decoderFor = (column: ColumnMetadata, dialect: Dialect, bigints: boolean): DecoderExpression =>
+  dialect === "sqlite" ? sqliteDecoder(column, bigints) : postgresDecoder(column)
 
 /** Whether reading these columns on SQLite needs integers as `bigint`. */
 export const needsBigints = (columns: ReadonlyArray<ColumnMetadata>): boolean =>

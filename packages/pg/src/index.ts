@@ -1,8 +1,9 @@
 /**
- * `@ferro/pg`: not implemented yet (see README.md for what it will hold).
+ * `@ferro/pg`: Ferro's PostgreSQL driver on pg (node-postgres): a pool, text-mode array rows
+ * decoded by Ferro's own parsers, SQLSTATE error classification and schema pinning.
  *
  * @packageDocumentation
  */
-
-/** Marks the package as a placeholder until its implementation lands. */
-export const implemented = false as const
+export { PostgresDriver, openPostgres, type PoolOptions } from "./driver.js"
+export { parsePostgresUrl, type PostgresLocation } from "./url.js"
+export { isConnectionFailure, translatePgError } from "./errors.js"

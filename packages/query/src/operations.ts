@@ -11,6 +11,7 @@ import {
   ModelDoesNotExist,
   type ModelMetadata,
   QueryError,
+  type Statement,
   ValidationError,
   type ValidationIssue,
   getModel,
@@ -251,9 +252,14 @@ export const saveInstance = async (
       }),
       { bigints },
     )
-    metadata.columns.forEach((c, i) => {
-      if (c.autoincrement && instance[c.property] == null) instance[c.property] = cellDecoder(c, dialect, bigints)(row![i])
-    })
+    for (const [i, c] of metadata.columns.entries()) {
+      if (!c.autoincrement) continue
+      if (instance[c.property] == null) instance[c.property] = cellDecoder(c, dialect, bigints)(row![i])
+      else {
+        const sync = compiler.syncKeyGenerator(metadata.table, c)
+        if (sync !== null) await connection.driver.rows(sync)
+      }
+    }
     const pk = metadata.primaryKey === null ? undefined : instance[metadata.primaryKey]
     Instances.markPersisted(instance, connection.name, row!, pk)
     if (metadata.primaryKey !== null) connection.identityMap?.set(metadata.table, pk, instance)
@@ -367,15 +373,24 @@ export const insertMany = async (
     if (group === undefined) groups.set(omits, (group = []))
     group.push(instance)
   }
-  const statements = []
+  const statements: Array<Statement> = []
+  const inserts = new Set<Statement>()
   for (const [omits, group] of groups) {
     const columns = omits ? metadata.columns.filter((c) => !c.autoincrement) : metadata.columns
     const perStatement = Math.max(1, Math.min(1000, Math.floor(connection.driver.maxParameters / Math.max(1, columns.length))))
     for (let i = 0; i < group.length; i += perStatement) {
       const rows = group.slice(i, i + perStatement).map((instance) => columns.map((c) => instance[c.property]))
-      statements.push(compiler.insert({ table: metadata.table, columns, rows, returning: [] }))
+      const insert = compiler.insert({ table: metadata.table, columns, rows, returning: [] })
+      inserts.add(insert)
+      statements.push(insert)
+    }
+    if (!omits) {
+      for (const c of withAuto) {
+        const sync = compiler.syncKeyGenerator(metadata.table, c)
+        if (sync !== null) statements.push(sync)
+      }
     }
   }
   const results = await connection.driver.executeAtomically(statements)
-  return results.reduce((sum, r) => sum + r.rowsAffected, 0)
+  return results.reduce((sum, r, i) => (inserts.has(statements[i]!) ? sum + r.rowsAffected : sum), 0)
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, ValidationError } from "@ferro/core"
+import { type ColumnMetadata, type Dialect, ValidationError, normalizeValue } from "@ferro/core"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DECIMAL = /^-?\d+(\.\d+)?$/
@@ -54,7 +54,7 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
       if (typeof value === "string" && column.enumValues!.includes(value)) return value
       return reject(model, column, `one of ${column.enumValues!.map((v) => JSON.stringify(v)).join(", ")}`, value)
     case "uuid":
-      if (typeof value === "string" && UUID.test(value)) return value.toLowerCase()
+      if (typeof value === "string" && UUID.test(value)) return normalizeValue("uuid", value)
       return reject(model, column, "a UUID string", value)
     case "datetime": {
       const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : null
@@ -65,7 +65,7 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
       if (typeof value === "string" && DATE.test(value)) return value
       return reject(model, column, "a date string YYYY-MM-DD", value)
     case "time":
-      if (typeof value === "string" && TIME.test(value)) return value
+      if (typeof value === "string" && TIME.test(value)) return normalizeValue("time", value)
       return reject(model, column, "a time string HH:MM:SS", value)
     case "bytes":
       if (value instanceof Uint8Array) return value

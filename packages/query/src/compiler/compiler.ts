@@ -14,6 +14,16 @@ export abstract class Compiler {
   protected abstract placeholder(n: number): string
   /** Case-insensitive LIKE. */
   protected abstract ilike(column: string, pattern: string): string
+  /**
+   * After rows were inserted with explicit values for a database-assigned key: the statement
+   * that moves the key generator past them, or null where none is needed (SQLite).
+   */
+  syncKeyGenerator(table: string, column: ColumnMetadata): Statement | null {
+    void table
+    void column
+    return null
+  }
+
   /** A column (or placeholder) as the database must compare and sort it. */
   protected ordered(column: ColumnMetadata, sql: string): string {
     void column

@@ -1,3 +1,4 @@
+import { type ColumnMetadata, type Statement, quoteIdentifier as q } from "@ferro/core"
 import { Compiler } from "./compiler.js"
 
 /** PostgreSQL: `$n` placeholders and native ILIKE. */
@@ -8,5 +9,12 @@ export class PostgresCompiler extends Compiler {
   }
   protected ilike(column: string, pattern: string): string {
     return `${column} ILIKE ${pattern}`
+  }
+  /** Identity columns do not advance when a row supplies its own key; setval() catches up. */
+  override syncKeyGenerator(table: string, column: ColumnMetadata): Statement {
+    return {
+      sql: `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT MAX(${q(column.column)}) FROM ${q(table)}), 1))`,
+      params: [q(table), column.column],
+    }
   }
 }

@@ -1,0 +1,69 @@
+import {
+  CheckViolation,
+  ConnectionError,
+  type FerroError,
+  ForeignKeyViolation,
+  NotNullViolation,
+  QueryError,
+  type Statement,
+  TransactionError,
+  UniqueViolation,
+} from "@ferro/core"
+
+interface PgError {
+  readonly code?: string
+  readonly message?: string
+  readonly table?: string
+  readonly constraint?: string
+  readonly column?: string
+}
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH"])
+
+/** Whether the error means the connection (not the statement) failed. */
+export const isConnectionFailure = (error: unknown): boolean => {
+  const { code, message = "" } = (error ?? {}) as PgError
+  if (code !== undefined && (code.startsWith("08") || code.startsWith("28") || code.startsWith("57P") || code === "3D000")) {
+    return true
+  }
+  if (code !== undefined && NETWORK_CODES.has(code)) return true
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(message)
+}
+
+/**
+ * Translates a pg error into a Ferro error by SQLSTATE. PostgreSQL puts offending values in
+ * `detail` (kept only in `cause`) and, for data errors (class 22), at the end of the message:
+ * that part is dropped.
+ */
+export const translatePgError = (error: unknown, statement: Statement | undefined, url: string): FerroError => {
+  const pg = (error ?? {}) as PgError
+  const code = pg.code
+  let message = pg.message ?? String(error)
+  if (code?.startsWith("22")) message = message.replace(/:\s*"[\s\S]*$/, "")
+  const detail = { table: pg.table, constraint: pg.constraint ?? pg.column, cause: error }
+  switch (code) {
+    case "23505":
+      return new UniqueViolation(message, detail)
+    case "23503":
+      return new ForeignKeyViolation(message, detail)
+    case "23502":
+      return new NotNullViolation(message, detail)
+    case "23514":
+      return new CheckViolation(message, detail)
+    case "40001":
+    case "40P01":
+      return new TransactionError(`${code === "40001" ? "Serialization failure" : "Deadlock detected"}: ${message}`, {
+        cause: error,
+      })
+  }
+  if (isConnectionFailure(error)) return new ConnectionError(`PostgreSQL connection failed (${url}): ${message}`, url, { cause: error })
+  const sql = statement?.sql
+  const count = statement?.params.length
+  const shown = sql !== undefined && sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql
+  return new QueryError(
+    `Query failed: ${message}${shown === undefined ? "" : ` (SQL: ${shown}; ${count} parameter${count === 1 ? "" : "s"})`}`,
+    sql,
+    count,
+    { cause: error },
+  )
+}

@@ -1,0 +1,121 @@
+// Starts and stops a throwaway PostgreSQL server for tests: Debian's postgresql binaries
+// (installed with apt-get when missing), run as the `postgres` user (PostgreSQL refuses root),
+// on a free loopback port, with data and socket in a temp dir. Only the server started here
+// is ever stopped, by its own data dir and pid.
+import { execFileSync, spawnSync } from "node:child_process"
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir, userInfo } from "node:os"
+import { join } from "node:path"
+
+export const TEST_PASSWORD = "ferro-test-pw"
+
+const isRoot = () => process.getuid?.() === 0
+
+const findBinDir = () => {
+  const base = "/usr/lib/postgresql"
+  if (!existsSync(base)) return null
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, "bin", "initdb")))
+    .sort((a, b) => Number(b) - Number(a))
+  return versions.length ? join(base, versions[0], "bin") : null
+}
+
+const install = () => {
+  if (!isRoot()) throw new Error("PostgreSQL is not installed and installing it needs root (apt-get install postgresql)")
+  console.error("• installing Debian's postgresql package (apt-get)")
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env })
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "postgresql"], { stdio: "inherit", env })
+}
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+
+/** Runs a PostgreSQL binary as the postgres user (directly when not root). */
+const runAsPostgres = (bin, args, options = {}) => {
+  const [command, argv] = isRoot() ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, args]
+  const result = spawnSync(command, argv, { encoding: "utf8", ...options })
+  if (result.status !== 0) {
+    throw new Error(`${bin} ${args.join(" ")} failed (${result.status}): ${result.stderr || result.stdout}`)
+  }
+  return result.stdout
+}
+
+/**
+ * Starts a server. Returns `{ url, pid, stop }`; `url` authenticates with a password
+ * (scram-sha-256) so wrong-password behaviour can be tested.
+ */
+export const startPostgres = async () => {
+  let binDir = findBinDir()
+  if (binDir === null) {
+    install()
+    binDir = findBinDir()
+    if (binDir === null) throw new Error("postgresql installed but initdb was not found under /usr/lib/postgresql")
+  }
+  const root = mkdtempSync(join(tmpdir(), "ferro-pg-"))
+  const dataDir = join(root, "data")
+  const socketDir = join(root, "socket")
+  const passwordFile = join(root, "pw")
+  for (const dir of [dataDir, socketDir]) execFileSync("mkdir", ["-p", dir])
+  writeFileSync(passwordFile, `${TEST_PASSWORD}\n`)
+  if (isRoot()) {
+    const { uid, gid } = (() => {
+      const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("postgres:"))
+      if (!line) throw new Error("no postgres user on this machine")
+      const [, , u, g] = line.split(":")
+      return { uid: Number(u), gid: Number(g) }
+    })()
+    for (const path of [root, dataDir, socketDir, passwordFile]) chownSync(path, uid, gid)
+  }
+  chmodSync(root, 0o700)
+  runAsPostgres(join(binDir, "initdb"), [
+    "-D", dataDir, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+    "--auth-local=trust", "--auth-host=scram-sha-256", `--pwfile=${passwordFile}`,
+  ])
+  const port = await freePort()
+  const options = [
+    "-c listen_addresses=127.0.0.1", `-p ${port}`, `-k ${socketDir}`,
+    // Throwaway data: durability off for speed.
+    "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
+    "-c max_connections=300", "-c shared_buffers=64MB",
+  ].join(" ")
+  runAsPostgres(join(binDir, "pg_ctl"), ["-D", dataDir, "-l", join(root, "server.log"), "-w", "-t", "60", "-o", options, "start"])
+  const pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
+  const url = `postgres://postgres:${TEST_PASSWORD}@127.0.0.1:${port}/postgres`
+  let stopped = false
+  const stop = () => {
+    if (stopped) return
+    stopped = true
+    try {
+      runAsPostgres(join(binDir, "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"])
+    } catch {
+      try {
+        process.kill(pid, "SIGQUIT")
+      } catch {}
+    }
+    rmSync(root, { recursive: true, force: true })
+  }
+  return { url, pid, port, stop, user: userInfo().username }
+}
+
+// CLI: `node tooling/testing/postgres.mjs` starts a server, prints its URL, stops on Ctrl-C.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const server = await startPostgres()
+  console.log(server.url)
+  const stop = () => {
+    server.stop()
+    process.exit(0)
+  }
+  process.on("SIGINT", stop)
+  process.on("SIGTERM", stop)
+  setInterval(() => {}, 1 << 30)
+}
