@@ -4,5 +4,7 @@ import { sourceConditions } from "../../tooling/vitest.shared.ts"
 export default defineProject({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
-  test: { include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
+  test: {
+    globalSetup: ["../../tooling/testing/postgres-setup.ts"],
+    include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
 })

@@ -64,8 +64,16 @@ function typecheck() {
   must(bin("turbo"), ["run", "typecheck", "--output-logs=errors-only", "--log-prefix=none"])
 }
 
-function test(extraArgs) {
+async function test(extraArgs) {
   typecheck()
+  // One throwaway PostgreSQL server for the whole run; stopped (only it) when tests end.
+  const { startPostgres } = await import("../testing/postgres.mjs")
+  const server = await startPostgres()
+  const stop = () => server.stop()
+  process.on("exit", stop)
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130))
+  env.FERRO_TEST_POSTGRES_URL = server.url
+  console.log(`• PostgreSQL test server on ${server.url.replace(/:[^:@/]+@/, ":<redacted>@")} (pid ${server.pid})`)
   const resultsFile = join(root, ".vitest-results.json")
   const status = run(bin("vitest"), [
     "run",
@@ -108,7 +116,7 @@ switch (command) {
     break
   case "test":
     setup()
-    test(rest)
+    await test(rest)
     break
   default:
     console.error(`unknown command ${command}; expected setup, build, typecheck, demo or test`)

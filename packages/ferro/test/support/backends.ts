@@ -1,34 +1,66 @@
 /**
  * The behavioural suite runs once per backend (Kysely-style per-dialect loop). Each test
- * gets a fresh, isolated database. PostgreSQL joins this list when @ferro/pg lands.
+ * gets a fresh, isolated database: a new SQLite file or in-memory database, or a new schema
+ * on the throwaway PostgreSQL server that `npm test` starts (tooling/testing/postgres.mjs).
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, afterEach, describe } from "vitest"
+import pg from "pg"
+import { afterAll, afterEach, describe, inject } from "vitest"
 import { resetEngine } from "ferro-orm"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    postgresUrl: string
+  }
+}
 
 export interface Backend {
   /** Label shown in test names. */
   readonly name: string
   readonly dialect: "sqlite" | "postgres"
-  /** A URL for a fresh, empty database. */
-  readonly freshUrl: () => string
+  /** A URL for a fresh, empty database (PostgreSQL: a new schema, pinned through `?schema=`). */
+  readonly freshUrl: () => Promise<string>
 }
 
 const tempDirs: Array<string> = []
 
+/** The server URL provided by the global setup. */
+export const postgresUrl = (): string => inject("postgresUrl")
+
+let admin: pg.Client | null = null
+let schemaCounter = 0
+
+const adminClient = async (): Promise<pg.Client> => {
+  if (admin === null) {
+    admin = new pg.Client({ connectionString: postgresUrl() })
+    await admin.connect()
+  }
+  return admin
+}
+
+/** Creates an empty schema and returns a URL pinned to it. */
+export const freshPostgresUrl = async (): Promise<string> => {
+  const schema = `t_${process.pid}_${Date.now().toString(36)}_${schemaCounter++}`
+  await (await adminClient()).query(`CREATE SCHEMA "${schema}"`)
+  const url = new URL(postgresUrl())
+  url.searchParams.set("schema", schema)
+  return url.toString()
+}
+
 export const backends: ReadonlyArray<Backend> = [
-  { name: "sqlite-memory", dialect: "sqlite", freshUrl: () => "sqlite::memory:" },
+  { name: "sqlite-memory", dialect: "sqlite", freshUrl: async () => "sqlite::memory:" },
   {
     name: "sqlite-file",
     dialect: "sqlite",
-    freshUrl: () => {
+    freshUrl: async () => {
       const dir = mkdtempSync(join(tmpdir(), "ferro-test-"))
       tempDirs.push(dir)
       return `sqlite:${join(dir, "test.db")}`
     },
   },
+  { name: "postgres", dialect: "postgres", freshUrl: freshPostgresUrl },
 ]
 
 /** Runs `suite` once per backend; connections are reset after each test. */
@@ -43,6 +75,8 @@ export const describeEachBackend = (title: string, suite: (backend: Backend) => 
   }
 }
 
-afterAll(() => {
+afterAll(async () => {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  await admin?.end()
+  admin = null
 })
