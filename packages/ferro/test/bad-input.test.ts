@@ -70,7 +70,7 @@ describeEachBackend("bad input", (backend) => {
   let first: Post
 
   beforeEach(async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     first = await Post.create({ title: "First", views: 3, createdAt: new Date("2024-01-01T00:00:00Z") })
     await Post.create({ title: "Second", views: 7, createdAt: new Date("2024-02-01T00:00:00Z") })
   })

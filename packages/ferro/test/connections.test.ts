@@ -63,7 +63,7 @@ const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
 
 describeEachBackend("connections", (backend) => {
   test("connect() registers the default connection and queries run on it", async () => {
-    const connection = await connect(backend.freshUrl(), { autoMigrate: true })
+    const connection = await connect((await backend.freshUrl()), { autoMigrate: true })
     expect(connection.name).toBe("default")
     expect(connection.driver.dialect).toBe("sqlite")
     expect(getConnection()).toBe(connection)
@@ -74,24 +74,24 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("named connections: the first is the default until another asks to be", async () => {
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
     expect(defaultConnectionName()).toBe("a")
-    await connect(backend.freshUrl(), { name: "b", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
     expect(defaultConnectionName()).toBe("a")
-    await connect(backend.freshUrl(), { name: "c", autoMigrate: true, default: true })
+    await connect((await backend.freshUrl()), { name: "c", autoMigrate: true, default: true })
     expect(defaultConnectionName()).toBe("c")
     await Account.create({ email: "c@x" })
     expect(await Account.using("c").select().count()).toBe(1)
     expect(await Account.using("a").select().count()).toBe(0)
     // An unnamed connection is "default" and becomes the default.
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     expect(defaultConnectionName()).toBe("default")
     expect(await Account.select().count()).toBe(0)
   })
 
   test("setDefaultConnection routes unqualified operations", async () => {
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "b", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
     await Account.create({ email: "in-a@x" })
     setDefaultConnection("b")
     expect(defaultConnectionName()).toBe("b")
@@ -106,8 +106,8 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("Model.using(name) routes create, get, where, select and the helpers", async () => {
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "b", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
     const b = Account.using("b")
     const created = await b.create({ email: "b@x", rank: 3 })
     expect(await b.get(created.id)).toBe(created)
@@ -135,8 +135,8 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("instances remember their connection for save, delete and refresh", async () => {
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "b", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
     await execute("INSERT INTO cn_accounts (id, email, rank, tier) VALUES (1, 'a@x', 0, 'free')", [], { using: "a" })
     await execute("INSERT INTO cn_accounts (id, email, rank, tier) VALUES (1, 'b@x', 0, 'free')", [], { using: "b" })
 
@@ -163,9 +163,9 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("disconnect(name) closes one connection; disconnect() closes them all", async () => {
-    const a = await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
-    const b = await connect(backend.freshUrl(), { name: "b", autoMigrate: true })
-    const c = await connect(backend.freshUrl(), { name: "c", autoMigrate: true })
+    const a = await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
+    const b = await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
+    const c = await connect((await backend.freshUrl()), { name: "c", autoMigrate: true })
     await disconnect("b")
     expect(() => getConnection("b")).toThrow(ConnectionError)
     expect(() => Account.using("b")).toThrow(ConnectionError)
@@ -173,7 +173,7 @@ describeEachBackend("connections", (backend) => {
     expect(defaultConnectionName()).toBe("a")
     await expect(disconnect("b")).rejects.toBeInstanceOf(ConnectionError)
     // The name can be used again.
-    await connect(backend.freshUrl(), { name: "b" })
+    await connect((await backend.freshUrl()), { name: "b" })
 
     await disconnect()
     for (const connection of [a, c]) expect((connection.driver as SqliteDriver).database.open).toBe(false)
@@ -182,9 +182,9 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("disconnecting the default picks the remaining connection, or none when ambiguous", async () => {
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "b", autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "c", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "c", autoMigrate: true })
     await disconnect("a")
     expect(defaultConnectionName()).toBeNull()
     const error = await rejection(Account.select().count())
@@ -197,7 +197,7 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("using an unknown connection name is a ConnectionError", async () => {
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
     expect(() => Account.using("nope")).toThrow(ConnectionError)
     expect(() => Account.using("nope")).toThrow(/nope/)
     await expect(Account.select().using("nope").all()).rejects.toBeInstanceOf(ConnectionError)
@@ -207,22 +207,22 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("a duplicate connection name is a ConnectionError and the first one keeps working", async () => {
-    const url = backend.freshUrl()
+    const url = (await backend.freshUrl())
     const first = await connect(url, { name: "a", autoMigrate: true })
     await Account.create({ email: "kept@x" })
-    const error = await rejection(connect(backend.freshUrl(), { name: "a" }))
+    const error = await rejection(connect((await backend.freshUrl()), { name: "a" }))
     expect(error).toBeInstanceOf(ConnectionError)
     expect((error as Error).message).toContain("'a'")
     expect(getConnection("a")).toBe(first)
     expect(await Account.select().count()).toBe(1)
     // Connecting twice without a name collides on "default".
-    await connect(backend.freshUrl())
-    await expect(connect(backend.freshUrl())).rejects.toBeInstanceOf(ConnectionError)
+    await connect((await backend.freshUrl()))
+    await expect(connect((await backend.freshUrl()))).rejects.toBeInstanceOf(ConnectionError)
   })
 
   test("an invalid connection name is refused and nothing is registered", async () => {
-    await expect(connect(backend.freshUrl(), { name: "has space" })).rejects.toBeInstanceOf(ConnectionError)
-    await expect(connect(backend.freshUrl(), { name: "" })).rejects.toBeInstanceOf(ConnectionError)
+    await expect(connect((await backend.freshUrl()), { name: "has space" })).rejects.toBeInstanceOf(ConnectionError)
+    await expect(connect((await backend.freshUrl()), { name: "" })).rejects.toBeInstanceOf(ConnectionError)
     expect(() => getConnection()).toThrow(ConnectionError)
   })
 
@@ -240,7 +240,7 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("autoMigrate creates every registered table with its indexes", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     expect(await schemaObjects()).toEqual([
       "index:idx_cn_accounts_rank",
       "index:uq_cn_accounts_email",
@@ -256,8 +256,8 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("without autoMigrate nothing is created; createTables() creates, and is idempotent", async () => {
-    await connect(backend.freshUrl())
-    await connect(backend.freshUrl(), { name: "other" })
+    await connect((await backend.freshUrl()))
+    await connect((await backend.freshUrl()), { name: "other" })
     expect(await schemaObjects()).toEqual([])
     await expect(Account.select().count()).rejects.toThrow(/no such table/)
     await createTables()
@@ -271,8 +271,8 @@ describeEachBackend("connections", (backend) => {
   })
 
   test("resetEngine() closes and forgets every connection; models stay registered", async () => {
-    const a = await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "b" })
+    const a = await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "b" })
     await resetEngine()
     expect((a.driver as SqliteDriver).database.open).toBe(false)
     expect(defaultConnectionName()).toBeNull()
@@ -281,7 +281,7 @@ describeEachBackend("connections", (backend) => {
     await expect(Account.select().count()).rejects.toBeInstanceOf(ConnectionError)
     await resetEngine()
     // Names are free again and autoMigrate still knows the models.
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
     expect(await Account.select().count()).toBe(0)
   })
 })

@@ -84,7 +84,7 @@ const expectClassified = (
 
 describeEachBackend("errors", (backend) => {
   test("a duplicate unique column is a UniqueViolation naming table and column", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     await Person.create({ email: SECRET, name: "first" })
     const error = await failure(Person.create({ email: SECRET, name: "second" }))
     expectClassified(error, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_UNIQUE", SECRET, "TOPSECRET", "second")
@@ -94,7 +94,7 @@ describeEachBackend("errors", (backend) => {
   })
 
   test("a duplicate primary key is a UniqueViolation, never a silent update", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const ada = await Person.create({ email: "ada@x", name: "Ada" })
     const error = await failure(Person.create({ id: ada.id, email: "other@x", name: SECRET }))
     expectClassified(error, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_PRIMARYKEY", SECRET)
@@ -109,7 +109,7 @@ describeEachBackend("errors", (backend) => {
   })
 
   test("unique violations from save, batch update, bulkCreate, raw SQL and composite uniques", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     await Person.create({ email: SECRET, name: "a" })
     const other = await Person.create({ email: "other@x", name: "b" })
 
@@ -149,7 +149,7 @@ describeEachBackend("errors", (backend) => {
   })
 
   test("NULL into a NOT NULL column is a NotNullViolation", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const insert = await failure(
       execute("INSERT INTO err_people (email, name, status, age) VALUES (?, NULL, 'active', 0)", [SECRET]),
     )
@@ -165,7 +165,7 @@ describeEachBackend("errors", (backend) => {
   })
 
   test("an enum column has a CHECK: a value outside the set is a CheckViolation", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const ddl = await fetchOne<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'err_people'")
     expect(ddl!.sql).toMatch(/CHECK/i)
     const error = await failure(
@@ -189,7 +189,7 @@ describeEachBackend("errors", (backend) => {
   })
 
   test("foreign keys are enforced: a dangling reference is a ForeignKeyViolation", async () => {
-    await connect(backend.freshUrl())
+    await connect((await backend.freshUrl()))
     expect(await fetchOne("PRAGMA foreign_keys")).toEqual({ foreign_keys: 1 })
     await execute("CREATE TABLE parent(id integer primary key)")
     await execute("CREATE TABLE child(id integer primary key, parent_id integer REFERENCES parent(id))")
@@ -206,12 +206,12 @@ describeEachBackend("errors", (backend) => {
     expect(await fetchAll("SELECT id FROM parent")).toEqual([{ id: 1 }])
 
     // Every connection has them on, not just the first.
-    await connect(backend.freshUrl(), { name: "second" })
+    await connect((await backend.freshUrl()), { name: "second" })
     expect(await fetchOne("PRAGMA foreign_keys", [], { using: "second" })).toEqual({ foreign_keys: 1 })
   })
 
   test("ModelDoesNotExist carries the model and key, but the message leaves the key out", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const error = await failure(Person.get(4242424))
     expect(error).toBeInstanceOf(ModelDoesNotExist)
     expect(error).toBeInstanceOf(FerroError)
@@ -227,7 +227,7 @@ describeEachBackend("errors", (backend) => {
   })
 
   test("ValidationError names every failing field, runs no SQL and leaves values out", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const before = statements()
     const error = await failure(
       Person.create({
@@ -250,7 +250,7 @@ describeEachBackend("errors", (backend) => {
   })
 
   test("a failing ORM query is a QueryError with SQL text and parameter count, not values", async () => {
-    await connect(backend.freshUrl()) // no tables
+    await connect((await backend.freshUrl())) // no tables
     const error = await failure(Person.where((p) => p.email.eq(SECRET).and(p.age.gt(31337))).all())
     expect(error).toBeInstanceOf(QueryError)
     expect(error).toBeInstanceOf(FerroError)

@@ -25,7 +25,7 @@ const statements = (name?: string) => getConnection(name).driver.statementCount
 
 describeEachBackend("identity map", (backend) => {
   test("one primary key is one object across get, first, all and create", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const created = await Member.create({ name: "Ada", age: 36 })
     await Member.create({ name: "Bob", age: 20 })
     const got = await Member.get(created.id)
@@ -45,7 +45,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("a held instance is returned as is: a load does not overwrite it", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const held = await Member.create({ name: "Ada", age: 36 })
     await execute("UPDATE im_members SET name = 'changed behind our back' WHERE id = ?", [held.id])
     const again = await Member.get(held.id)
@@ -58,7 +58,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("evictInstance makes the next load build a new object", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const first = await Member.create({ name: "Ada", age: 36 })
     evictInstance(Member, first.id)
     const second = await Member.get(first.id)
@@ -78,7 +78,7 @@ describeEachBackend("identity map", (backend) => {
   // type (a number for a bigint key becomes a bigint), evictInstance() does not, so
   // evictInstance(Counter, 1) silently evicts nothing while Counter.get(1) finds the row.
   test("evictInstance accepts a key in any form get() accepts", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const counter = await Counter.create({ id: 1n, n: 0 })
     expect(await Counter.get(1)).toBe(counter)
     evictInstance(Counter, 1)
@@ -89,8 +89,8 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("evictInstance({ using }) evicts on the named connection only", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "other", autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "other", autoMigrate: true })
     const here = await Member.create({ name: "here", age: 1 })
     const there = await Member.using("other").create({ name: "there", age: 2 })
     evictInstance(Member, there.id, { using: "other" })
@@ -101,7 +101,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("identityMap: false gives a distinct object per load", async () => {
-    const connection = await connect(backend.freshUrl(), { autoMigrate: true, identityMap: false })
+    const connection = await connect((await backend.freshUrl()), { autoMigrate: true, identityMap: false })
     expect(connection.identityMap).toBeNull()
     const created = await Member.create({ name: "Ada", age: 36 })
     const a = await Member.get(created.id)
@@ -121,7 +121,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("a batch update reloads the held instances it touched", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const young = await Member.create({ name: "Young", age: 20 })
     const old = await Member.create({ name: "Old", age: 40 })
     expect(await Member.where((m) => m.age.lt(30)).update({ name: "renamed" })).toBe(1)
@@ -148,7 +148,7 @@ describeEachBackend("identity map", (backend) => {
   // update changes the primary key the held instance (mapped under the old key) is neither
   // reloaded nor re-keyed: it keeps the old id and a later save() fails with ModelDoesNotExist.
   test("a batch update that changes the primary key keeps the held instance honest", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const held = await Member.create({ name: "Ada", age: 36 })
     expect(await Member.where((m) => m.id.eq(held.id)).update({ id: 500 })).toBe(1)
     expect(held.id).toBe(500)
@@ -159,7 +159,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("a batch delete evicts held instances; saving one again re-inserts its row", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const gone = await Member.create({ name: "Gone", age: 20 })
     const kept = await Member.create({ name: "Kept", age: 40 })
     expect(await Member.where((m) => m.age.lt(30)).delete()).toBe(1)
@@ -179,7 +179,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("after a batch delete a new row with the same key is a new object", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const old = await Member.create({ name: "Old", age: 1 })
     expect(await Member.select().delete()).toBe(1)
     const fresh = await Member.create({ id: old.id, name: "New", age: 2 })
@@ -189,7 +189,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("instance.delete() evicts the instance", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const member = await Member.create({ name: "Ada", age: 36 })
     const id = member.id
     await member.delete()
@@ -202,7 +202,7 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("changing the primary key through save() re-keys the held instance", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const member = await Member.create({ name: "Ada", age: 36 })
     const oldId = member.id
     member.id = 77
@@ -212,8 +212,8 @@ describeEachBackend("identity map", (backend) => {
   })
 
   test("each connection has its own identity map", async () => {
-    await connect(backend.freshUrl(), { name: "a", autoMigrate: true })
-    await connect(backend.freshUrl(), { name: "b", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
+    await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
     const inA = await Member.using("a").create({ name: "in a", age: 1 })
     const inB = await Member.using("b").create({ name: "in b", age: 2 })
     expect(inA.id).toBe(inB.id)
@@ -233,7 +233,7 @@ describeEachBackend("identity map", (backend) => {
 
   // Every :memory: connection is its own database, so this needs a file.
   test.skipIf(backend.name === "sqlite-memory")("two connections to the same database still hand out different objects", async () => {
-    const url = backend.freshUrl()
+    const url = (await backend.freshUrl())
     await connect(url, { name: "one", autoMigrate: true })
     await connect(url, { name: "two" })
     const viaOne = await Member.using("one").create({ name: "shared", age: 1 })
@@ -246,7 +246,7 @@ describeEachBackend("identity map", (backend) => {
   test("the map does not keep unreferenced instances alive", async () => {
     setFlagsFromString("--expose-gc")
     const gc = runInNewContext("gc") as () => void
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     for (let i = 0; i < 50; i++) await execute("INSERT INTO im_members (name, age) VALUES (?, ?)", [`m${i}`, i])
     const refs = await (async () => (await Member.select().all()).map((m) => new WeakRef(m)))()
     expect(refs).toHaveLength(50)

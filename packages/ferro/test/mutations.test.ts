@@ -75,7 +75,7 @@ const capture = async <T>(fn: () => Promise<T>): Promise<{ result: T; sent: Arra
 
 describeEachBackend("mutations", (backend) => {
   beforeEach(async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
   })
 
   test("create() validates, inserts, assigns the id and applies defaults", async () => {

@@ -13,7 +13,7 @@ const statements = () => getConnection().driver.statementCount
 
 describeEachBackend("raw SQL", (backend) => {
   beforeEach(async () => {
-    await connect(backend.freshUrl())
+    await connect((await backend.freshUrl()))
     await execute(
       `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag integer, at text, data blob, big integer)`,
     )
@@ -204,7 +204,7 @@ describeEachBackend("raw SQL", (backend) => {
   })
 
   test("{ using } runs the statement on the named connection", async () => {
-    await connect(backend.freshUrl(), { name: "other" })
+    await connect((await backend.freshUrl()), { name: "other" })
     await execute(`CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text)`, [], { using: "other" })
     expect(await execute(`INSERT INTO ${TABLE} (id, name) VALUES (?, ?)`, [1, "there"], { using: "other" })).toBe(1)
     expect(await fetchAll(`SELECT name FROM ${TABLE}`, [], { using: "other" })).toEqual([{ name: "there" }])

@@ -78,7 +78,7 @@ const reload = async (sample: Sample): Promise<Sample> => {
 
 describeEachBackend("round-trip", (backend) => {
   test("UUIDs are stored in canonical lower case and match in any case", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const upper = "0F0E0D0C-0B0A-4000-8000-ABCDEF012345"
     const created = await Sample.create({ ...base(), uid: upper })
     expect(created.uid).toBe(upper.toLowerCase())
@@ -89,7 +89,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("bigints beyond 2^53 and at both 64-bit limits come back as exact bigints", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const values = [2n ** 53n + 1n, -(2n ** 63n), 2n ** 63n - 1n, 0n, -1n, 9007199254740993n * 1000n]
     for (const big of values) {
       const created = await Sample.create({ ...base(), big })
@@ -109,7 +109,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("bigints outside the 64-bit range are refused before any SQL runs", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const before = getConnection().driver.statementCount
     await expect(Sample.create({ ...base(), big: 2n ** 63n })).rejects.toBeInstanceOf(ValidationError)
     await expect(Sample.create({ ...base(), big: -(2n ** 63n) - 1n })).rejects.toBeInstanceOf(ValidationError)
@@ -117,7 +117,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("decimals are exact strings stored as text, never floats", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const values = [
       "12345678901234567890.123456789",
       "-0.000000000000000000000000001",
@@ -144,7 +144,7 @@ describeEachBackend("round-trip", (backend) => {
   // compared that text lexicographically ("10" < "9"). An uncommitted compiler change
   // (CAST AS NUMERIC) fixes this case; see the next test for what it still gets wrong.
   test("decimal range filters and ordering compare numerically, not as text", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     for (const amount of ["10", "2", "-5", "9.5", "100.25", "-10.5"]) await Sample.create({ ...base(), amount })
     const amounts = (rows: ReadonlyArray<Sample>) => rows.map((s) => s.amount)
     expect(amounts(await Sample.where((s) => s.amount.gt("9")).orderBy((s) => s.id).all())).toEqual(["10", "9.5", "100.25"])
@@ -155,7 +155,7 @@ describeEachBackend("round-trip", (backend) => {
   // BUG (in-progress fix in query/src/compiler/sqlite.ts): comparing via CAST(... AS NUMERIC)
   // goes through a double, so decimals that differ beyond ~15 significant digits compare equal.
   test("decimal range filters stay exact beyond double precision", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     for (const amount of ["0.1", "0.1000000000000000001", "12345678901234567890.1", "12345678901234567890.2"]) {
       await Sample.create({ ...base(), amount })
     }
@@ -175,7 +175,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("datetimes come back as the same instant with millisecond precision", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const offset = new Date("2024-03-15T10:20:30.123+05:30")
     const created = await Sample.create({ ...base(), at: offset })
     const fresh = await reload(created)
@@ -191,7 +191,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("a datetime filter matches a Date and every equivalent ISO string", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const created = await Sample.create({ ...base(), at: new Date("2024-03-15T10:20:30.123+05:30") })
     await Sample.create({ ...base(), at: new Date("2024-03-15T10:20:30.124+05:30") })
     const ids = async (value: Date | string) => (await Sample.where((s) => s.at.eq(value)).all()).map((s) => s.id)
@@ -205,7 +205,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("dates and times (with fractional seconds) round-trip as written", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const cases = [
       { day: "2024-02-29", clock: "00:00:00" },
       { day: "1000-01-01", clock: "23:59:59.999999" },
@@ -225,7 +225,7 @@ describeEachBackend("round-trip", (backend) => {
   // Regression: isValidCalendarDate used Date.UTC, which maps years 0-99 to 1900-1999, so
   // valid dates in years 0001-0099 were refused (fixed in a35616f).
   test("dates in years 0001-0099 are valid and round-trip", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     for (const day of ["0001-01-01", "0099-12-31", "0004-02-29"]) {
       const created = await Sample.create({ ...base(), day })
       expect((await reload(created)).day).toBe(day)
@@ -235,7 +235,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("UUIDs round-trip and filter, also as a primary key", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     for (const uid of [randomUUID(), "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-4fff-bfff-ffffffffffff"]) {
       const created = await Sample.create({ ...base(), uid })
       expect((await reload(created)).uid).toBe(uid)
@@ -250,7 +250,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("bytes: all 256 byte values and the empty array", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const full = await Sample.create({ ...base(), blob: ALL_BYTES })
     const empty = await Sample.create({ ...base(), blob: new Uint8Array(0) })
     // A view into a larger buffer: only the viewed bytes are written.
@@ -278,7 +278,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("JSON: nested objects, arrays, unicode and null inside", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const doc = {
       name: "Zoë 🚀 日本語 \u0000 \"quoted\" \\ back",
       nested: { list: [1, 2.5, -3, { deep: [null, true, false] }], empty: {}, none: null },
@@ -299,7 +299,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("enums, booleans, ints, floats and text round-trip and filter", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const a = await Sample.create({ ...base(), status: "published", flag: true, count: -2147483648, ratio: -1.5e-300, label: "" })
     const b = await Sample.create({ ...base(), status: "archived", flag: false, count: 2147483647, ratio: 0.1 + 0.2, label: "Ünïcødé 🙂" })
     const freshA = await reload(a)
@@ -316,7 +316,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("every type round-trips in one row and survives a brand-new connection", async () => {
-    const url = backend.freshUrl()
+    const url = (await backend.freshUrl())
     await connect(url, { autoMigrate: true })
     const data = {
       big: -(2n ** 63n),
@@ -342,7 +342,7 @@ describeEachBackend("round-trip", (backend) => {
       expect(other).not.toBe(created)
       expect(other).toEqual(created)
     }
-    const bare = await connect(backend.freshUrl(), { name: "bare", identityMap: false, autoMigrate: true })
+    const bare = await connect((await backend.freshUrl()), { name: "bare", identityMap: false, autoMigrate: true })
     expect(bare.identityMap).toBeNull()
     const copy = await Sample.using("bare").create(data)
     const loaded = await Sample.using("bare").get(copy.id)
@@ -351,7 +351,7 @@ describeEachBackend("round-trip", (backend) => {
   })
 
   test("NULL round-trips for every nullable type and is found by isNull / eq(null)", async () => {
-    await connect(backend.freshUrl(), { autoMigrate: true })
+    await connect((await backend.freshUrl()), { autoMigrate: true })
     const nothing = await Maybe.create({})
     const something = await Maybe.create({
       big: 2n ** 62n,
