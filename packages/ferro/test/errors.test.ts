@@ -1,7 +1,8 @@
 /**
- * Errors (SPEC §2 "Errors"): database failures are classified from SQLite's error codes into
- * typed errors that extend FerroError, carry a `_tag`, keep the driver error as `cause`, and
- * never put bound values into their messages.
+ * Errors (SPEC §2 "Errors"): database failures are classified from the driver's error codes
+ * (SQLite's result codes, PostgreSQL's SQLSTATEs) into typed errors that extend FerroError,
+ * carry a `_tag`, keep the driver error as `cause`, and never put bound values into their
+ * messages.
  */
 import { expect, test } from "vitest"
 import { getConnection } from "@ferro/core"
@@ -23,6 +24,7 @@ import {
   fetchAll,
   fetchOne,
   field,
+  sql,
 } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 
@@ -61,12 +63,32 @@ const failure = async (promise: Promise<unknown>): Promise<Error> =>
     (error: unknown) => error as Error,
   )
 
+type Violation = "unique" | "primaryKey" | "notNull" | "check" | "foreignKey"
+
+/** The code the driver error (the `cause`) carries for each violation, per dialect. */
+const DRIVER_CODES: Record<"sqlite" | "postgres", Record<Violation, string>> = {
+  sqlite: {
+    unique: "SQLITE_CONSTRAINT_UNIQUE",
+    primaryKey: "SQLITE_CONSTRAINT_PRIMARYKEY",
+    notNull: "SQLITE_CONSTRAINT_NOTNULL",
+    check: "SQLITE_CONSTRAINT_CHECK",
+    foreignKey: "SQLITE_CONSTRAINT_FOREIGNKEY",
+  },
+  postgres: {
+    unique: "23505",
+    primaryKey: "23505",
+    notNull: "23502",
+    check: "23514",
+    foreignKey: "23503",
+  },
+}
+
 /** The shape every classified database error shares. */
 const expectClassified = (
   error: Error,
   cls: abstract new (...args: never[]) => FerroError,
   tag: string,
-  sqliteCode: string,
+  driverCode: string,
   ...mustNotContain: ReadonlyArray<string>
 ) => {
   expect(error).toBeInstanceOf(cls)
@@ -75,7 +97,7 @@ const expectClassified = (
   expect((error as FerroError)._tag).toBe(tag)
   expect(error.name).toBe(tag)
   expect(error.cause).toBeInstanceOf(Error)
-  expect((error.cause as { code?: unknown }).code).toBe(sqliteCode)
+  expect((error.cause as { code?: unknown }).code).toBe(driverCode)
   for (const text of mustNotContain) {
     expect(error.message).not.toContain(text)
     expect(String(error.stack)).not.toContain(text)
@@ -83,11 +105,13 @@ const expectClassified = (
 }
 
 describeEachBackend("errors", (backend) => {
+  const code = DRIVER_CODES[backend.dialect]
+
   test("a duplicate unique column is a UniqueViolation naming table and column", async () => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
     await Person.create({ email: SECRET, name: "first" })
     const error = await failure(Person.create({ email: SECRET, name: "second" }))
-    expectClassified(error, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_UNIQUE", SECRET, "TOPSECRET", "second")
+    expectClassified(error, UniqueViolation, "UniqueViolation", code.unique, SECRET, "TOPSECRET", "second")
     expect((error as UniqueViolation).table).toBe("err_people")
     expect((error as UniqueViolation).constraint).toBe("email")
     expect(await Person.select().count()).toBe(1)
@@ -97,12 +121,12 @@ describeEachBackend("errors", (backend) => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
     const ada = await Person.create({ email: "ada@x", name: "Ada" })
     const error = await failure(Person.create({ id: ada.id, email: "other@x", name: SECRET }))
-    expectClassified(error, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_PRIMARYKEY", SECRET)
+    expectClassified(error, UniqueViolation, "UniqueViolation", code.primaryKey, SECRET)
     expect(await fetchAll("SELECT email, name FROM err_people")).toEqual([{ email: "ada@x", name: "Ada" }])
 
     await Code.create({ code: SECRET, label: "one" })
     const textKey = await failure(Code.create({ code: SECRET, label: "two" }))
-    expectClassified(textKey, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_PRIMARYKEY", SECRET)
+    expectClassified(textKey, UniqueViolation, "UniqueViolation", code.primaryKey, SECRET)
     expect((textKey as UniqueViolation).table).toBe("err_codes")
     expect((textKey as UniqueViolation).constraint).toBe("code")
     expect(await fetchAll("SELECT label FROM err_codes")).toEqual([{ label: "one" }])
@@ -114,12 +138,12 @@ describeEachBackend("errors", (backend) => {
     const other = await Person.create({ email: "other@x", name: "b" })
 
     other.email = SECRET
-    expectClassified(await failure(other.save()), UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_UNIQUE", SECRET)
+    expectClassified(await failure(other.save()), UniqueViolation, "UniqueViolation", code.unique, SECRET)
     expectClassified(
       await failure(Person.where((p) => p.id.eq(other.id)).update({ email: SECRET })),
       UniqueViolation,
       "UniqueViolation",
-      "SQLITE_CONSTRAINT_UNIQUE",
+      code.unique,
       SECRET,
     )
     // All or nothing: the valid first row is not left behind.
@@ -127,56 +151,64 @@ describeEachBackend("errors", (backend) => {
       await failure(Person.bulkCreate([{ email: "new@x", name: "c" }, { email: SECRET, name: "d" }])),
       UniqueViolation,
       "UniqueViolation",
-      "SQLITE_CONSTRAINT_UNIQUE",
+      code.unique,
       SECRET,
     )
     expect(await fetchOne("SELECT count(*) AS n FROM err_people WHERE email = 'new@x'")).toEqual({ n: 0 })
     expectClassified(
-      await failure(execute("INSERT INTO err_people (email, name, status, age) VALUES (?, ?, 'active', 0)", [SECRET, "e"])),
+      await failure(execute(sql`INSERT INTO err_people (email, name, status, age) VALUES (${SECRET}, ${"e"}, 'active', 0)`)),
       UniqueViolation,
       "UniqueViolation",
-      "SQLITE_CONSTRAINT_UNIQUE",
+      code.unique,
       SECRET,
     )
 
     await Seat.create({ row: 1, num: 2 })
     await Seat.create({ row: 1, num: 3 })
     const seat = await failure(Seat.create({ row: 1, num: 2 }))
-    expectClassified(seat, UniqueViolation, "UniqueViolation", "SQLITE_CONSTRAINT_UNIQUE")
+    expectClassified(seat, UniqueViolation, "UniqueViolation", code.unique)
     expect((seat as UniqueViolation).table).toBe("err_seats")
     expect((seat as UniqueViolation).constraint).toBe("row, num")
-    expect(await fetchOne("SELECT email FROM err_people WHERE id = ?", [other.id])).toEqual({ email: "other@x" })
+    expect(await fetchOne(sql`SELECT email FROM err_people WHERE id = ${other.id}`)).toEqual({ email: "other@x" })
   })
 
   test("NULL into a NOT NULL column is a NotNullViolation", async () => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
     const insert = await failure(
-      execute("INSERT INTO err_people (email, name, status, age) VALUES (?, NULL, 'active', 0)", [SECRET]),
+      execute(sql`INSERT INTO err_people (email, name, status, age) VALUES (${SECRET}, NULL, 'active', 0)`),
     )
-    expectClassified(insert, NotNullViolation, "NotNullViolation", "SQLITE_CONSTRAINT_NOTNULL", SECRET)
+    expectClassified(insert, NotNullViolation, "NotNullViolation", code.notNull, SECRET)
     expect((insert as NotNullViolation).table).toBe("err_people")
     expect((insert as NotNullViolation).constraint).toBe("name")
 
     await Person.create({ email: "a@x", name: SECRET })
-    const update = await failure(execute("UPDATE err_people SET age = ? WHERE name = ?", [null, SECRET]))
-    expectClassified(update, NotNullViolation, "NotNullViolation", "SQLITE_CONSTRAINT_NOTNULL", SECRET)
+    const update = await failure(execute(sql`UPDATE err_people SET age = ${null} WHERE name = ${SECRET}`))
+    expectClassified(update, NotNullViolation, "NotNullViolation", code.notNull, SECRET)
     expect((update as NotNullViolation).constraint).toBe("age")
     expect(await fetchAll("SELECT age FROM err_people")).toEqual([{ age: 0 }])
   })
 
   test("an enum column has a CHECK: a value outside the set is a CheckViolation", async () => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
-    const ddl = await fetchOne<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'err_people'")
-    expect(ddl!.sql).toMatch(/CHECK/i)
+    // The table's DDL carries a CHECK on the enum column.
+    const checks =
+      backend.dialect === "sqlite"
+        ? (await fetchAll<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'err_people'")).map((r) => r.sql)
+        : (
+            await fetchAll<{ def: string }>(
+              "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'err_people'::regclass AND contype = 'c'",
+            )
+          ).map((r) => r.def)
+    expect(checks.some((text) => /CHECK\s*\(.*status/is.test(text))).toBe(true)
     const error = await failure(
-      execute("INSERT INTO err_people (email, name, status, age) VALUES ('a@x', 'A', ?, 0)", [SECRET]),
+      execute(sql`INSERT INTO err_people (email, name, status, age) VALUES ('a@x', 'A', ${SECRET}, 0)`),
     )
-    expectClassified(error, CheckViolation, "CheckViolation", "SQLITE_CONSTRAINT_CHECK", SECRET)
+    expectClassified(error, CheckViolation, "CheckViolation", code.check, SECRET)
     expect((error as CheckViolation).constraint).toContain("status")
 
     const person = await Person.create({ email: "b@x", name: "B", status: "banned" })
-    const update = await failure(execute("UPDATE err_people SET status = ? WHERE id = ?", [SECRET, person.id]))
-    expectClassified(update, CheckViolation, "CheckViolation", "SQLITE_CONSTRAINT_CHECK", SECRET)
+    const update = await failure(execute(sql`UPDATE err_people SET status = ${SECRET} WHERE id = ${person.id}`))
+    expectClassified(update, CheckViolation, "CheckViolation", code.check, SECRET)
     expect(await fetchAll("SELECT status FROM err_people")).toEqual([{ status: "banned" }])
 
     // Through the ORM the same mistake is caught before any SQL runs.
@@ -188,26 +220,39 @@ describeEachBackend("errors", (backend) => {
     expect(statements()).toBe(before)
   })
 
+  /**
+   * Whether the connection enforces foreign keys: SQLite's per-connection pragma; on PostgreSQL
+   * they are always checked unless the session disables the FK triggers (replica role).
+   */
+  const foreignKeysEnforced = async (using?: string): Promise<boolean> => {
+    const options = using === undefined ? undefined : { using }
+    if (backend.dialect === "sqlite") {
+      return (await fetchOne<{ foreign_keys: number }>("PRAGMA foreign_keys", [], options))?.foreign_keys === 1
+    }
+    const row = await fetchOne<{ role: string }>("SELECT current_setting('session_replication_role') AS role", [], options)
+    return row?.role === "origin"
+  }
+
   test("foreign keys are enforced: a dangling reference is a ForeignKeyViolation", async () => {
     await connect((await backend.freshUrl()))
-    expect(await fetchOne("PRAGMA foreign_keys")).toEqual({ foreign_keys: 1 })
+    expect(await foreignKeysEnforced()).toBe(true)
     await execute("CREATE TABLE parent(id integer primary key)")
     await execute("CREATE TABLE child(id integer primary key, parent_id integer REFERENCES parent(id))")
     await execute("INSERT INTO parent (id) VALUES (1)")
-    expect(await execute("INSERT INTO child (id, parent_id) VALUES (?, ?)", [1, 1])).toBe(1)
+    expect(await execute(sql`INSERT INTO child (id, parent_id) VALUES (${1}, ${1})`)).toBe(1)
 
-    const dangling = await failure(execute("INSERT INTO child (id, parent_id) VALUES (?, ?)", [2, 987654321]))
-    expectClassified(dangling, ForeignKeyViolation, "ForeignKeyViolation", "SQLITE_CONSTRAINT_FOREIGNKEY", "987654321")
-    const repoint = await failure(execute("UPDATE child SET parent_id = ? WHERE id = 1", [555]))
-    expectClassified(repoint, ForeignKeyViolation, "ForeignKeyViolation", "SQLITE_CONSTRAINT_FOREIGNKEY", "555")
-    const orphaning = await failure(execute("DELETE FROM parent WHERE id = ?", [1]))
-    expectClassified(orphaning, ForeignKeyViolation, "ForeignKeyViolation", "SQLITE_CONSTRAINT_FOREIGNKEY")
+    const dangling = await failure(execute(sql`INSERT INTO child (id, parent_id) VALUES (${2}, ${987654321})`))
+    expectClassified(dangling, ForeignKeyViolation, "ForeignKeyViolation", code.foreignKey, "987654321")
+    const repoint = await failure(execute(sql`UPDATE child SET parent_id = ${555} WHERE id = 1`))
+    expectClassified(repoint, ForeignKeyViolation, "ForeignKeyViolation", code.foreignKey, "555")
+    const orphaning = await failure(execute(sql`DELETE FROM parent WHERE id = ${1}`))
+    expectClassified(orphaning, ForeignKeyViolation, "ForeignKeyViolation", code.foreignKey)
     expect(await fetchAll("SELECT id, parent_id FROM child")).toEqual([{ id: 1, parent_id: 1 }])
     expect(await fetchAll("SELECT id FROM parent")).toEqual([{ id: 1 }])
 
     // Every connection has them on, not just the first.
     await connect((await backend.freshUrl()), { name: "second" })
-    expect(await fetchOne("PRAGMA foreign_keys", [], { using: "second" })).toEqual({ foreign_keys: 1 })
+    expect(await foreignKeysEnforced("second")).toBe(true)
   })
 
   test("ModelDoesNotExist carries the model and key, but the message leaves the key out", async () => {

@@ -13,6 +13,7 @@ import {
 interface PgError {
   readonly code?: string
   readonly message?: string
+  readonly detail?: string
   readonly table?: string
   readonly constraint?: string
   readonly column?: string
@@ -40,7 +41,14 @@ export const translatePgError = (error: unknown, statement: Statement | undefine
   const code = pg.code
   let message = pg.message ?? String(error)
   if (code?.startsWith("22")) message = message.replace(/:\s*"[\s\S]*$/, "")
-  const detail = { table: pg.table, constraint: pg.constraint ?? pg.column, cause: error }
+  // Name the columns, as SQLite does: "Key (a, b)=(…) already exists." -> "a, b" (the part
+  // after "=" holds the values and is never read).
+  const keyColumns = /^Key \((.*?)\)=\(/
+    .exec(pg.detail ?? "")?.[1]
+    ?.split(", ")
+    .map((c) => c.replace(/^"(.*)"$/, "$1").replace(/""/g, '"'))
+    .join(", ")
+  const detail = { table: pg.table, constraint: keyColumns ?? pg.column ?? pg.constraint, cause: error }
   switch (code) {
     case "23505":
       return new UniqueViolation(message, detail)
