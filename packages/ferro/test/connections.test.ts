@@ -8,13 +8,15 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, describe, expect, test } from "vitest"
-import { defaultConnectionName, getConnection } from "@ferro/core"
+import { type Connection, defaultConnectionName, getConnection } from "@ferro/core"
+import { PostgresDriver } from "@ferro/pg"
 import { SqliteDriver } from "@ferro/sqlite"
 import {
   ConnectionError,
   FerroError,
   MigrationError,
   Model,
+  QueryError,
   connect,
   createTables,
   disconnect,
@@ -24,8 +26,9 @@ import {
   field,
   resetEngine,
   setDefaultConnection,
+  sql,
 } from "ferro-orm"
-import { describeEachBackend } from "./support/backends.js"
+import { describeEachBackend, freshPostgresUrl, postgresUrl } from "./support/backends.js"
 
 class Account extends Model("cn_accounts", {
   id: field.id(),
@@ -44,14 +47,59 @@ afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
+/**
+ * The tables and explicitly created indexes of a connection's database, as "type:name".
+ * Indexes the database makes itself for PRIMARY KEY / UNIQUE constraints are left out
+ * (SQLite's sqlite_autoindex_*, PostgreSQL's constraint indexes such as *_pkey), and so are
+ * SQLite's internal tables and PostgreSQL's identity sequences. On PostgreSQL this is the
+ * connection's pinned schema.
+ */
+const SQLITE_OBJECTS = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+const POSTGRES_OBJECTS = `
+  SELECT type, name FROM (
+    SELECT CASE c.relkind WHEN 'r' THEN 'table' ELSE 'index' END AS type, c.relname::text AS name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)
+  ) objects
+  ORDER BY type, name COLLATE "C"`
 const schemaObjects = async (using?: string) =>
   (
     await fetchAll<{ type: string; name: string }>(
-      "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+      getConnection(using).driver.dialect === "sqlite" ? SQLITE_OBJECTS : POSTGRES_OBJECTS,
       [],
       using === undefined ? undefined : { using },
     )
   ).map((row) => `${row.type}:${row.name}`)
+
+/** The explicitly created (not constraint-backing) indexes on a table, with their uniqueness. */
+const createdIndexes = async (table: string): Promise<Array<{ name: string; unique: boolean }>> => {
+  const rows =
+    getConnection().driver.dialect === "sqlite"
+      ? await fetchAll<{ name: string; unique: number }>(
+          sql`SELECT name, "unique" FROM pragma_index_list(${table}) WHERE origin = 'c' ORDER BY name`,
+        )
+      : await fetchAll<{ name: string; unique: boolean }>(sql`
+          SELECT c.relname::text AS name, i.indisunique AS "unique"
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+          JOIN pg_namespace n ON n.oid = t.relnamespace
+          WHERE n.nspname = current_schema() AND t.relname = ${table}
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+          ORDER BY c.relname::text COLLATE "C"`)
+  return rows.map((row) => ({ name: row.name, unique: typeof row.unique === "boolean" ? row.unique : row.unique === 1 }))
+}
+
+/** Whether the connection's database handle (SQLite) or pool (PostgreSQL) is still open. */
+const isOpen = (connection: Connection): boolean => {
+  const driver = connection.driver
+  if (driver instanceof SqliteDriver) return driver.database.open
+  if (driver instanceof PostgresDriver) return !driver.pool.ending && !driver.pool.ended
+  throw new Error(`unexpected driver for ${driver.dialect}`)
+}
+
+/** The message a query on a table that does not exist fails with. */
+const noSuchTable = (dialect: "sqlite" | "postgres", table: string) =>
+  dialect === "sqlite" ? new RegExp(`no such table: ${table}`) : new RegExp(`relation "${table}" does not exist`)
 
 const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(
@@ -65,7 +113,7 @@ describeEachBackend("connections", (backend) => {
   test("connect() registers the default connection and queries run on it", async () => {
     const connection = await connect((await backend.freshUrl()), { autoMigrate: true })
     expect(connection.name).toBe("default")
-    expect(connection.driver.dialect).toBe("sqlite")
+    expect(connection.driver.dialect).toBe(backend.dialect)
     expect(getConnection()).toBe(connection)
     expect(defaultConnectionName()).toBe("default")
     const account = await Account.create({ email: "a@x" })
@@ -137,8 +185,12 @@ describeEachBackend("connections", (backend) => {
   test("instances remember their connection for save, delete and refresh", async () => {
     await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
     await connect((await backend.freshUrl()), { name: "b", autoMigrate: true })
-    await execute("INSERT INTO cn_accounts (id, email, rank, tier) VALUES (1, 'a@x', 0, 'free')", [], { using: "a" })
-    await execute("INSERT INTO cn_accounts (id, email, rank, tier) VALUES (1, 'b@x', 0, 'free')", [], { using: "b" })
+    // Rows written behind the ORM's back; each is the first row of its table, so id 1. (The key
+    // is left to the database: on PostgreSQL an explicit id would not advance the identity.)
+    await execute("INSERT INTO cn_accounts (email, rank, tier) VALUES ('a@x', 0, 'free')", [], { using: "a" })
+    await execute("INSERT INTO cn_accounts (email, rank, tier) VALUES ('b@x', 0, 'free')", [], { using: "b" })
+    expect(await fetchAll("SELECT id FROM cn_accounts", [], { using: "a" })).toEqual([{ id: 1 }])
+    expect(await fetchAll("SELECT id FROM cn_accounts", [], { using: "b" })).toEqual([{ id: 1 }])
 
     const fromB = await Account.using("b").get(1)
     expect(fromB.email).toBe("b@x")
@@ -169,14 +221,14 @@ describeEachBackend("connections", (backend) => {
     await disconnect("b")
     expect(() => getConnection("b")).toThrow(ConnectionError)
     expect(() => Account.using("b")).toThrow(ConnectionError)
-    expect((b.driver as SqliteDriver).database.open).toBe(false)
+    expect(isOpen(b)).toBe(false)
     expect(defaultConnectionName()).toBe("a")
     await expect(disconnect("b")).rejects.toBeInstanceOf(ConnectionError)
     // The name can be used again.
     await connect((await backend.freshUrl()), { name: "b" })
 
     await disconnect()
-    for (const connection of [a, c]) expect((connection.driver as SqliteDriver).database.open).toBe(false)
+    for (const connection of [a, c]) expect(isOpen(connection)).toBe(false)
     expect(defaultConnectionName()).toBeNull()
     await expect(Account.select().count()).rejects.toBeInstanceOf(ConnectionError)
   })
@@ -246,12 +298,9 @@ describeEachBackend("connections", (backend) => {
       "index:uq_cn_accounts_email",
       "table:cn_accounts",
     ])
-    const indexes = await fetchAll<{ name: string; unique: number }>(
-      `SELECT name, "unique" FROM pragma_index_list('cn_accounts') WHERE origin = 'c' ORDER BY name`,
-    )
-    expect(indexes).toEqual([
-      { name: "idx_cn_accounts_rank", unique: 0 },
-      { name: "uq_cn_accounts_email", unique: 1 },
+    expect(await createdIndexes("cn_accounts")).toEqual([
+      { name: "idx_cn_accounts_rank", unique: false },
+      { name: "uq_cn_accounts_email", unique: true },
     ])
   })
 
@@ -259,7 +308,9 @@ describeEachBackend("connections", (backend) => {
     await connect((await backend.freshUrl()))
     await connect((await backend.freshUrl()), { name: "other" })
     expect(await schemaObjects()).toEqual([])
-    await expect(Account.select().count()).rejects.toThrow(/no such table/)
+    const missing = await rejection(Account.select().count())
+    expect(missing).toBeInstanceOf(QueryError)
+    expect((missing as Error).message).toMatch(noSuchTable(backend.dialect, "cn_accounts"))
     await createTables()
     await Account.create({ email: "a@x" })
     await createTables()
@@ -274,7 +325,7 @@ describeEachBackend("connections", (backend) => {
     const a = await connect((await backend.freshUrl()), { name: "a", autoMigrate: true })
     await connect((await backend.freshUrl()), { name: "b" })
     await resetEngine()
-    expect((a.driver as SqliteDriver).database.open).toBe(false)
+    expect(isOpen(a)).toBe(false)
     expect(defaultConnectionName()).toBeNull()
     expect(() => getConnection("a")).toThrow(ConnectionError)
     expect(() => getConnection("b")).toThrow(ConnectionError)
@@ -286,6 +337,7 @@ describeEachBackend("connections", (backend) => {
   })
 })
 
+// SQLite URLs and files, and URL checks that never reach a database.
 describe("connection URLs", () => {
   afterEach(async () => {
     await resetEngine()
@@ -417,6 +469,98 @@ describe("connection URLs", () => {
     expect(() => getConnection()).toThrow(ConnectionError)
     await connect(`sqlite:${file}`)
     // The CREATE TABLE that ran before the failing CREATE INDEX was rolled back.
+    expect(await schemaObjects()).toEqual(["table:uq_cn_accounts_email"])
+  })
+})
+
+/** The test server's URL with another password (encoded as a URL needs it). */
+const withPassword = (password: string): string => {
+  const url = new URL(postgresUrl())
+  url.password = encodeURIComponent(password)
+  return url.toString()
+}
+
+describe("PostgreSQL connection URLs", () => {
+  afterEach(async () => {
+    await resetEngine()
+  })
+
+  test("a wrong password is a ConnectionError that shows neither password", async () => {
+    const rightPassword = decodeURIComponent(new URL(postgresUrl()).password)
+    for (const wrong of ["Wr0ngSecret", "Wr0ng/Se?cr#et@x"]) {
+      const error = await rejection(connect(withPassword(wrong), { autoMigrate: true }))
+      expect(error, wrong).toBeInstanceOf(ConnectionError)
+      expect(error, wrong).toBeInstanceOf(FerroError)
+      const { message, url, stack } = error as ConnectionError
+      expect(message, wrong).toMatch(/password authentication failed/)
+      expect(message, wrong).toContain("<redacted>")
+      for (const secret of [wrong, encodeURIComponent(wrong), "Wr0ng", rightPassword]) {
+        expect(message, wrong).not.toContain(secret)
+        expect(String(url), wrong).not.toContain(secret)
+        expect(String(stack), wrong).not.toContain(secret)
+      }
+      expect(() => getConnection()).toThrow(ConnectionError)
+    }
+    // The right password connects.
+    await connect(withPassword(rightPassword))
+    expect(await fetchOne("SELECT 1 AS one")).toEqual({ one: 1 })
+  })
+
+  test("a password in the query string is redacted too", async () => {
+    const url = new URL(postgresUrl())
+    url.password = ""
+    url.searchParams.set("password", "Qu3rySecret")
+    url.searchParams.set("application_name", "ferro_redaction")
+    const error = await rejection(connect(url.toString()))
+    expect(error).toBeInstanceOf(ConnectionError)
+    const { message, url: shown } = error as ConnectionError
+    expect(message).toMatch(/password authentication failed/)
+    expect(message).toContain("password=<redacted>")
+    expect(message).not.toContain("Qu3rySecret")
+    expect(String(shown)).not.toContain("Qu3rySecret")
+    expect(String((error as Error).stack)).not.toContain("Qu3rySecret")
+    expect(message).toContain("application_name=ferro_redaction")
+  })
+
+  test("an unreachable server is a ConnectionError with the password redacted, whatever it holds", async () => {
+    for (const [url, secrets] of [
+      ["postgres://someone:TopSecret1@127.0.0.1:1/db", ["TopSecret1"]],
+      ["postgresql://someone:Top%2FSe%3Fcr%23et@127.0.0.1:1/db?sslmode=disable", ["Top%2FSe", "Top/Se", "cr#et", "cr%23et"]],
+      ["postgres://someone:p@ssw0rd@127.0.0.1:1/db", ["ssw0rd"]],
+    ] as const) {
+      const error = await rejection(connect(url))
+      expect(error, url).toBeInstanceOf(ConnectionError)
+      expect((error as Error).message, url).toContain("someone:<redacted>@")
+      for (const secret of secrets) {
+        expect((error as Error).message, url).not.toContain(secret)
+        expect(String((error as ConnectionError).url), url).not.toContain(secret)
+        expect(String((error as Error).stack), url).not.toContain(secret)
+      }
+    }
+    expect(() => getConnection()).toThrow(ConnectionError)
+  })
+
+  test("an invalid connection name is refused before the database is touched", async () => {
+    const url = await freshPostgresUrl()
+    await expect(connect(url, { name: "bad name", autoMigrate: true })).rejects.toBeInstanceOf(ConnectionError)
+    expect(() => getConnection()).toThrow(ConnectionError)
+    await connect(url)
+    expect(await schemaObjects()).toEqual([])
+  })
+
+  test("a failed autoMigrate rolls back and registers nothing", async () => {
+    const url = await freshPostgresUrl()
+    await connect(url)
+    // A table squatting on the name of the unique index autoMigrate wants to create.
+    await execute('CREATE TABLE "uq_cn_accounts_email" (x integer)')
+    await disconnect()
+    const error = await rejection(connect(url, { autoMigrate: true }))
+    expect(error).toBeInstanceOf(MigrationError)
+    // Refused before any DDL ran (PostgreSQL would skip the index silently), saying what to do.
+    expect((error as MigrationError).message).toMatch(/uq_cn_accounts_email.*already exists.*Rename or drop it/)
+    expect(() => getConnection()).toThrow(ConnectionError)
+    await connect(url)
+    // No table was created either.
     expect(await schemaObjects()).toEqual(["table:uq_cn_accounts_email"])
   })
 })

@@ -7,7 +7,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { expect, test } from "vitest"
 import { getConnection } from "@ferro/core"
-import { Model, ModelDoesNotExist, connect, evictInstance, execute, field, fetchOne, isPersisted } from "ferro-orm"
+import { Model, ModelDoesNotExist, connect, evictInstance, execute, field, fetchOne, isPersisted, sql } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 
 class Member extends Model("im_members", {
@@ -47,7 +47,7 @@ describeEachBackend("identity map", (backend) => {
   test("a held instance is returned as is: a load does not overwrite it", async () => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
     const held = await Member.create({ name: "Ada", age: 36 })
-    await execute("UPDATE im_members SET name = 'changed behind our back' WHERE id = ?", [held.id])
+    await execute(sql`UPDATE im_members SET name = 'changed behind our back' WHERE id = ${held.id}`)
     const again = await Member.get(held.id)
     expect(again).toBe(held)
     expect(again.name).toBe("Ada")
@@ -141,7 +141,7 @@ describeEachBackend("identity map", (backend) => {
     // ... and a later change writes only that change.
     young.age = 99
     await young.save()
-    expect(await fetchOne("SELECT name, age FROM im_members WHERE id = ?", [young.id])).toEqual({ name: "renamed", age: 99 })
+    expect(await fetchOne(sql`SELECT name, age FROM im_members WHERE id = ${young.id}`)).toEqual({ name: "renamed", age: 99 })
   })
 
   // BUG (query/src/operations.ts runUpdate): RETURNING yields the *new* keys, so when a batch
@@ -174,7 +174,7 @@ describeEachBackend("identity map", (backend) => {
     // The deleted instance is a new, unsaved object: save() inserts it again, same key.
     await gone.save()
     expect(isPersisted(gone)).toBe(true)
-    expect(await fetchOne("SELECT id, name, age FROM im_members WHERE id = ?", [gone.id])).toEqual({ id: gone.id, name: "Gone", age: 20 })
+    expect(await fetchOne(sql`SELECT id, name, age FROM im_members WHERE id = ${gone.id}`)).toEqual({ id: gone.id, name: "Gone", age: 20 })
     expect(await Member.get(gone.id)).toBe(gone)
   })
 
@@ -195,7 +195,7 @@ describeEachBackend("identity map", (backend) => {
     await member.delete()
     expect(isPersisted(member)).toBe(false)
     expect(await Member.getOrNone(id)).toBeNull()
-    await execute("INSERT INTO im_members (id, name, age) VALUES (?, 'Other', 1)", [id])
+    await execute(sql`INSERT INTO im_members (id, name, age) VALUES (${id}, 'Other', 1)`)
     const loaded = await Member.get(id)
     expect(loaded).not.toBe(member)
     expect(loaded.name).toBe("Other")
@@ -247,7 +247,7 @@ describeEachBackend("identity map", (backend) => {
     setFlagsFromString("--expose-gc")
     const gc = runInNewContext("gc") as () => void
     await connect((await backend.freshUrl()), { autoMigrate: true })
-    for (let i = 0; i < 50; i++) await execute("INSERT INTO im_members (name, age) VALUES (?, ?)", [`m${i}`, i])
+    for (let i = 0; i < 50; i++) await execute(sql`INSERT INTO im_members (name, age) VALUES (${`m${i}`}, ${i})`)
     const refs = await (async () => (await Member.select().all()).map((m) => new WeakRef(m)))()
     expect(refs).toHaveLength(50)
     for (let round = 0; round < 10 && refs.some((r) => r.deref() !== undefined); round++) {

@@ -1,6 +1,10 @@
 /**
  * Raw SQL (SPEC §2 "Raw SQL", "Errors"): execute / fetchAll / fetchOne, the `sql` tagged
  * template, parameter encoding, and errors that never leak bound values.
+ *
+ * String statements are passed to the database as written, so they use the backend's own
+ * placeholders: `?` on SQLite, `$1, $2, ...` on PostgreSQL (the `sql` template writes the right
+ * ones itself). `native()` spells a statement written with `?` for the backend under test.
  */
 import { beforeEach, expect, test } from "vitest"
 import { getConnection } from "@ferro/core"
@@ -12,18 +16,77 @@ const TABLE = "raw_items"
 const statements = () => getConnection().driver.statementCount
 
 describeEachBackend("raw SQL", (backend) => {
+  const sqlite = backend.dialect === "sqlite"
+  /** `?` placeholders as this backend writes them. */
+  const native = (text: string): string => {
+    let n = 0
+    return sqlite ? text : text.replace(/\?/g, () => `$${++n}`)
+  }
+  /** How many tables called `name` the database has (SQLite: sqlite_master; PostgreSQL: the pinned schema). */
+  const tableCount = (name: string) =>
+    sqlite
+      ? fetchOne(sql`SELECT count(*) AS c FROM sqlite_master WHERE name = ${name}`)
+      : fetchOne(sql`SELECT count(*) AS c FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ${name}`)
+
   beforeEach(async () => {
     await connect((await backend.freshUrl()))
+    // Each backend's natural column types: SQLite stores booleans as integers and Dates as ISO text.
     await execute(
-      `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag integer, at text, data blob, big integer)`,
+      sqlite
+        ? `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag integer, at text, data blob, big integer)`
+        : `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag boolean, at timestamptz, data bytea, big bigint)`,
     )
   })
 
+  test.runIf(sqlite)("string statements bind ? placeholders in order (SQLite)", async () => {
+    expect(await execute(`INSERT INTO ${TABLE} (id, name, n) VALUES (?, ?, ?)`, [1, "a", 10])).toBe(1)
+    expect(await fetchAll(`SELECT id, name FROM ${TABLE} WHERE n = ? AND name = ?`, [10, "a"])).toEqual([{ id: 1, name: "a" }])
+    expect(await fetchOne(`SELECT name FROM ${TABLE} WHERE id = ?`, [1])).toEqual({ name: "a" })
+  })
+
+  test.runIf(!sqlite)("string statements bind $n placeholders by number (PostgreSQL)", async () => {
+    expect(await execute(`INSERT INTO ${TABLE} (id, name, n) VALUES ($1, $2, $3)`, [1, "a", 10])).toBe(1)
+    expect(await fetchAll(`SELECT id, name FROM ${TABLE} WHERE n = $1 AND name = $2`, [10, "a"])).toEqual([{ id: 1, name: "a" }])
+    // A numbered placeholder may be used more than once and out of order.
+    expect(await fetchAll(`SELECT id FROM ${TABLE} WHERE name = $2 AND (n = $1 OR id = $1)`, [10, "a"])).toEqual([{ id: 1 }])
+    expect(await fetchOne(`SELECT name FROM ${TABLE} WHERE id = $1`, [1])).toEqual({ name: "a" })
+    // `?` is not a placeholder on PostgreSQL: a clear QueryError, not a silent mis-bind.
+    await expect(fetchAll(`SELECT name FROM ${TABLE} WHERE id = ?`, [1])).rejects.toBeInstanceOf(QueryError)
+  })
+
+  // PostgreSQL has richer column types than SQLite; raw SQL reads each as the JS value the
+  // ORM would use for it, with nothing inexact: int8 as a number only when that is exact,
+  // numeric as its exact digits.
+  test.runIf(!sqlite)("raw SQL reads PostgreSQL types as exact JS values (PostgreSQL)", async () => {
+    const row = await fetchOne(sql`
+      SELECT true AS yes, false AS no, 5::int8 AS small, ${2n ** 60n + 1n}::int8 AS huge, 7::int4 AS int4, 1.5::float8 AS float,
+        ${"12345678901234567890.10"}::numeric AS exact, '2024-02-29'::date AS day, '23:59:59.999999'::time AS clock,
+        '2024-03-15 10:20:30.123+05:30'::timestamptz AS at, '{"a": [1, "ü"]}'::jsonb AS doc, '\\x00ff'::bytea AS bytes,
+        'Ünïcødé'::text AS label, NULL::int8 AS nothing`)
+    expect(row).toEqual({
+      yes: true,
+      no: false,
+      small: 5,
+      huge: 2n ** 60n + 1n,
+      int4: 7,
+      float: 1.5,
+      exact: "12345678901234567890.10",
+      day: "2024-02-29",
+      clock: "23:59:59.999999",
+      at: new Date("2024-03-15T04:50:30.123Z"),
+      doc: { a: [1, "ü"] },
+      bytes: Buffer.from([0, 255]),
+      label: "Ünïcødé",
+      nothing: null,
+    })
+    expect(row!.bytes).toBeInstanceOf(Uint8Array)
+  })
+
   test("execute returns the number of rows affected", async () => {
-    expect(await execute(`INSERT INTO ${TABLE} (id, name, n) VALUES (?, ?, ?)`, [1, "a", 1])).toBe(1)
-    expect(await execute(`INSERT INTO ${TABLE} (id, name, n) VALUES (?, ?, ?), (?, ?, ?)`, [2, "b", 2, 3, "c", 3])).toBe(2)
-    expect(await execute(`UPDATE ${TABLE} SET n = n + 10 WHERE n >= ?`, [2])).toBe(2)
-    expect(await execute(`UPDATE ${TABLE} SET n = 0 WHERE id = ?`, [404])).toBe(0)
+    expect(await execute(native(`INSERT INTO ${TABLE} (id, name, n) VALUES (?, ?, ?)`), [1, "a", 1])).toBe(1)
+    expect(await execute(native(`INSERT INTO ${TABLE} (id, name, n) VALUES (?, ?, ?), (?, ?, ?)`), [2, "b", 2, 3, "c", 3])).toBe(2)
+    expect(await execute(native(`UPDATE ${TABLE} SET n = n + 10 WHERE n >= ?`), [2])).toBe(2)
+    expect(await execute(native(`UPDATE ${TABLE} SET n = 0 WHERE id = ?`), [404])).toBe(0)
     expect(await execute(`DELETE FROM ${TABLE}`)).toBe(3)
     expect(await fetchAll(`SELECT * FROM ${TABLE}`)).toEqual([])
   })
@@ -36,10 +99,10 @@ describeEachBackend("raw SQL", (backend) => {
       { id: 2, name: "b", n: 20 },
       { id: 3, name: "c", n: null },
     ])
-    expect(await fetchAll(`SELECT name AS label, n * 2 AS doubled FROM ${TABLE} WHERE id = ?`, [2])).toEqual([{ label: "b", doubled: 40 }])
-    expect(await fetchAll(`SELECT * FROM ${TABLE} WHERE id > ?`, [99])).toEqual([])
+    expect(await fetchAll(native(`SELECT name AS label, n * 2 AS doubled FROM ${TABLE} WHERE id = ?`), [2])).toEqual([{ label: "b", doubled: 40 }])
+    expect(await fetchAll(native(`SELECT * FROM ${TABLE} WHERE id > ?`), [99])).toEqual([])
     expect(await fetchOne(`SELECT name FROM ${TABLE} ORDER BY id DESC`)).toEqual({ name: "c" })
-    expect(await fetchOne(`SELECT name FROM ${TABLE} WHERE id = ?`, [42])).toBeNull()
+    expect(await fetchOne(native(`SELECT name FROM ${TABLE} WHERE id = ?`), [42])).toBeNull()
   })
 
   test("the sql template binds every interpolation: injection text is stored as data", async () => {
@@ -52,7 +115,7 @@ describeEachBackend("raw SQL", (backend) => {
     // In a WHERE clause the text is compared, not executed.
     expect(await fetchAll(sql`SELECT id FROM raw_items WHERE name = ${alsoEvil}`)).toEqual([{ id: 2 }])
     expect(await fetchAll(sql`SELECT id FROM raw_items WHERE name = ${"' OR '1'='1"}`)).toEqual([])
-    expect(await fetchOne(sql`SELECT count(*) AS c FROM sqlite_master WHERE name = ${TABLE}`)).toEqual({ c: 1 })
+    expect(await tableCount(TABLE)).toEqual({ c: 1 })
   })
 
   test("nested fragments splice in, keeping parameter order", async () => {
@@ -81,7 +144,7 @@ describeEachBackend("raw SQL", (backend) => {
     ])
     // Identifiers cannot break out of their quotes.
     await expect(fetchAll(sql`SELECT * FROM ${sql.identifier(`${TABLE}"; DROP TABLE "${TABLE}`)}`)).rejects.toBeInstanceOf(QueryError)
-    expect(await fetchOne(sql`SELECT count(*) AS c FROM sqlite_master WHERE name = ${TABLE}`)).toEqual({ c: 1 })
+    expect(await tableCount(TABLE)).toEqual({ c: 1 })
 
     // Joined fragments with a custom separator; values inside stay bound.
     await execute(`INSERT INTO ${TABLE} (id, name, n) VALUES (1, 'a', 1), (2, 'b', 2), (3, 'b', 3)`)
@@ -94,22 +157,27 @@ describeEachBackend("raw SQL", (backend) => {
     const at = new Date("2024-03-15T10:20:30.123+05:30")
     const bytes = Uint8Array.from({ length: 256 }, (_, i) => i)
     const huge = 2n ** 63n - 1n
-    await execute(`INSERT INTO ${TABLE} (id, flag, at, data, big, name) VALUES (?, ?, ?, ?, ?, ?)`, [1, true, at, bytes, huge, null])
+    await execute(native(`INSERT INTO ${TABLE} (id, flag, at, data, big, name) VALUES (?, ?, ?, ?, ?, ?)`), [1, true, at, bytes, huge, null])
     await execute(sql`INSERT INTO raw_items (id, flag, big, name) VALUES (${2}, ${false}, ${-(2n ** 63n)}, ${{ a: [1, "ü"] }})`)
-    const first = await fetchOne<{ flag: number; at: string; data: Uint8Array; big: bigint; name: null }>(
+    const first = await fetchOne<{ flag: number | boolean; at: string | Date; data: Uint8Array; big: bigint; name: null }>(
       `SELECT flag, at, data, big, name FROM ${TABLE} WHERE id = 1`,
     )
-    expect(first!.flag).toBe(1)
-    expect(first!.at).toBe("2024-03-15T04:50:30.123Z")
+    // SQLite: a boolean is stored as 1/0 and a Date as its ISO text. PostgreSQL: boolean and
+    // timestamptz columns, read back as a boolean and a Date.
+    expect(first!.flag).toBe(sqlite ? 1 : true)
+    if (sqlite) expect(first!.at).toBe("2024-03-15T04:50:30.123Z")
+    else expect(first!.at).toBeInstanceOf(Date)
     expect(new Date(first!.at).getTime()).toBe(at.getTime())
     expect(first!.data).toBeInstanceOf(Uint8Array)
     expect(Array.from(first!.data)).toEqual(Array.from(bytes))
     expect(first!.big).toBe(huge)
     expect(first!.name).toBeNull()
     const second = await fetchOne(`SELECT flag, big, name FROM ${TABLE} WHERE id = 2`)
-    expect(second).toEqual({ flag: 0, big: -(2n ** 63n), name: JSON.stringify({ a: [1, "ü"] }) })
-    // Integers within the safe range come back as plain numbers.
-    expect(await fetchOne("SELECT ? AS small, ? AS beyond", [2n ** 53n - 1n, 2n ** 53n])).toEqual({ small: 2 ** 53 - 1, beyond: 2n ** 53n })
+    expect(second).toEqual({ flag: sqlite ? 0 : false, big: -(2n ** 63n), name: JSON.stringify({ a: [1, "ü"] }) })
+    // Integers within the safe range come back as plain numbers. (PostgreSQL needs the type of
+    // a bare parameter spelled out; untyped it would be text.)
+    const pair = sqlite ? "SELECT ? AS small, ? AS beyond" : "SELECT $1::bigint AS small, $2::bigint AS beyond"
+    expect(await fetchOne(pair, [2n ** 53n - 1n, 2n ** 53n])).toEqual({ small: 2 ** 53 - 1, beyond: 2n ** 53n })
     // Booleans and Dates bind the same way inside filters.
     expect(await fetchAll(sql`SELECT id FROM raw_items WHERE flag = ${true}`)).toEqual([{ id: 1 }])
     expect(await fetchAll(sql`SELECT id FROM raw_items WHERE at = ${new Date(at.getTime())}`)).toEqual([{ id: 1 }])
@@ -119,12 +187,12 @@ describeEachBackend("raw SQL", (backend) => {
   test("values that cannot be bound raise QueryError before any SQL runs, without the value", async () => {
     const secretFn = () => "hunter2-function-body"
     const cases: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
-      ["function", () => execute(`INSERT INTO ${TABLE} (name) VALUES (?)`, [secretFn])],
-      ["symbol", () => execute(`INSERT INTO ${TABLE} (name) VALUES (?)`, [Symbol("hunter2-symbol")])],
-      ["undefined", () => execute(`INSERT INTO ${TABLE} (name) VALUES (?)`, [undefined])],
+      ["function", () => execute(native(`INSERT INTO ${TABLE} (name) VALUES (?)`), [secretFn])],
+      ["symbol", () => execute(native(`INSERT INTO ${TABLE} (name) VALUES (?)`), [Symbol("hunter2-symbol")])],
+      ["undefined", () => execute(native(`INSERT INTO ${TABLE} (name) VALUES (?)`), [undefined])],
       ["template function", () => fetchAll(sql`SELECT * FROM raw_items WHERE name = ${secretFn}`)],
       ["template undefined", () => fetchOne(sql`SELECT * FROM raw_items WHERE name = ${undefined}`)],
-      ["invalid Date", () => execute(`INSERT INTO ${TABLE} (at) VALUES (?)`, [new Date("hunter2")])],
+      ["invalid Date", () => execute(native(`INSERT INTO ${TABLE} (at) VALUES (?)`), [new Date("hunter2")])],
     ]
     for (const [label, run] of cases) {
       const before = statements()
@@ -152,11 +220,11 @@ describeEachBackend("raw SQL", (backend) => {
       ["Set", new Set([1, 2])],
     ] as const) {
       const before = statements()
-      await expect(execute(`INSERT INTO ${TABLE} (name) VALUES (?)`, [value]), label).rejects.toBeInstanceOf(QueryError)
+      await expect(execute(native(`INSERT INTO ${TABLE} (name) VALUES (?)`), [value]), label).rejects.toBeInstanceOf(QueryError)
       expect(statements(), label).toBe(before)
     }
     const buffer = Uint8Array.from([0, 1, 255]).buffer
-    const stored = await execute(`INSERT INTO ${TABLE} (id, data) VALUES (1, ?)`, [buffer]).then(
+    const stored = await execute(native(`INSERT INTO ${TABLE} (id, data) VALUES (1, ?)`), [buffer]).then(
       async () => (await fetchOne<{ data: unknown }>(`SELECT data FROM ${TABLE} WHERE id = 1`))!.data,
       (error: unknown) => error,
     )
@@ -168,7 +236,7 @@ describeEachBackend("raw SQL", (backend) => {
 
   test("a SQL error raises QueryError with the SQL text and parameter count, never the values", async () => {
     const secret = "sk_live_SUPERSECRET_4242"
-    const text = `INSERT INTO ${TABLE} (id, name) VALUSE (?, ?)`
+    const text = native(`INSERT INTO ${TABLE} (id, name) VALUSE (?, ?)`)
     const error = await execute(text, [7, secret]).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(QueryError)
     const queryError = error as QueryError
@@ -188,7 +256,7 @@ describeEachBackend("raw SQL", (backend) => {
     expect((unknown as QueryError).message).toContain("1 parameter")
     expect((unknown as QueryError).message).not.toContain(secret)
 
-    const tooMany = await fetchAll(`SELECT * FROM ${TABLE} WHERE name = ?`, [secret, secret]).catch((e: unknown) => e)
+    const tooMany = await fetchAll(native(`SELECT * FROM ${TABLE} WHERE name = ?`), [secret, secret]).catch((e: unknown) => e)
     expect(tooMany).toBeInstanceOf(QueryError)
     expect((tooMany as QueryError).message).not.toContain(secret)
     expect((tooMany as QueryError).parameterCount).toBe(2)
@@ -206,7 +274,7 @@ describeEachBackend("raw SQL", (backend) => {
   test("{ using } runs the statement on the named connection", async () => {
     await connect((await backend.freshUrl()), { name: "other" })
     await execute(`CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text)`, [], { using: "other" })
-    expect(await execute(`INSERT INTO ${TABLE} (id, name) VALUES (?, ?)`, [1, "there"], { using: "other" })).toBe(1)
+    expect(await execute(native(`INSERT INTO ${TABLE} (id, name) VALUES (?, ?)`), [1, "there"], { using: "other" })).toBe(1)
     expect(await fetchAll(`SELECT name FROM ${TABLE}`, [], { using: "other" })).toEqual([{ name: "there" }])
     expect(await fetchOne(sql`SELECT name FROM raw_items WHERE id = ${1}`, undefined, { using: "other" })).toEqual({ name: "there" })
     expect(await fetchAll(`SELECT name FROM ${TABLE}`)).toEqual([])

@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto"
 import { expect, test } from "vitest"
 import { getConnection } from "@ferro/core"
-import { Model, ValidationError, connect, evictInstance, execute, fetchOne, field } from "ferro-orm"
-import { describeEachBackend } from "./support/backends.js"
+import { Model, ValidationError, connect, evictInstance, execute, fetchOne, field, sql } from "ferro-orm"
+import { type Backend, describeEachBackend } from "./support/backends.js"
 
 const STATUSES = ["draft", "published", "archived"] as const
 
@@ -68,6 +68,13 @@ const base = () => ({
   label: "x",
 })
 
+/**
+ * The stored type of an expression, as the backend names it: SQLite's `typeof()` storage
+ * class ("integer", "text", "blob", ...) or PostgreSQL's `pg_typeof()` ("bigint", "numeric", ...).
+ */
+const storedType = (backend: Backend, column: string) =>
+  sql.raw(backend.dialect === "sqlite" ? `typeof(${column})` : `pg_typeof(${column})::text`)
+
 /** Drops the cached object and loads the row again, asserting a new object was built. */
 const reload = async (sample: Sample): Promise<Sample> => {
   evictInstance(Sample, sample.id)
@@ -82,7 +89,7 @@ describeEachBackend("round-trip", (backend) => {
     const upper = "0F0E0D0C-0B0A-4000-8000-ABCDEF012345"
     const created = await Sample.create({ ...base(), uid: upper })
     expect(created.uid).toBe(upper.toLowerCase())
-    expect(await fetchOne("SELECT uid FROM rt_samples WHERE id = ?", [created.id])).toEqual({ uid: upper.toLowerCase() })
+    expect(await fetchOne(sql`SELECT uid FROM rt_samples WHERE id = ${created.id}`)).toEqual({ uid: upper.toLowerCase() })
     expect(await Sample.where((s) => s.uid.eq(upper)).first()).toBe(created)
     const keyed = await Keyed.create({ key: upper, note: "k" })
     expect(await Keyed.get(upper)).toBe(keyed)
@@ -99,12 +106,12 @@ describeEachBackend("round-trip", (backend) => {
       expect(fresh).toEqual(created)
       const found = await Sample.where((s) => s.big.eq(big)).all()
       expect(found.map((s) => s.id)).toEqual([created.id])
-      const raw = await fetchOne<{ v: bigint | number; t: string }>("SELECT big AS v, typeof(big) AS t FROM rt_samples WHERE id = ?", [
-        created.id,
-      ])
-      // Raw SQL gives plain numbers where that is exact, bigints beyond.
+      const raw = await fetchOne<{ v: bigint | number; t: string }>(
+        sql`SELECT big AS v, ${storedType(backend, "big")} AS t FROM rt_samples WHERE id = ${created.id}`,
+      )
+      // Raw SQL gives plain numbers where that is exact, bigints beyond; stored as a 64-bit integer.
       const safe = big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
-      expect(raw).toEqual({ v: safe ? Number(big) : big, t: "integer" })
+      expect(raw).toEqual({ v: safe ? Number(big) : big, t: backend.dialect === "sqlite" ? "integer" : "bigint" })
     }
   })
 
@@ -116,8 +123,18 @@ describeEachBackend("round-trip", (backend) => {
     expect(getConnection().driver.statementCount).toBe(before)
   })
 
-  test("decimals are exact strings stored as text, never floats", async () => {
+  // SQLite has no exact decimal type, so decimals are stored as text there; PostgreSQL stores
+  // them as numeric. Either way never as a float, and raw SQL reads back the exact digits.
+  test("decimals are exact strings stored as text (SQLite) or numeric (PostgreSQL), never floats", async () => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
+    const exactType = backend.dialect === "sqlite" ? "text" : "numeric"
+    if (backend.dialect === "postgres") {
+      expect(
+        await fetchOne(
+          sql`SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'rt_samples' AND column_name = 'amount'`,
+        ),
+      ).toEqual({ data_type: "numeric" })
+    }
     const values = [
       "12345678901234567890.123456789",
       "-0.000000000000000000000000001",
@@ -131,10 +148,10 @@ describeEachBackend("round-trip", (backend) => {
       const fresh = await reload(created)
       expect(fresh.amount).toBe(amount)
       expect(fresh).toEqual(created)
-      const raw = await fetchOne<{ v: unknown; t: string }>("SELECT amount AS v, typeof(amount) AS t FROM rt_samples WHERE id = ?", [
-        created.id,
-      ])
-      expect(raw).toEqual({ v: amount, t: "text" })
+      const raw = await fetchOne<{ v: unknown; t: string }>(
+        sql`SELECT amount AS v, ${storedType(backend, "amount")} AS t FROM rt_samples WHERE id = ${created.id}`,
+      )
+      expect(raw).toEqual({ v: amount, t: exactType })
       const found = await Sample.where((s) => s.amount.eq(amount)).all()
       expect(found.map((s) => s.id)).toEqual([created.id])
     }
@@ -269,8 +286,8 @@ describeEachBackend("round-trip", (backend) => {
 
     expect(Array.from((await reload(view)).blob)).toEqual([7, 8])
 
-    expect(await fetchOne("SELECT typeof(blob) AS t, length(blob) AS n FROM rt_samples WHERE id = ?", [full.id])).toEqual({
-      t: "blob",
+    expect(await fetchOne(sql`SELECT ${storedType(backend, "blob")} AS t, length(blob) AS n FROM rt_samples WHERE id = ${full.id}`)).toEqual({
+      t: backend.dialect === "sqlite" ? "blob" : "bytea",
       n: 256,
     })
     expect((await Sample.where((s) => s.blob.eq(ALL_BYTES)).all()).map((s) => s.id)).toEqual([full.id])
@@ -280,7 +297,7 @@ describeEachBackend("round-trip", (backend) => {
   test("JSON: nested objects, arrays, unicode and null inside", async () => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
     const doc = {
-      name: "Zoë 🚀 日本語 \u0000 \"quoted\" \\ back",
+      name: "Zoë 🚀 日本語 \"quoted\" \\ back",
       nested: { list: [1, 2.5, -3, { deep: [null, true, false] }], empty: {}, none: null },
       emptyList: [],
       big: 1e300,
@@ -296,6 +313,34 @@ describeEachBackend("round-trip", (backend) => {
       const row = await Sample.create({ ...base(), doc: value })
       expect((await reload(row)).doc).toEqual(value)
     }
+  })
+
+  // JSON strings may hold U+0000 (escaped as \u0000 in JSON text). SQLite stores it like any
+  // other character. PostgreSQL cannot store NUL in jsonb or text at all, so there it is a
+  // ValidationError before any SQL runs, never a half-written row.
+  test("JSON and text holding U+0000: round-trip on SQLite, refused before SQL on PostgreSQL", async () => {
+    await connect((await backend.freshUrl()), { autoMigrate: true })
+    const doc = { name: "nul \u0000 inside", list: ["\u0000", "a\u0000b"], "k\u0000ey": 1 }
+    if (backend.dialect === "postgres") {
+      const statements = () => getConnection().driver.statementCount
+      for (const input of [{ doc }, { doc: "\u0000" }, { label: "a\u0000b" }]) {
+        const before = statements()
+        await expect(Sample.create({ ...base(), ...input })).rejects.toBeInstanceOf(ValidationError)
+        expect(statements()).toBe(before)
+      }
+      expect(await Sample.select().count()).toBe(0)
+      // A backslash followed by "u0000" is ordinary text, not NUL: it is stored.
+      const escaped = await Sample.create({ ...base(), doc: { s: "\\u0000" } })
+      expect((await reload(escaped)).doc).toEqual({ s: "\\u0000" })
+      return
+    }
+    const created = await Sample.create({ ...base(), doc })
+    const fresh = await reload(created)
+    expect(fresh.doc).toEqual(doc)
+    expect(fresh).toEqual(created)
+    expect((await Sample.where((s) => s.doc.eq(doc)).all()).map((s) => s.id)).toEqual([created.id])
+    const bare = await Sample.create({ ...base(), doc: "\u0000" })
+    expect((await reload(bare)).doc).toBe("\u0000")
   })
 
   test("enums, booleans, ints, floats and text round-trip and filter", async () => {
@@ -384,10 +429,13 @@ describeEachBackend("round-trip", (backend) => {
     expect(freshSomething.label).toBe("")
     expect(freshSomething.blob).toEqual(new Uint8Array(0))
 
-    const nullRow = await fetchOne<Record<string, unknown>>(`SELECT ${columns.map((c) => `typeof(${c}) AS ${c}`).join(", ")} FROM rt_maybes WHERE id = ?`, [
-      nothing.id,
-    ])
-    expect(Object.values(nullRow!)).toEqual(columns.map(() => "null"))
+    // Stored as SQL NULL: SQLite's typeof() says "null"; PostgreSQL's pg_typeof() names the
+    // column type even for NULL, so there `IS NULL` says it.
+    const nullCheck = (c: string) => (backend.dialect === "sqlite" ? `typeof("${c}")` : `"${c}" IS NULL`)
+    const nullRow = await fetchOne<Record<string, unknown>>(
+      sql`SELECT ${sql.raw(columns.map((c) => `${nullCheck(c)} AS "${c}"`).join(", "))} FROM rt_maybes WHERE id = ${nothing.id}`,
+    )
+    expect(Object.values(nullRow!)).toEqual(columns.map(() => (backend.dialect === "sqlite" ? "null" : true)))
 
     for (const column of columns) {
       const isNull = await Maybe.where((m) => m[column].isNull()).all()
@@ -408,7 +456,7 @@ describeEachBackend("round-trip", (backend) => {
     expect(cleared.flag).toBeNull()
     expect(cleared.doc).toBeNull()
     expect(cleared.big).toBeNull()
-    await execute("UPDATE rt_maybes SET count = NULL WHERE id = ?", [something.id])
+    await execute(sql`UPDATE rt_maybes SET count = NULL WHERE id = ${something.id}`)
     evictInstance(Maybe, something.id)
     expect((await Maybe.get(something.id)).count).toBeNull()
   })

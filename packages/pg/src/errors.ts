@@ -24,6 +24,8 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE
 /** Whether the error means the connection (not the statement) failed. */
 export const isConnectionFailure = (error: unknown): boolean => {
   const { code, message = "" } = (error ?? {}) as PgError
+  // 08P01 (protocol violation) is what a statement with the wrong number of parameters gets.
+  if (code === "08P01") return false
   if (code !== undefined && (code.startsWith("08") || code.startsWith("28") || code.startsWith("57P") || code === "3D000")) {
     return true
   }

@@ -82,10 +82,25 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
   }
 }
 
+/** NUL in a JSON text: the escape `\u0000` preceded by an even number of backslashes. */
+const JSON_NUL = /(?<!\\)(?:\\\\)*\\u0000/
+
+const refuseNul = (column: ColumnMetadata, text: string): string => {
+  if (column.type === "json" ? JSON_NUL.test(text) : text.includes("\u0000")) {
+    throw new ValidationError("PostgreSQL value", [
+      { path: column.property, message: "PostgreSQL cannot store the character U+0000 (NUL) in text or JSON" },
+    ])
+  }
+  return text
+}
+
 /** Encodes a checked property value as the driver binds it. */
 export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dialect): unknown => {
   if (value === null) return column.type === "json" && !column.nullable ? "null" : null
   switch (column.type) {
+    case "text":
+    case "enum":
+      return dialect === "postgres" ? refuseNul(column, value as string) : value
     case "bool":
       return dialect === "sqlite" ? (value ? 1 : 0) : value
     case "datetime":
@@ -94,8 +109,10 @@ export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dia
       const bytes = value as Uint8Array
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     }
-    case "json":
-      return JSON.stringify(value)
+    case "json": {
+      const text = JSON.stringify(value)
+      return dialect === "postgres" ? refuseNul(column, text) : text
+    }
     default:
       return value
   }
