@@ -100,6 +100,17 @@ export class ConnectionError extends FerroError {
   ) {
     super(message, options)
   }
+
+  /**
+   * The error for a statement the database rejected: the driver's message, then the SQL
+   * (cut at 1,000 characters) and its parameter count, never the values.
+   */
+  static rejected(driverMessage: string, sql: string | undefined, parameterCount: number | undefined, cause: unknown): QueryError {
+    const shown = sql !== undefined && sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql
+    const context =
+      shown === undefined ? "" : ` (SQL: ${shown}; ${parameterCount} parameter${parameterCount === 1 ? "" : "s"})`
+    return new QueryError(`Query failed: ${driverMessage}${context}`, sql, parameterCount, { cause })
+  }
 }
 
 /** Creating or changing the schema failed, or was refused. */
@@ -125,5 +136,16 @@ export class QueryError extends FerroError {
     options?: { readonly cause?: unknown },
   ) {
     super(message, options)
+  }
+
+  /**
+   * The error for a statement the database rejected: the driver's message, then the SQL
+   * (cut at 1,000 characters) and its parameter count, never the values.
+   */
+  static rejected(driverMessage: string, sql: string | undefined, parameterCount: number | undefined, cause: unknown): QueryError {
+    const shown = sql !== undefined && sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql
+    const context =
+      shown === undefined ? "" : ` (SQL: ${shown}; ${parameterCount} parameter${parameterCount === 1 ? "" : "s"})`
+    return new QueryError(`Query failed: ${driverMessage}${context}`, sql, parameterCount, { cause })
   }
 }

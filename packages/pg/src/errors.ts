@@ -67,13 +67,5 @@ export const translatePgError = (error: unknown, statement: Statement | undefine
       })
   }
   if (isConnectionFailure(error)) return new ConnectionError(`PostgreSQL connection failed (${url}): ${message}`, url, { cause: error })
-  const sql = statement?.sql
-  const count = statement?.params.length
-  const shown = sql !== undefined && sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql
-  return new QueryError(
-    `Query failed: ${message}${shown === undefined ? "" : ` (SQL: ${shown}; ${count} parameter${count === 1 ? "" : "s"})`}`,
-    sql,
-    count,
-    { cause: error },
-  )
+  return QueryError.rejected(message, statement?.sql, statement?.params.length, error)
 }

@@ -24,8 +24,6 @@ const constraintTarget = (message: string): { table?: string; constraint?: strin
 export const translateSqliteError = (error: unknown, statement: Statement | undefined): FerroError => {
   const code = (error as { code?: unknown } | null)?.code
   const message = error instanceof Error ? error.message : String(error)
-  const sql = statement?.sql
-  const count = statement?.params.length
   if (typeof code === "string") {
     switch (code) {
       case "SQLITE_CONSTRAINT_UNIQUE":
@@ -44,11 +42,5 @@ export const translateSqliteError = (error: unknown, statement: Statement | unde
         return new ConnectionError(`SQLite: ${message}`, undefined, { cause: error })
     }
   }
-  const shown = sql !== undefined && sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql
-  return new QueryError(
-    `Query failed: ${message}${shown === undefined ? "" : ` (SQL: ${shown}; ${count} parameter${count === 1 ? "" : "s"})`}`,
-    sql,
-    count,
-    { cause: error },
-  )
+  return QueryError.rejected(message, statement?.sql, statement?.params.length, error)
 }
