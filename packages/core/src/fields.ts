@@ -8,6 +8,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { SchemaAST } from "effect"
 import type { ColumnDefault, Dialect, LogicalType } from "./metadata.js"
+import { backRef, foreignKey, manyToMany } from "./relation-fields.js"
 
 /** Storage type override: one spelling for every dialect, or one per dialect. */
 export type DbType = string | { readonly [D in Dialect]?: string }
@@ -89,12 +90,14 @@ export interface ColumnSpec {
  * A column field. `T` is the property type, `Optional` says whether create may leave it out.
  * Built by the `field.*` functions; not constructed directly.
  */
-export class ColumnField<T, Optional extends boolean = boolean> {
+export class ColumnField<T, Optional extends boolean = boolean, PrimaryKey extends boolean = boolean> {
   readonly _tag = "ColumnField" as const
   /** Phantom: the property type. */
   declare readonly "~type": T
   /** Phantom: whether create input may omit the field. */
   declare readonly "~optional": Optional
+  /** Phantom: whether this is the primary key. */
+  declare readonly "~pk": PrimaryKey
   constructor(readonly spec: ColumnSpec) {}
 }
 
@@ -113,7 +116,8 @@ type HasDefault<O> = O extends { readonly default: unknown }
 /** The field a builder returns for options `O`. */
 export type Built<T, O, ForceOptional extends boolean = false> = ColumnField<
   IsNullable<O> extends true ? T | null : T,
-  ForceOptional extends true ? true : IsNullable<O> extends true ? true : HasDefault<O>
+  ForceOptional extends true ? true : IsNullable<O> extends true ? true : HasDefault<O>,
+  O extends { readonly primaryKey: true } ? true : false
 >
 
 const INT32_MIN = -2147483648
@@ -317,9 +321,9 @@ const simple =
   }
 
 /** Integer primary key assigned by the database; optional on create. */
-const id = (options?: IdOptions): ColumnField<number, true> => {
+const id = (options?: IdOptions): ColumnField<number, true, true> => {
   const [valueSchema, structSchema] = base.int()
-  return build<number, {}, true>(options, {
+  return build<number, { primaryKey: true }, true>(options, {
     type: "int",
     valueSchema,
     structSchema,
@@ -471,6 +475,9 @@ export const fromSchema = (input: Schema.Schema.AnyNoContext): ColumnField<unkno
 
 /** The field builders. */
 export const field = {
+  foreignKey,
+  backRef,
+  manyToMany,
   id,
   int,
   bigint,

@@ -23,8 +23,26 @@ export {
   type UuidOptions,
 } from "./fields.js"
 export {
+  backRef,
+  foreignKey,
+  manyToMany,
+  RelationField,
+  type AnyRelationField,
+  type BackRefOptions,
+  type ForeignKeyOptions,
+  type ManyToManyOptions,
+  type ModelTarget,
+  type RelationKind,
+} from "./relation-fields.js"
+export {
   Model,
   TRUSTED,
+  type FieldsOfInstance,
+  type ForeignKeyKeys,
+  type InstanceFields,
+  type PrimaryKeyOf,
+  type ShadowKey,
+  type ShadowProps,
   extendModels,
   isModelInstance,
   modelRuntime,

@@ -56,3 +56,27 @@ export const persistedKey = (instance: object): unknown => {
 
 /** Connection the instance belongs to, or null when it was never loaded or saved. */
 export const connectionOf = (instance: object): string | null => states.get(instance)?.connection ?? null
+
+const related = new WeakMap<object, Map<string, { readonly key: unknown; readonly value: unknown }>>()
+
+/**
+ * Remember what relation `property` of `instance` resolved to (an instance, null, or a list
+ * for collections), under the key it was loaded for, so `await post.author` needs no query.
+ */
+export const setRelated = (instance: object, property: string, value: unknown, key?: unknown): void => {
+  let entries = related.get(instance)
+  if (entries === undefined) related.set(instance, (entries = new Map()))
+  entries.set(property, { key, value })
+}
+
+/** The remembered value of relation `property`, if it was loaded for `key`. */
+export const getRelated = (instance: object, property: string, key?: unknown): { readonly value: unknown } | undefined => {
+  const entry = related.get(instance)?.get(property)
+  return entry !== undefined && entry.key === key ? entry : undefined
+}
+
+/** Forget remembered relations of `instance` (all, or one property). */
+export const forgetRelated = (instance: object, property?: string): void => {
+  if (property === undefined) related.delete(instance)
+  else related.get(instance)?.delete(property)
+}

@@ -75,13 +75,33 @@ export interface ForeignKeyMetadata {
   readonly onDelete: OnDelete
 }
 
-/** A many-to-many relation's join table. Filled by `@ferro/relations`. */
+/** A many-to-many relation's join table, seen from the model that declares it. */
 export interface ManyToManyMetadata {
   readonly property: string
   readonly joinTable: string
+  /** Join-table column holding this model's key. */
   readonly sourceColumn: string
+  /** Join-table column holding the target's key. */
   readonly targetColumn: string
   readonly targetTable: string
+}
+
+/** A relation property of a model. */
+export interface RelationMetadata {
+  readonly property: string
+  readonly kind: "foreignKey" | "backRef" | "manyToMany"
+  readonly targetTable: string
+  /**
+   * foreignKey: the shadow key property (`authorId`). backRef: the property on the target it
+   * mirrors (a foreign key, e.g. `author`, or a many-to-many, e.g. `tags`). manyToMany: null.
+   */
+  readonly via: string | null
+  /** The back reference's name on the other side, if any. */
+  readonly relatedName: string | null
+  /** One row on the other side at most (unique foreign key / its back reference). */
+  readonly one: boolean
+  /** Join table of a many-to-many relation (either side), else null. */
+  readonly joinTable: string | null
 }
 
 /** Version of the contract's shape; bump on any breaking change to these interfaces. */
@@ -99,4 +119,7 @@ export interface ModelMetadata {
   readonly indexes: ReadonlyArray<IndexMetadata>
   readonly foreignKeys: ReadonlyArray<ForeignKeyMetadata>
   readonly manyToMany: ReadonlyArray<ManyToManyMetadata>
+  readonly relations: ReadonlyArray<RelationMetadata>
+  /** True for a many-to-many join table Ferro synthesised (it has no model class). */
+  readonly joinTable: boolean
 }

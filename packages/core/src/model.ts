@@ -8,19 +8,25 @@
 import { Either, ParseResult, Schema } from "effect"
 import { ValidationError, type ValidationIssue } from "./errors.js"
 import { type AnyColumnField, type ColumnField, type ColumnSpec, fromSchema } from "./fields.js"
+import { type AnyRelationField, RelationField } from "./relation-fields.js"
 import {
   type ColumnMetadata,
+  type ForeignKeyMetadata,
   type IndexMetadata,
   METADATA_VERSION,
+  type ManyToManyMetadata,
   type ModelMetadata,
+  type RelationMetadata,
 } from "./metadata.js"
 import { indexName, toSnakeCase } from "./naming.js"
 import { registerModel } from "./registry.js"
 import { normalizeValue } from "./normalize.js"
+import { setRelated } from "./instance-state.js"
+import { field } from "./fields.js"
 import { storageType } from "./storage.js"
 
 /** What a model's field map may hold: `field.*` results or plain Effect Schemas. */
-export type FieldInput = AnyColumnField | Schema.Schema.AnyNoContext
+export type FieldInput = AnyColumnField | AnyRelationField | Schema.Schema.AnyNoContext
 
 /** A model's field map. */
 export type FieldsShape = { readonly [property: string]: FieldInput }
@@ -34,6 +40,34 @@ export type ColumnKeys<F> = {
 /** The property type of one field. */
 export type PropertyType<V> =
   V extends ColumnField<infer T, boolean> ? T : V extends Schema.Schema<infer A, infer _I, never> ? A : never
+
+/** Phantom key carrying a model instance's field map, for type inference from instances. */
+export declare const FieldsOfInstance: unique symbol
+
+/** The primary key property type of a model with fields `F`. */
+export type PrimaryKeyOf<F> = {
+  [K in keyof F]: F[K] extends ColumnField<infer T, boolean, true> ? T : never
+}[keyof F]
+
+/** Fields map of a model instance type (via its phantom key). */
+export type InstanceFields<T> = T extends { readonly [FieldsOfInstance]?: infer F } ? F : never
+
+/** Foreign-key fields of `F`. */
+export type ForeignKeyKeys<F> = {
+  [K in keyof F]: F[K] extends RelationField<"foreignKey", unknown> ? K : never
+}[keyof F] &
+  string
+
+/** The shadow key property of foreign key `K`: `author` -> `authorId`. */
+export type ShadowKey<K extends string> = `${K}Id`
+
+type ForeignKeyValue<V> =
+  V extends RelationField<"foreignKey", infer T, infer N>
+    ? (PrimaryKeyOf<InstanceFields<T>> extends never ? string | number : PrimaryKeyOf<InstanceFields<T>>) | (N extends true ? null : never)
+    : never
+
+/** Shadow key properties (`authorId`) and their types. */
+export type ShadowProps<F> = { -readonly [K in ForeignKeyKeys<F> as ShadowKey<K>]: ForeignKeyValue<F[K]> }
 
 type OptionalKeys<F> = {
   [K in ColumnKeys<F>]: F[K] extends ColumnField<unknown, true>
@@ -49,18 +83,32 @@ type RequiredKeys<F> = Exclude<ColumnKeys<F>, OptionalKeys<F>>
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {}
 
-/** The instance properties of a model with fields `F` (mutable: assign, then `save()`). */
-export type ModelProps<F> = { -readonly [K in ColumnKeys<F>]: PropertyType<F[K]> }
+/** The stored properties of a model with fields `F` (mutable: assign, then `save()`). */
+export type ModelProps<F> = { -readonly [K in ColumnKeys<F>]: PropertyType<F[K]> } & ShadowProps<F>
 
-/** Create input: required fields are those without a default, not nullable, not database-assigned. */
+type RelationInput<F> = {
+  // A foreign key is given as the related instance or as its key (`author` or `authorId`).
+  readonly [K in ForeignKeyKeys<F>]?: F[K] extends RelationField<"foreignKey", infer T, infer N>
+    ? T | (N extends true ? null : never)
+    : never
+} & { readonly [K in ForeignKeyKeys<F> as ShadowKey<K>]?: ForeignKeyValue<F[K]> }
+
+/**
+ * Create input: required fields are those without a default, not nullable, not
+ * database-assigned. A required foreign key is checked at run time (either form may be given).
+ */
 export type CreateInput<F> = Simplify<
-  { readonly [K in RequiredKeys<F>]: PropertyType<F[K]> } & { readonly [K in OptionalKeys<F>]?: PropertyType<F[K]> }
+  { readonly [K in RequiredKeys<F>]: PropertyType<F[K]> } & {
+    readonly [K in OptionalKeys<F>]?: PropertyType<F[K]>
+  } & RelationInput<F>
 >
 
 type Encode<T> = T extends Date ? string : T extends bigint ? string : T extends Uint8Array ? string : T
 
 /** JSON-friendly encoded form of an instance (dates as ISO strings, bigints and bytes as strings). */
-export type ModelEncoded<F> = { readonly [K in ColumnKeys<F>]: Encode<PropertyType<F[K]>> }
+export type ModelEncoded<F> = { readonly [K in ColumnKeys<F>]: Encode<PropertyType<F[K]>> } & {
+  readonly [K in keyof ShadowProps<F>]: Encode<ShadowProps<F>[K]>
+}
 
 /** Options of `Model()`. */
 export interface ModelOptions<F> {
@@ -74,7 +122,12 @@ export interface ModelOptions<F> {
 
 /** Runtime facts about a model class that the other packages need beyond the contract. */
 export interface ModelRuntime {
+  /** Resolved on first use (relation targets are thunks). */
   readonly metadata: ModelMetadata
+  /** Relation fields by property name (targets unresolved). */
+  readonly relationFields: ReadonlyMap<string, AnyRelationField>
+  /** The class `Model()` created (the base of the user's subclass). */
+  readonly baseClass: Function
   /** Column specs by property name (validation schemas, default makers). */
   readonly specs: ReadonlyMap<string, ColumnSpec>
   /** Validates one property value; returns the issues, empty when valid. */
@@ -151,11 +204,46 @@ const deepFreeze = <T>(value: T): T => {
   return value
 }
 
+/** A model's primary key column, known without resolving relations (it is never a relation). */
+interface PrimaryKeyInfo {
+  readonly property: string
+  readonly column: string
+  readonly spec: ColumnSpec
+}
+
+interface InternalRuntime extends ModelRuntime {
+  readonly table: string
+  readonly primaryKey: PrimaryKeyInfo | null
+  /** Join tables this model's many-to-many relations need. */
+  readonly joinTables: () => ReadonlyArray<ModelMetadata>
+  /** relation property -> shadow key property, for foreign keys. */
+  readonly shadowKeys: ReadonlyMap<string, string>
+}
+
+const runtimeOf = (modelClass: object): InternalRuntime => modelRuntime(modelClass) as InternalRuntime
+
+/** A fresh spec for a foreign key's shadow column, typed like the target's primary key. */
+const shadowSpec = (target: ColumnSpec, nullable: boolean, unique: boolean, index: boolean, column: string | undefined): ColumnSpec => {
+  const options = { nullable, unique, index, column }
+  const built =
+    target.type === "int"
+      ? field.int(options)
+      : target.type === "bigint"
+        ? field.bigint(options)
+        : target.type === "uuid"
+          ? field.uuid(options)
+          : target.type === "text"
+            ? field.text({ ...options, ...(target.maxLength != null ? { maxLength: target.maxLength } : {}) })
+            : null
+  if (built === null) throw new TypeError(`a foreign key cannot reference a ${target.type} primary key`)
+  return { ...built.spec, dbType: target.dbType }
+}
+
 /**
  * Defines a model: `class Post extends Model("posts", { id: field.id(), ... }) {}`.
  *
  * @param table - table name (also the model's registry key)
- * @param fields - property name -> `field.*()` or a plain Effect Schema
+ * @param fields - property name -> `field.*()` (columns and relations) or a plain Effect Schema
  */
 export function Model<const F extends FieldsShape>(
   table: string,
@@ -168,125 +256,306 @@ export function Model<const F extends FieldsShape>(
   if (naming !== "snake_case" && naming !== "preserve") {
     throw new TypeError(`Model("${table}"): naming must be "snake_case" or "preserve"`)
   }
+  const columnName = (property: string): string => (naming === "preserve" ? property : toSnakeCase(property))
 
-  const specs = new Map<string, ColumnSpec>()
+  const columnSpecs = new Map<string, ColumnSpec>()
+  const relationFields = new Map<string, AnyRelationField>()
   for (const [property, value] of Object.entries(fields)) {
-    if (value instanceof Object && (value as { _tag?: unknown })._tag === "ColumnField") {
-      specs.set(property, (value as AnyColumnField).spec)
+    if (value instanceof RelationField) relationFields.set(property, value as AnyRelationField)
+    else if (value instanceof Object && (value as { _tag?: unknown })._tag === "ColumnField") {
+      columnSpecs.set(property, (value as AnyColumnField).spec)
     } else if (Schema.isSchema(value)) {
-      specs.set(property, fromSchema(value).spec)
+      columnSpecs.set(property, fromSchema(value).spec)
     } else {
       throw new TypeError(`Model("${table}"): field '${property}' is neither a field.*() nor an Effect Schema`)
     }
   }
-
-  const columns: Array<ColumnMetadata> = []
-  const columnNames = new Map<string, string>()
-  for (const [property, spec] of specs) {
-    const column = spec.column ?? (naming === "preserve" ? property : toSnakeCase(property))
-    const clash = columnNames.get(column)
-    if (clash !== undefined) {
-      throw new TypeError(`Model("${table}"): fields '${clash}' and '${property}' both map to column '${column}'`)
+  const shadowKeys = new Map<string, string>()
+  for (const [property, relation] of relationFields) {
+    if (relation.kind !== "foreignKey") continue
+    const shadow = `${property}Id`
+    if (columnSpecs.has(shadow) || relationFields.has(shadow)) {
+      throw new TypeError(`Model("${table}"): field '${shadow}' clashes with the key property of foreign key '${property}'`)
     }
-    columnNames.set(column, property)
-    columns.push({
-      property,
-      column,
-      type: spec.type,
-      storage: { sqlite: storageType(spec, "sqlite"), postgres: storageType(spec, "postgres") },
-      nullable: spec.nullable,
-      default: spec.default,
-      primaryKey: spec.primaryKey,
-      autoincrement: spec.autoincrement,
-      unique: spec.unique && !spec.primaryKey,
-      index: spec.index,
-      enumValues: spec.enumValues,
-      maxLength: spec.maxLength,
-      precision: spec.precision,
-      scale: spec.scale,
-    })
+    shadowKeys.set(property, shadow)
   }
-  const primaryKeys = columns.filter((c) => c.primaryKey)
+  const primaryKeys = [...columnSpecs].filter(([, spec]) => spec.primaryKey)
   if (primaryKeys.length > 1) {
     throw new TypeError(
-      `Model("${table}"): only one primary key field is supported, got ${primaryKeys.map((c) => c.property).join(", ")}`,
+      `Model("${table}"): only one primary key field is supported, got ${primaryKeys.map(([p]) => p).join(", ")}`,
     )
   }
+  const primaryKey: PrimaryKeyInfo | null =
+    primaryKeys.length === 0
+      ? null
+      : { property: primaryKeys[0]![0], column: primaryKeys[0]![1].column ?? columnName(primaryKeys[0]![0]), spec: primaryKeys[0]![1] }
 
-  const columnOf = (property: string, what: string): string => {
-    const column = columns.find((c) => c.property === property)
-    if (column === undefined) {
+  const columnMeta = (property: string, spec: ColumnSpec, column: string): ColumnMetadata => ({
+    property,
+    column,
+    type: spec.type,
+    storage: { sqlite: storageType(spec, "sqlite"), postgres: storageType(spec, "postgres") },
+    nullable: spec.nullable,
+    default: spec.default,
+    primaryKey: spec.primaryKey,
+    autoincrement: spec.autoincrement,
+    unique: spec.unique && !spec.primaryKey,
+    index: spec.index,
+    enumValues: spec.enumValues,
+    maxLength: spec.maxLength,
+    precision: spec.precision,
+    scale: spec.scale,
+  })
+
+  /** Calls a relation's thunk and checks it returns a model class. */
+  const targetOf = (property: string, relation: AnyRelationField): InternalRuntime => {
+    let target: unknown
+    try {
+      target = relation.target()
+    } catch (error) {
       throw new TypeError(
-        `Model("${table}"): ${what} references unknown field '${property}'; known fields: ${columns.map((c) => c.property).join(", ")}`,
+        `Model("${table}"): relation '${property}' refers to a model that is not defined yet (${error instanceof Error ? error.message : String(error)})`,
       )
     }
-    return column.column
-  }
-  const indexes: Array<IndexMetadata> = []
-  for (const c of columns) {
-    if (c.unique) indexes.push({ name: indexName("uq", table, [c.column]), columns: [c.column], unique: true })
-    if (c.index && !c.unique && !c.primaryKey) {
-      indexes.push({ name: indexName("idx", table, [c.column]), columns: [c.column], unique: false })
+    try {
+      return runtimeOf(target as object)
+    } catch {
+      throw new TypeError(`Model("${table}"): relation '${property}' must return a model class from its thunk`)
     }
   }
-  const composite = (groups: ReadonlyArray<ReadonlyArray<string>> | undefined, unique: boolean) => {
-    const what = unique ? "compositeUniques" : "compositeIndexes"
-    if (groups === undefined) return
-    if (!Array.isArray(groups)) throw new TypeError(`Model("${table}"): ${what} must be an array of field-name arrays`)
-    for (const group of groups) {
-      if (!Array.isArray(group) || group.length < 2) {
+
+  const joinTableName = (owner: string, property: string, through: string | undefined) =>
+    through ?? `${owner}_${toSnakeCase(property)}`
+  const joinColumns = (owner: string, property: string): [string, string] => {
+    const source = `${owner}_id`
+    const target = `${toSnakeCase(property)}_id`
+    return [source, target === source ? `target_${target}` : target]
+  }
+
+  interface Resolved {
+    readonly metadata: ModelMetadata
+    readonly specs: ReadonlyMap<string, ColumnSpec>
+    readonly joinTables: ReadonlyArray<ModelMetadata>
+    readonly validateAll: (input: unknown) => Either.Either<unknown, ParseResult.ParseIssue>
+    readonly valueValidators: ReadonlyMap<string, (input: unknown) => Either.Either<unknown, ParseResult.ParseIssue>>
+    readonly defaults: ReadonlyArray<readonly [string, () => unknown]>
+    readonly normalized: ReadonlyArray<readonly [string, "uuid" | "time"]>
+  }
+  let resolved: Resolved | null = null
+
+  const build = (self: InternalRuntime): Resolved => {
+    const specs = new Map<string, ColumnSpec>()
+    const columns: Array<ColumnMetadata> = []
+    const foreignKeys: Array<ForeignKeyMetadata> = []
+    const manyToMany: Array<ManyToManyMetadata> = []
+    const relations: Array<RelationMetadata> = []
+    const joinTables: Array<ModelMetadata> = []
+    for (const property of Object.keys(fields)) {
+      const spec = columnSpecs.get(property)
+      if (spec !== undefined) {
+        specs.set(property, spec)
+        columns.push(columnMeta(property, spec, spec.column ?? columnName(property)))
+        continue
+      }
+      const relation = relationFields.get(property)!
+      const target = targetOf(property, relation)
+      const relatedName = relation.options.relatedName ?? null
+      if (relatedName !== null) {
+        const back = target.relationFields.get(relatedName)
+        if (back === undefined || back.kind !== "backRef" || targetOf(relatedName, back).baseClass !== self.baseClass) {
+          throw new TypeError(
+            `Model("${table}").${property} names relatedName '${relatedName}', but model "${target.table}" has no field.backRef(() => <this model>) called '${relatedName}'`,
+          )
+        }
+      }
+      if (relation.kind === "foreignKey") {
+        if (target.primaryKey === null) {
+          throw new TypeError(`Model("${table}").${property}: target model "${target.table}" has no primary key`)
+        }
+        const unique = relation.options.unique === true
+        const nullable = relation.options.nullable === true || relation.options.onDelete === "set null"
+        const shadow = shadowKeys.get(property)!
+        const shadowColumn = relation.options.column ?? `${columnName(property)}_id`
+        const keySpec = shadowSpec(target.primaryKey.spec, nullable, unique, relation.options.index ?? !unique, shadowColumn)
+        specs.set(shadow, keySpec)
+        columns.push(columnMeta(shadow, keySpec, shadowColumn))
+        foreignKeys.push({
+          name: indexName("fk", table, [shadowColumn, target.table]),
+          columns: [shadowColumn],
+          targetTable: target.table,
+          targetColumns: [target.primaryKey.column],
+          onDelete: relation.options.onDelete ?? "cascade",
+        })
+        relations.push({ property, kind: "foreignKey", targetTable: target.table, via: shadow, relatedName, one: unique, joinTable: null })
+      } else if (relation.kind === "manyToMany") {
+        if (primaryKey === null || target.primaryKey === null) {
+          throw new TypeError(`Model("${table}").${property}: both sides of a many-to-many relation need a primary key`)
+        }
+        const joinTable = joinTableName(table, property, relation.options.through)
+        const [sourceColumn, targetColumn] = joinColumns(table, property)
+        manyToMany.push({ property, joinTable, sourceColumn, targetColumn, targetTable: target.table })
+        relations.push({ property, kind: "manyToMany", targetTable: target.table, via: null, relatedName, one: false, joinTable })
+        const sourceKey = shadowSpec(primaryKey.spec, false, false, false, sourceColumn)
+        const targetKey = shadowSpec(target.primaryKey.spec, false, false, false, targetColumn)
+        joinTables.push(
+          deepFreeze({
+            version: METADATA_VERSION,
+            table: joinTable,
+            primaryKey: null,
+            columns: [columnMeta(sourceColumn, sourceKey, sourceColumn), columnMeta(targetColumn, targetKey, targetColumn)],
+            indexes: [
+              { name: indexName("uq", joinTable, [sourceColumn, targetColumn]), columns: [sourceColumn, targetColumn], unique: true },
+              { name: indexName("idx", joinTable, [targetColumn, sourceColumn]), columns: [targetColumn, sourceColumn], unique: false },
+            ],
+            foreignKeys: [
+              { name: indexName("fk", joinTable, [sourceColumn, table]), columns: [sourceColumn], targetTable: table, targetColumns: [primaryKey.column], onDelete: "cascade" },
+              { name: indexName("fk", joinTable, [targetColumn, target.table]), columns: [targetColumn], targetTable: target.table, targetColumns: [target.primaryKey.column], onDelete: "cascade" },
+            ],
+            manyToMany: [],
+            relations: [],
+            joinTable: true,
+          } satisfies ModelMetadata),
+        )
+      } else {
+        // A back reference mirrors a foreign key or many-to-many on the target that points here.
+        const mirrors = [...target.relationFields].filter(
+          ([, candidate]) => candidate.kind !== "backRef" && targetOf(property, candidate).baseClass === self.baseClass,
+        )
+        const named = mirrors.filter(([, candidate]) => candidate.options.relatedName === property)
+        const unnamed = mirrors.filter(([, candidate]) => candidate.options.relatedName === undefined)
+        const chosen = named.length === 1 ? named : named.length === 0 && unnamed.length === 1 ? unnamed : []
+        if (chosen.length !== 1) {
+          throw new TypeError(
+            mirrors.length === 0
+              ? `Model("${table}").${property}: back reference to "${target.table}", but "${target.table}" has no foreignKey or manyToMany pointing to "${table}"`
+              : `Model("${table}").${property}: "${target.table}" has several relations to "${table}"; give the one this mirrors relatedName: '${property}'`,
+          )
+        }
+        const [via, mirrored] = chosen[0]!
+        const one = mirrored.kind === "foreignKey" && mirrored.options.unique === true
+        if ((relation.options.one === true) !== one) {
+          throw new TypeError(
+            `Model("${table}").${property}: ${one ? `"${target.table}".${via} is a unique foreign key, so declare field.backRef(..., { one: true })` : `{ one: true } needs "${target.table}".${via} to be a unique foreign key`}`,
+          )
+        }
+        relations.push({
+          property,
+          kind: "backRef",
+          targetTable: target.table,
+          via,
+          relatedName: mirrored.options.relatedName ?? null,
+          one,
+          joinTable: mirrored.kind === "manyToMany" ? joinTableName(target.table, via, mirrored.options.through) : null,
+        })
+      }
+    }
+
+    const columnNames = new Map<string, string>()
+    for (const c of columns) {
+      const clash = columnNames.get(c.column)
+      if (clash !== undefined) {
+        throw new TypeError(`Model("${table}"): fields '${clash}' and '${c.property}' both map to column '${c.column}'`)
+      }
+      columnNames.set(c.column, c.property)
+    }
+    const columnOf = (property: string, what: string): string => {
+      const column = columns.find((c) => c.property === property)
+      if (column === undefined) {
         throw new TypeError(
-          `Model("${table}"): each ${what} entry must name at least two fields (use { ${unique ? "unique" : "index"}: true } on a field for one)`,
+          `Model("${table}"): ${what} references unknown field '${property}'; known fields: ${columns.map((c) => c.property).join(", ")}`,
         )
       }
-      const cols = group.map((p) => columnOf(p, what))
-      if (new Set(cols).size !== cols.length) {
-        throw new TypeError(`Model("${table}"): ${what} entry [${group.join(", ")}] repeats a field`)
+      return column.column
+    }
+    const indexes: Array<IndexMetadata> = []
+    for (const c of columns) {
+      if (c.unique) indexes.push({ name: indexName("uq", table, [c.column]), columns: [c.column], unique: true })
+      if (c.index && !c.unique && !c.primaryKey) {
+        indexes.push({ name: indexName("idx", table, [c.column]), columns: [c.column], unique: false })
       }
-      const same = (i: IndexMetadata) => i.unique === unique && i.columns.join("\0") === cols.join("\0")
-      if (indexes.some(same)) continue
-      let name = indexName(unique ? "uq" : "idx", table, cols)
-      // A different index already has this name (e.g. unique `aB` -> uq_t_a_b vs [a, b]): disambiguate.
-      if (indexes.some((i) => i.name === name)) name = indexName(unique ? "uq" : "idx", table, [...cols, "composite"])
-      indexes.push({ name, columns: cols, unique })
+    }
+    const composite = (groups: ReadonlyArray<ReadonlyArray<string>> | undefined, unique: boolean) => {
+      const what = unique ? "compositeUniques" : "compositeIndexes"
+      if (groups === undefined) return
+      if (!Array.isArray(groups)) throw new TypeError(`Model("${table}"): ${what} must be an array of field-name arrays`)
+      for (const group of groups) {
+        if (!Array.isArray(group) || group.length < 2) {
+          throw new TypeError(
+            `Model("${table}"): each ${what} entry must name at least two fields (use { ${unique ? "unique" : "index"}: true } on a field for one)`,
+          )
+        }
+        const cols = group.map((p) => columnOf(p, what))
+        if (new Set(cols).size !== cols.length) {
+          throw new TypeError(`Model("${table}"): ${what} entry [${group.join(", ")}] repeats a field`)
+        }
+        const same = (i: IndexMetadata) => i.unique === unique && i.columns.join("\0") === cols.join("\0")
+        if (indexes.some(same)) continue
+        let name = indexName(unique ? "uq" : "idx", table, cols)
+        // A different index already has this name (e.g. unique `aB` -> uq_t_a_b vs [a, b]): disambiguate.
+        if (indexes.some((i) => i.name === name)) name = indexName(unique ? "uq" : "idx", table, [...cols, "composite"])
+        indexes.push({ name, columns: cols, unique })
+      }
+    }
+    composite(options.compositeUniques as ReadonlyArray<ReadonlyArray<string>> | undefined, true)
+    composite(options.compositeIndexes as ReadonlyArray<ReadonlyArray<string>> | undefined, false)
+
+    const metadata: ModelMetadata = deepFreeze({
+      version: METADATA_VERSION,
+      table,
+      primaryKey: primaryKey?.property ?? null,
+      columns,
+      indexes,
+      foreignKeys,
+      manyToMany,
+      relations,
+      joinTable: false,
+    })
+    const valueFields: Record<string, Schema.Schema.AnyNoContext> = {}
+    for (const [property, spec] of specs) valueFields[property] = spec.valueSchema
+    return {
+      metadata,
+      specs,
+      joinTables,
+      validateAll: ParseResult.validateEither(Schema.Struct(valueFields), { errors: "all", onExcessProperty: "error" }),
+      valueValidators: new Map(
+        [...specs].map(([p, spec]) => [p, ParseResult.validateEither(spec.valueSchema, { errors: "all" })] as const),
+      ),
+      defaults: [...specs].flatMap(([p, spec]) => (spec.makeDefault === null ? [] : [[p, spec.makeDefault] as const])),
+      normalized: [...specs].flatMap(([p, spec]) =>
+        spec.type === "uuid" || spec.type === "time" ? [[p, spec.type] as const] : [],
+      ),
     }
   }
-  composite(options.compositeUniques, true)
-  composite(options.compositeIndexes, false)
 
-  const metadata: ModelMetadata = deepFreeze({
-    version: METADATA_VERSION,
-    table,
-    primaryKey: primaryKeys[0]?.property ?? null,
-    columns,
-    indexes,
-    foreignKeys: [],
-    manyToMany: [],
-  })
-
-  const structFields: Record<string, Schema.Schema.AnyNoContext> = {}
-  const valueFields: Record<string, Schema.Schema.AnyNoContext> = {}
-  for (const [property, spec] of specs) {
-    structFields[property] = spec.structSchema
-    valueFields[property] = spec.valueSchema
-  }
-  const validateAll = ParseResult.validateEither(Schema.Struct(valueFields), {
-    errors: "all",
-    onExcessProperty: "error",
-  })
-  const valueValidators = new Map(
-    [...specs].map(([p, spec]) => [p, ParseResult.validateEither(spec.valueSchema, { errors: "all" })] as const),
-  )
-  const defaults = [...specs].filter(([, spec]) => spec.makeDefault !== null) as Array<[string, ColumnSpec & { makeDefault: () => unknown }]>
-
-  const normalized = [...specs].filter(([, spec]) => spec.type === "uuid" || spec.type === "time").map(([p, spec]) => [p, spec.type] as const)
   const prepare = (modelName: string, input: unknown): Record<string, unknown> => {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new ValidationError(modelName, [{ path: "", message: "expected an object of field values" }])
     }
+    const { validateAll, defaults, normalized } = runtime.resolve()
     const props: Record<string, unknown> = { ...(input as Record<string, unknown>) }
-    for (const [property, spec] of defaults) {
-      if (props[property] === undefined) props[property] = spec.makeDefault()
+    const related: Array<readonly [string, object]> = []
+    // A foreign key may be given as the related instance (`author`) or its key (`authorId`).
+    for (const [property, shadow] of shadowKeys) {
+      if (!(property in props)) continue
+      const value = props[property]
+      delete props[property]
+      if (value === undefined) continue
+      let key: unknown = value
+      if (isModelInstance(value)) {
+        const target = runtimeOf(value.constructor)
+        key = (value as Record<string, unknown>)[target.primaryKey?.property ?? ""]
+        if (key === undefined || key === null) {
+          throw new ValidationError(modelName, [{ path: property, message: "the related instance has no primary key yet; save it first" }])
+        }
+        related.push([property, value])
+      }
+      if (props[shadow] !== undefined && props[shadow] !== key) {
+        throw new ValidationError(modelName, [{ path: property, message: `conflicts with the given ${shadow}` }])
+      }
+      props[shadow] = key
+    }
+    for (const [property, makeDefault] of defaults) {
+      if (props[property] === undefined) props[property] = makeDefault()
     }
     // Canonical spellings (lower-case UUIDs, times without trailing zeros) so both backends
     // store, return and match the same value.
@@ -294,7 +563,20 @@ export function Model<const F extends FieldsShape>(
     const result = validateAll(props)
     // The ParseError is not attached as cause: its message quotes the offending values.
     if (Either.isLeft(result)) throw new ValidationError(modelName, issuesOf(result.left))
+    pendingRelated = related
     return props
+  }
+  let pendingRelated: ReadonlyArray<readonly [string, object]> = []
+
+  const structFields: Record<string, Schema.Schema.AnyNoContext> = {}
+  for (const property of Object.keys(fields)) {
+    const spec = columnSpecs.get(property)
+    if (spec !== undefined) structFields[property] = spec.structSchema
+    else if (shadowKeys.has(property)) {
+      const shadow = shadowKeys.get(property)!
+      // The key's type is the target's primary key type, known once relations resolve.
+      structFields[shadow] = Schema.suspend(() => runtime.resolve().specs.get(shadow)!.structSchema as Schema.Schema<unknown>)
+    }
   }
 
   const SchemaBase = Schema.Class<unknown>(table)(structFields) as unknown as new (
@@ -304,24 +586,59 @@ export function Model<const F extends FieldsShape>(
 
   class FerroModel extends SchemaBase {
     constructor(input: Record<string, unknown> = {}, trusted?: typeof TRUSTED | boolean) {
-      super(trusted === TRUSTED || trusted === true ? input : prepare(new.target.name || table, input), true)
+      if (trusted === TRUSTED || trusted === true) {
+        super(input, true)
+        return
+      }
+      super(prepare(new.target.name || table, input), true)
+      for (const [property, value] of pendingRelated) {
+        setRelated(this, property, value, (this as Record<string, unknown>)[shadowKeys.get(property)!])
+      }
+      pendingRelated = []
     }
   }
   Object.defineProperty(FerroModel.prototype, MODEL_BRAND, { value: true })
   Object.defineProperty(FerroModel, "name", { value: `Model(${table})` })
-  Object.defineProperty(FerroModel, "metadata", { value: metadata, enumerable: true })
 
-  runtimes.set(FerroModel, {
-    metadata,
-    specs,
-    validateValue: (property, value) => {
-      const validate = valueValidators.get(property)
+  const runtime = {
+    table,
+    primaryKey,
+    relationFields,
+    shadowKeys,
+    baseClass: FerroModel,
+    resolve: (): Resolved => {
+      if (resolved === null) resolved = build(runtime)
+      return resolved
+    },
+    get metadata(): ModelMetadata {
+      return runtime.resolve().metadata
+    },
+    get specs(): ReadonlyMap<string, ColumnSpec> {
+      return runtime.resolve().specs
+    },
+    joinTables: () => runtime.resolve().joinTables,
+    validateValue: (property: string, value: unknown): ReadonlyArray<ValidationIssue> => {
+      const validate = runtime.resolve().valueValidators.get(property)
       if (validate === undefined) return [{ path: property, message: "is not a field of this model" }]
       const result = validate(value)
-      return Either.isLeft(result) ? issuesOf(result.left).map((i) => ({ ...i, path: i.path ? `${property}.${i.path}` : property })) : []
+      return Either.isLeft(result)
+        ? issuesOf(result.left).map((i) => ({ ...i, path: i.path ? `${property}.${i.path}` : property }))
+        : []
     },
+  }
+  Object.defineProperty(FerroModel, "metadata", { get: () => runtime.metadata, enumerable: true })
+
+  runtimes.set(FerroModel, runtime)
+  registerModel({
+    table,
+    get metadata() {
+      return runtime.metadata
+    },
+    joinTables: runtime.joinTables,
+    modelClass: FerroModel,
   })
-  registerModel({ metadata, modelClass: FerroModel })
+  // Without relations nothing needs to wait for other models: report definition errors now.
+  if (relationFields.size === 0) runtime.resolve()
   modelClasses.push(FerroModel)
   for (const extension of extensions) extension(FerroModel)
   return FerroModel as unknown as ModelConstructor<F>

@@ -21,11 +21,12 @@ const fingerprint = (text: string): string => {
 const MAX_IDENTIFIER_BYTES = 63 // PostgreSQL's NAMEDATALEN - 1
 
 /**
- * Name of a generated index: `idx_<table>_<cols>` / `uq_<table>_<cols>`. Names longer than
+ * Name of a generated index or constraint: `idx_<table>_<cols>` / `uq_<table>_<cols>` /
+ * `fk_<table>_<col>_<target>`. Names longer than
  * PostgreSQL's 63 bytes are cut and suffixed with a fingerprint of the full name, so two
  * different long names never collapse into one.
  */
-export const indexName = (prefix: "idx" | "uq", table: string, columns: ReadonlyArray<string>): string => {
+export const indexName = (prefix: "idx" | "uq" | "fk", table: string, columns: ReadonlyArray<string>): string => {
   const raw = `${prefix}_${table}_${columns.join("_")}`
   if (Buffer.byteLength(raw) <= MAX_IDENTIFIER_BYTES) return raw
   let cut = raw.slice(0, MAX_IDENTIFIER_BYTES - 9)

@@ -34,7 +34,14 @@ export const noteModelClass = (modelClass: ModelClass): void => {
   promoted.add(modelClass)
   const entry = getModel(modelClass.metadata.table)
   if (entry !== undefined && entry.metadata === modelClass.metadata && entry.modelClass !== modelClass) {
-    registerModel({ metadata: modelClass.metadata, modelClass })
+    registerModel({
+      table: entry.table,
+      get metadata() {
+        return entry.metadata
+      },
+      joinTables: entry.joinTables,
+      modelClass,
+    })
   }
 }
 
