@@ -81,9 +81,12 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
       throw new ConnectionError("pool needs integers with 1 <= max and 0 <= min <= max", redactUrl(url))
     }
   }
+  // Resolves every model's relations first: a relation naming a missing model or back
+  // reference fails here, naming both models, before anything is opened.
+  const models = modelsMetadata()
   const driver = await openDriver(url, options.pool)
   try {
-    if (options.autoMigrate) await createMissingTables(driver, modelsMetadata())
+    if (options.autoMigrate) await createMissingTables(driver, models)
     return registerConnection(name, driver, {
       identityMap: options.identityMap !== false,
       makeDefault: options.default === true || options.name === undefined,

@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, type ModelMetadata, type Statement, quoteIdentifier as q } from "@ferro/core"
+import {
+  type ColumnMetadata,
+  type Dialect,
+  type ForeignKeyMetadata,
+  type ModelMetadata,
+  type Statement,
+  quoteIdentifier as q,
+} from "@ferro/core"
 
 const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
 
@@ -24,16 +31,22 @@ export const columnDefinition = (column: ColumnMetadata, dialect: Dialect): stri
   return parts.join(" ")
 }
 
-/** `CREATE TABLE IF NOT EXISTS` for one model. */
-export const createTableStatement = (model: ModelMetadata, dialect: Dialect): string => {
+const foreignKeyClause = (fk: ForeignKeyMetadata): string =>
+  `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(", ")}) REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${fk.onDelete.toUpperCase()}`
+
+/**
+ * `CREATE TABLE IF NOT EXISTS` for one model. Foreign keys to tables in `deferred` are left out
+ * (they are added afterwards: PostgreSQL needs the referenced table to exist).
+ */
+export const createTableStatement = (model: ModelMetadata, dialect: Dialect, deferred: ReadonlySet<string> = new Set()): string => {
   const definitions = model.columns.map((c) => columnDefinition(c, dialect))
-  for (const fk of model.foreignKeys) {
-    definitions.push(
-      `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(", ")}) REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${fk.onDelete.toUpperCase()}`,
-    )
-  }
+  for (const fk of model.foreignKeys) if (!deferred.has(fk.targetTable)) definitions.push(foreignKeyClause(fk))
   return `CREATE TABLE IF NOT EXISTS ${q(model.table)} (${definitions.join(", ")})`
 }
+
+/** Adds a foreign key after both tables exist (PostgreSQL, for cycles between tables); idempotent. */
+const addForeignKeyStatement = (model: ModelMetadata, fk: ForeignKeyMetadata): string =>
+  `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = ${literal(fk.name)} AND conrelid = to_regclass(${literal(q(model.table))})) THEN ALTER TABLE ${q(model.table)} ADD ${foreignKeyClause(fk)}; END IF; END $$`
 
 /** `CREATE [UNIQUE] INDEX IF NOT EXISTS` for each of the model's indexes. */
 export const createIndexStatements = (model: ModelMetadata): Array<string> =>
@@ -64,7 +77,22 @@ export const dependencyOrder = (models: ReadonlyArray<ModelMetadata>): Array<Mod
 }
 
 /** Every statement that creates the given models' missing tables and indexes. */
-export const createStatements = (models: ReadonlyArray<ModelMetadata>, dialect: Dialect): Array<Statement> =>
-  dependencyOrder(models).flatMap((model) =>
-    [createTableStatement(model, dialect), ...createIndexStatements(model)].map((sql) => ({ sql, params: [] })),
-  )
+export const createStatements = (models: ReadonlyArray<ModelMetadata>, dialect: Dialect): Array<Statement> => {
+  const ordered = dependencyOrder(models)
+  const known = new Set(ordered.map((m) => m.table))
+  const created = new Set<string>()
+  const sql: Array<string> = []
+  const late: Array<string> = []
+  for (const model of ordered) {
+    created.add(model.table)
+    // SQLite accepts references to tables created later; PostgreSQL does not (table cycles).
+    const deferred = new Set(
+      dialect === "postgres"
+        ? model.foreignKeys.map((fk) => fk.targetTable).filter((t) => known.has(t) && !created.has(t))
+        : [],
+    )
+    sql.push(createTableStatement(model, dialect, deferred), ...createIndexStatements(model))
+    for (const fk of model.foreignKeys) if (deferred.has(fk.targetTable)) late.push(addForeignKeyStatement(model, fk))
+  }
+  return [...sql, ...late].map((text) => ({ sql: text, params: [] }))
+}

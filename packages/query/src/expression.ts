@@ -19,6 +19,15 @@ export type Condition =
   | { readonly kind: "or"; readonly items: ReadonlyArray<Condition> }
   | { readonly kind: "not"; readonly item: Condition }
   | { readonly kind: "constant"; readonly value: boolean }
+  /** `column IN (SELECT select FROM table WHERE match = value)`: rows linked through a join table. */
+  | {
+      readonly kind: "linked"
+      readonly column: ColumnMetadata
+      readonly table: string
+      readonly select: ColumnMetadata
+      readonly match: ColumnMetadata
+      readonly value: unknown
+    }
 
 /** An arithmetic value for atomic updates: `column <op> operand`. */
 export interface Arithmetic {
@@ -74,3 +83,17 @@ export interface InsertNode {
 
 export const and = (items: ReadonlyArray<Condition>): Condition | null =>
   items.length === 0 ? null : items.length === 1 ? items[0]! : { kind: "and", items }
+
+/**
+ * Target rows joined to their link rows, for eager many-to-many loads:
+ * `SELECT j.source, t.* FROM target t JOIN join j ON j.target = t.pk WHERE j.source IN (...)`.
+ */
+export interface LinkedSelectNode {
+  readonly table: string
+  readonly columns: ReadonlyArray<ColumnMetadata>
+  readonly primaryKey: ColumnMetadata
+  readonly joinTable: string
+  readonly sourceColumn: ColumnMetadata
+  readonly targetColumn: ColumnMetadata
+  readonly sources: ReadonlyArray<unknown>
+}

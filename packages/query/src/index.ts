@@ -14,10 +14,13 @@ export {
   type ModelClass,
   type ModelInstanceMethods,
   type ModelStatics,
+  type ModelInstance,
+  type RelatedQuery,
+  type RelationProps,
   type OrmModelConstructor,
   type PrimaryKey,
 } from "./model.js"
-export { Query, type ColumnsOf, type SortDirection, type UpdateValues, type Where } from "./query.js"
+export { Query, type ColumnsOf, type RelationPath, type SortDirection, type UpdateValues, type Where } from "./query.js"
 export { Predicate, UpdateExpression, and, isPredicate, not, or } from "./predicate.js"
 export type { Column, ColumnFor, Comparable, NumericColumn, TextColumn } from "./column.js"
 export { execute, fetchAll, fetchOne, sql, compileFragment, type RawOptions, type SqlFragment } from "./raw.js"

@@ -9,13 +9,19 @@ import {
   type ColumnKeys,
   type CreateInput,
   type FieldsShape,
+  type FieldsOfInstance,
+  type InstanceFields,
   Instances,
   Model as CoreModel,
   type ModelConstructor,
   ModelDoesNotExist,
   type ModelMetadata,
   type ModelOptions,
+  type ModelProps,
   type PropertyType,
+  type RelationField,
+  type RelationKind,
+  type ShadowProps,
   TRUSTED,
   UniqueViolation,
   ValidationError,
@@ -37,6 +43,7 @@ import {
 } from "./operations.js"
 import { type Predicate } from "./predicate.js"
 import { type Query, type Where, newQuery } from "./query.js"
+import { relationValue } from "./relations.js"
 
 /** The field map of model class `C`. */
 export type FieldsOf<C> = C extends { readonly "~fields": infer F } ? F : never
@@ -46,7 +53,34 @@ export type InstanceOf<C> = C extends abstract new (...args: never[]) => infer I
 export type PrimaryKey = string | number | bigint
 
 /** Field values identifying a row for `getOrCreate` / `updateOrCreate`. */
-export type Lookup<F> = { readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> }
+export type Lookup<F> = { readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> } & {
+  readonly [K in keyof ShadowProps<F>]?: ShadowProps<F>[K]
+}
+
+/** A query of related rows: `author.posts`. `add/remove/clear` work on many-to-many relations. */
+export type RelatedQuery<T> = Query<T, InstanceFields<T>>
+
+/** The accessor types of the relation fields in `F`. */
+export type RelationProps<F> = {
+  readonly [K in keyof F as F[K] extends RelationField<RelationKind, unknown> ? K : never]: F[K] extends RelationField<
+    "foreignKey",
+    infer T,
+    infer Nullable
+  >
+    ? Promise<Nullable extends true ? T | null : T>
+    : F[K] extends RelationField<"backRef", infer T, boolean, infer One>
+      ? One extends true
+        ? Promise<T | null>
+        : RelatedQuery<T>
+      : F[K] extends RelationField<"manyToMany", infer T>
+        ? RelatedQuery<T>
+        : never
+}
+
+/** The instance type of a model with fields `F`: stored properties, relation accessors, methods. */
+export type ModelInstance<F> = ModelProps<F> &
+  RelationProps<F> &
+  ModelInstanceMethods & { readonly [FieldsOfInstance]?: F }
 
 /** Any ORM model class. */
 export type AnyModelClass = (abstract new (...args: never[]) => object) & {
@@ -116,8 +150,7 @@ export interface ModelStatics {
 }
 
 /** The class `Model()` returns: constructible, an Effect Schema, with the ORM statics. */
-export type OrmModelConstructor<F extends FieldsShape> = ModelConstructor<F, import("@ferro/core").ModelProps<F> & ModelInstanceMethods> &
-  ModelStatics
+export type OrmModelConstructor<F extends FieldsShape> = ModelConstructor<F, ModelInstance<F>> & ModelStatics
 
 /**
  * A model class whose instances are `T`, e.g. for relation thunks:
@@ -290,5 +323,13 @@ extendModels((cls) => {
   })
   for (const [name, fn] of Object.entries(instanceMethods)) {
     Object.defineProperty(cls.prototype, name, { value: fn, writable: true, configurable: true })
+  }
+  for (const property of modelRuntime(cls).relationFields.keys()) {
+    Object.defineProperty(cls.prototype, property, {
+      get(this: Record<string, unknown>) {
+        return relationValue(this, property, (target, using, extra) => newQuery(target, using, extra))
+      },
+      configurable: true,
+    })
   }
 })

@@ -4,7 +4,19 @@
  *
  * @module
  */
-import { type ColumnKeys, type ColumnMetadata, type PropertyType, QueryError, ValidationError, modelRuntime } from "@ferro/core"
+import {
+  type ColumnKeys,
+  type ColumnMetadata,
+  type InstanceFields,
+  type PropertyType,
+  QueryError,
+  type RelationField,
+  type RelationKind,
+  type ShadowProps,
+  ValidationError,
+  modelRuntime,
+} from "@ferro/core"
+import { type LinkContext, addLinks, checkPaths, loadPaths, removeLinks } from "./relations.js"
 import { type ColumnFor, type ColumnRef, columnsOf } from "./column.js"
 import { compilerFor } from "./compiler/index.js"
 import { resolveConnection } from "./context.js"
@@ -19,8 +31,23 @@ import {
 import { type Predicate, type UpdateExpression, isUpdateExpression, toCondition } from "./predicate.js"
 import { checkValue } from "./values.js"
 
-/** The column references a `where()` callback receives for fields `F`. */
-export type ColumnsOf<F> = { readonly [K in ColumnKeys<F>]: ColumnFor<PropertyType<F[K]>> }
+/** The column references a `where()` callback receives for fields `F` (foreign keys as `authorId`). */
+export type ColumnsOf<F> = { readonly [K in ColumnKeys<F>]: ColumnFor<PropertyType<F[K]>> } & {
+  readonly [K in keyof ShadowProps<F>]: ColumnFor<ShadowProps<F>[K]>
+}
+
+type RelationKeys<F> = { [K in keyof F]: F[K] extends RelationField<RelationKind, unknown> ? K : never }[keyof F] & string
+type RelationTargetFields<V> = V extends RelationField<RelationKind, infer T> ? InstanceFields<T> : never
+
+/** Relation paths `with()` accepts: `"author"`, `"author.profile"`, ... (three levels deep). */
+export type RelationPath<F, Depth extends ReadonlyArray<unknown> = []> = Depth["length"] extends 3
+  ? never
+  : {
+      [K in RelationKeys<F>]: K | `${K}.${RelationPath<RelationTargetFields<F[K]>, [...Depth, unknown]>}`
+    }[RelationKeys<F>]
+
+/** A primary key value. */
+type PrimaryKeyValue = string | number | bigint
 
 /** A `where()` argument: a callback over the columns, or a predicate. */
 export type Where<F> = ((columns: ColumnsOf<F>) => Predicate) | Predicate
@@ -28,7 +55,7 @@ export type Where<F> = ((columns: ColumnsOf<F>) => Predicate) | Predicate
 /** Values for a batch update: plain values or atomic expressions over the columns. */
 export type UpdateValues<F> = {
   readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> | ((columns: ColumnsOf<F>) => UpdateExpression)
-}
+} & { readonly [K in keyof ShadowProps<F>]?: ShadowProps<F>[K] }
 
 export type SortDirection = "asc" | "desc"
 
@@ -41,6 +68,8 @@ const columnsIn = (condition: Condition): Array<ColumnMetadata> => {
       return columnsIn(condition.item)
     case "constant":
       return []
+    case "linked":
+      return [condition.column]
     default:
       return [condition.column]
   }
@@ -53,6 +82,12 @@ interface State {
   readonly limit: number | null
   readonly offset: number | null
   readonly using: string | undefined
+  /** Relation paths to load with the results. */
+  readonly include: ReadonlyArray<string>
+  /** Links a many-to-many relation query edits with add/remove/clear. */
+  readonly link?: LinkContext | undefined
+  /** Rows an eager load already fetched for this (unfiltered) relation query. */
+  readonly preloaded?: ReadonlyArray<object> | undefined
 }
 
 const checkCount = (what: "limit" | "offset", n: unknown): number => {
@@ -72,7 +107,9 @@ export class Query<M, F> {
   }
 
   #with(patch: Partial<State>): Query<M, F> {
-    return new Query<M, F>({ ...this.#state, ...patch })
+    // Narrowing the query invalidates what an eager load fetched for the whole relation.
+    const keepsRows = Object.keys(patch).every((k) => k === "using" || k === "include")
+    return new Query<M, F>({ ...this.#state, ...(keepsRows ? {} : { preloaded: undefined }), ...patch })
   }
 
   #columns(): ColumnsOf<F> {
@@ -118,6 +155,38 @@ export class Query<M, F> {
     return this.#with({ offset: checkCount("offset", n) })
   }
 
+  /**
+   * Loads relations with the results, one statement per relation level whatever the number of
+   * rows: `Post.select().with("author", "tags", "author.profile")`. Afterwards `await post.author`
+   * and `author.posts.all()` need no query.
+   */
+  with(...paths: ReadonlyArray<RelationPath<F>>): Query<M, F> {
+    checkPaths(this.#state.modelClass, paths as ReadonlyArray<string>)
+    return this.#with({ include: [...this.#state.include, ...(paths as ReadonlyArray<string>)] })
+  }
+
+  /** Links rows to the owner of this many-to-many relation (instances or keys). Existing links are kept. */
+  async add(...items: ReadonlyArray<M | PrimaryKeyValue>): Promise<void> {
+    await addLinks(this.#state.using, this.#state.modelClass, this.#link("add"), items)
+  }
+
+  /** Unlinks rows from the owner of this many-to-many relation; returns the number of links removed. */
+  async remove(...items: ReadonlyArray<M | PrimaryKeyValue>): Promise<number> {
+    return removeLinks(this.#state.using, this.#state.modelClass, this.#link("remove"), items)
+  }
+
+  /** Removes every link of the owner of this many-to-many relation; returns the number removed. */
+  async clear(): Promise<number> {
+    return removeLinks(this.#state.using, this.#state.modelClass, this.#link("clear"), null)
+  }
+
+  #link(what: string): LinkContext {
+    const { link } = this.#state
+    if (link === undefined) throw new QueryError(`${what}() works only on a many-to-many relation, such as post.tags`)
+    if (link.ownerKey === null) throw new QueryError(`${what}(): save the owning instance first`)
+    return link
+  }
+
   /** Runs on the connection called `name` instead of the default. */
   using(name: string): Query<M, F> {
     return this.#with({ using: name })
@@ -130,16 +199,24 @@ export class Query<M, F> {
 
   /** Every matching row as a model instance. */
   async all(): Promise<Array<M>> {
+    const { modelClass, preloaded, include } = this.#state
     const connection = resolveConnection(this.#state.using)
-    return (await fetchInstances(this.#state.modelClass, connection, this.#node())) as Array<M>
+    const instances = preloaded !== undefined ? [...preloaded] : await fetchInstances(modelClass, connection, this.#node())
+    await loadPaths(modelClass, connection, instances, include)
+    return instances as Array<M>
   }
 
   /** The first matching row, or null. */
   async first(): Promise<M | null> {
+    const { modelClass, preloaded, include } = this.#state
     const connection = resolveConnection(this.#state.using)
     const node = this.#node()
-    const [instance] = await fetchInstances(this.#state.modelClass, connection, { ...node, limit: Math.min(node.limit ?? 1, 1) })
-    return (instance as M | undefined) ?? null
+    const instances =
+      preloaded !== undefined
+        ? preloaded.slice(0, 1)
+        : await fetchInstances(modelClass, connection, { ...node, limit: Math.min(node.limit ?? 1, 1) })
+    await loadPaths(modelClass, connection, instances, include)
+    return (instances[0] as M | undefined) ?? null
   }
 
   /** Number of matching rows (respecting limit/offset). */
@@ -225,5 +302,19 @@ export class Query<M, F> {
 }
 
 /** @internal */
-export const newQuery = <M, F>(modelClass: ModelClass, using?: string): Query<M, F> =>
-  new Query<M, F>({ modelClass, where: [], orderBy: [], limit: null, offset: null, using })
+export const newQuery = <M, F>(
+  modelClass: ModelClass,
+  using?: string,
+  extra: { readonly where?: Condition; readonly link?: LinkContext; readonly preloaded?: ReadonlyArray<object> } = {},
+): Query<M, F> =>
+  new Query<M, F>({
+    modelClass,
+    where: extra.where === undefined ? [] : [extra.where],
+    orderBy: [],
+    limit: null,
+    offset: null,
+    using,
+    include: [],
+    link: extra.link,
+    preloaded: extra.preloaded,
+  })

@@ -5,7 +5,17 @@
  * @module
  */
 import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core"
-import type { Arithmetic, Condition, DeleteNode, InsertNode, Ordering, SelectNode, TargetNode, UpdateNode } from "../expression.js"
+import type {
+  Arithmetic,
+  Condition,
+  DeleteNode,
+  InsertNode,
+  LinkedSelectNode,
+  Ordering,
+  SelectNode,
+  TargetNode,
+  UpdateNode,
+} from "../expression.js"
 import { encodeValue } from "../values.js"
 
 export abstract class Compiler {
@@ -56,6 +66,26 @@ export abstract class Compiler {
     const params: Array<unknown> = []
     const inner = `SELECT 1 FROM ${q(node.table)}${this.#tail({ ...node, limit: Math.min(node.limit ?? 1, 1) }, params)}`
     return { sql: inner, params }
+  }
+
+  linkedSelect(node: LinkedSelectNode): Statement {
+    const params: Array<unknown> = []
+    const list = node.columns.map((c) => `t.${q(c.column)}`).join(", ")
+    const sources = node.sources.map((v) => this.value(node.sourceColumn, v, params)).join(", ")
+    return {
+      sql: `SELECT j.${q(node.sourceColumn.column)}, ${list} FROM ${q(node.table)} t JOIN ${q(node.joinTable)} j ON j.${q(node.targetColumn.column)} = t.${q(node.primaryKey.column)} WHERE j.${q(node.sourceColumn.column)} IN (${sources})`,
+      params,
+    }
+  }
+
+  /** INSERT of link rows that skips links that already exist. */
+  insertLinks(table: string, columns: readonly [ColumnMetadata, ColumnMetadata], rows: ReadonlyArray<readonly [unknown, unknown]>): Statement {
+    const params: Array<unknown> = []
+    const values = rows.map(([a, b]) => `(${this.value(columns[0], a, params)}, ${this.value(columns[1], b, params)})`).join(", ")
+    return {
+      sql: `INSERT INTO ${q(table)} (${q(columns[0].column)}, ${q(columns[1].column)}) VALUES ${values} ON CONFLICT DO NOTHING`,
+      params,
+    }
   }
 
   insert(node: InsertNode): Statement {
@@ -126,6 +156,8 @@ export abstract class Compiler {
         return `NOT (${this.condition(condition.item, params)})`
       case "constant":
         return condition.value ? "1 = 1" : "1 = 0"
+      case "linked":
+        return `${q(condition.column.column)} IN (SELECT ${q(condition.select.column)} FROM ${q(condition.table)} WHERE ${q(condition.match.column)} = ${this.value(condition.match, condition.value, params)})`
     }
   }
 
