@@ -5,13 +5,25 @@
 import { mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { Schema } from "effect"
-import { Model, ModelDoesNotExist, ValidationError, connect, disconnect, fetchAll, field, not, sql } from "ferro-orm"
+import {
+  Model,
+  type ModelClass,
+  ModelDoesNotExist,
+  ValidationError,
+  connect,
+  disconnect,
+  fetchAll,
+  field,
+  not,
+  sql,
+} from "ferro-orm"
 
 class Author extends Model("authors", {
   id: field.id(),
   name: field.text(),
   email: field.text({ unique: true }),
   bio: field.text({ nullable: true }),
+  posts: field.backRef((): ModelClass<Post> => Post), // reverse side of Post.author
 }) {}
 
 class Post extends Model("posts", {
@@ -20,7 +32,14 @@ class Post extends Model("posts", {
   views: field.int({ default: 0, index: true }),
   published: field.bool({ default: false }),
   createdAt: field.datetime({ defaultNow: true }),
-  authorId: field.int({ index: true }),
+  author: field.foreignKey((): ModelClass<Author> => Author, { relatedName: "posts", onDelete: "cascade" }),
+  tags: field.manyToMany((): ModelClass<Tag> => Tag, { relatedName: "posts" }),
+}) {}
+
+class Tag extends Model("tags", {
+  id: field.id(),
+  name: field.text({ unique: true }),
+  posts: field.backRef((): ModelClass<Post> => Post),
 }) {}
 
 const dataDir = join(process.cwd(), ".demo-data")
@@ -41,7 +60,7 @@ const count = await Post.bulkCreate(
   Array.from({ length: 25 }, (_, i) => ({
     title: `Intro to topic ${i + 1}`,
     views: i * 10,
-    authorId: i % 2 === 0 ? ada.id : alan.id,
+    authorId: i % 2 === 0 ? ada.id : alan.id, // a foreign key takes the related instance or its id
   })),
 )
 log("bulkCreate inserted posts", count)
@@ -68,6 +87,18 @@ log("same object from get() and where().first()", first === (await Post.where((p
 
 const [grace, created] = await Author.getOrCreate({ email: "grace@example.com" }, { name: "Grace Hopper" })
 log("getOrCreate Grace (created?)", `${grace.name} (${created})`)
+
+const [intro, orm] = [await Tag.create({ name: "intro" }), await Tag.create({ name: "orm" })]
+await first.tags.add(intro, orm)
+await (await Post.get(3)).tags.add(intro)
+log("posts tagged 'intro'", await intro.posts.count())
+log("Ada's most viewed post", (await ada.posts.orderBy((p) => p.views, "desc").first())?.title ?? null)
+
+const tagged = await Post.where((p) => p.views.lt(30)).with("author", "tags").orderBy((p) => p.id).all()
+log(
+  "eager-loaded posts with author and tags",
+  await Promise.all(tagged.map(async (p) => `${p.title} by ${(await p.author).name} [${(await p.tags.all()).map((t) => t.name).join(", ")}]`)),
+)
 
 try {
   await Post.create({ title: "" , authorId: ada.id })
