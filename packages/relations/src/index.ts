@@ -1,8 +1,24 @@
 /**
- * `@ferro/relations`: not implemented yet (see README.md for what it will hold).
+ * `@ferro/relations`: the relations API in one place. The pieces live where the dependency
+ * graph puts them: relation fields and their contract in `@ferro/core` (every package reads the
+ * contract), accessors, link editing and eager loading in `@ferro/query` (they build queries).
  *
  * @packageDocumentation
  */
-
-/** Marks the package as a placeholder until its implementation lands. */
-export const implemented = false as const
+export {
+  backRef,
+  foreignKey,
+  manyToMany,
+  RelationField,
+  type AnyRelationField,
+  type BackRefOptions,
+  type ForeignKeyOptions,
+  type ManyToManyOptions,
+  type ModelTarget,
+  type OnDelete,
+  type RelationKind,
+  type RelationMetadata,
+  type ManyToManyMetadata,
+  type ForeignKeyMetadata,
+} from "@ferro/core"
+export type { ModelClass, RelatedQuery, RelationPath, RelationProps } from "@ferro/query"
