@@ -11,12 +11,17 @@ import { IdentityMap } from "./identity-map.js"
 /** Name of the connection `connect()` registers when no name is given. */
 export const DEFAULT_CONNECTION = "default"
 
-/** An open, registered connection. */
-export interface Connection {
+/** What operations run on: a registered connection, or a transaction on one. */
+export interface ActiveConnection {
   readonly name: string
-  readonly driver: Driver
+  readonly driver: Omit<Driver, "begin" | "close">
   /** Null when the connection was opened with `identityMap: false`. */
   readonly identityMap: IdentityMap | null
+}
+
+/** An open, registered connection. */
+export interface Connection extends ActiveConnection {
+  readonly driver: Driver
 }
 
 const connections = new Map<string, Connection>()

@@ -17,6 +17,26 @@ export interface WriteResult {
   readonly rowsAffected: number
 }
 
+/** Transaction isolation levels (PostgreSQL honours all; SQLite transactions are serializable). */
+export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable"
+
+/** How to begin a transaction. */
+export interface BeginOptions {
+  readonly isolation?: IsolationLevel
+  readonly readOnly?: boolean
+  /** SQLite locking: `deferred` (default) or `immediate` (take the write lock at BEGIN). */
+  readonly sqliteMode?: "deferred" | "immediate" | "exclusive"
+}
+
+/** A transaction on one dedicated connection: the driver methods, plus commit, rollback and savepoints. */
+export interface TransactionDriver extends Omit<Driver, "begin" | "close"> {
+  savepoint(name: string): Promise<void>
+  releaseSavepoint(name: string): Promise<void>
+  rollbackToSavepoint(name: string): Promise<void>
+  commit(): Promise<void>
+  rollback(): Promise<void>
+}
+
 /**
  * What a database backend provides to Ferro. Drivers translate their native errors into
  * Ferro's error classes (`UniqueViolation`, `QueryError`, ...) before rejecting.
@@ -37,6 +57,11 @@ export interface Driver {
   execute(statement: Statement): Promise<WriteResult>
   /** Runs the statements in order, all or nothing. */
   executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>>
+  /**
+   * Begins a transaction on a dedicated connection. Until it ends, SQLite queues every other
+   * statement on the (single) connection; PostgreSQL keeps serving them from the pool.
+   */
+  begin(options?: BeginOptions): Promise<TransactionDriver>
   /** Closes the connection or pool. */
   close(): Promise<void>
 }

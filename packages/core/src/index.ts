@@ -61,7 +61,7 @@ export {
 export { clearRegistry, getModel, modelsMetadata, registerModel, registeredModels, type RegisteredModel } from "./registry.js"
 export { IdentityMap } from "./identity-map.js"
 export * as Instances from "./instance-state.js"
-export type { Driver, ReadOptions, Statement, WriteResult } from "./driver.js"
+export type { BeginOptions, Driver, IsolationLevel, ReadOptions, Statement, TransactionDriver, WriteResult } from "./driver.js"
 export {
   DEFAULT_CONNECTION,
   allConnections,
@@ -71,9 +71,16 @@ export {
   registerConnection,
   setDefaultConnection,
   unregisterConnection,
+  type ActiveConnection,
   type Connection,
 } from "./connections.js"
 export { indexName, quoteIdentifier, toSnakeCase } from "./naming.js"
 export { redactUrl } from "./redact.js"
 export { normalizeValue } from "./normalize.js"
 export { storageType } from "./storage.js"
+export {
+  currentTransaction,
+  runInTransaction,
+  type InstanceBefore,
+  type TransactionScope,
+} from "./transaction-context.js"

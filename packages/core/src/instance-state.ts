@@ -11,6 +11,8 @@
  * @module
  */
 
+import { type InstanceBefore, currentTransaction } from "./transaction-context.js"
+
 interface State {
   /** Encoded column values as last persisted; null while the instance has no row. */
   snapshot: ReadonlyArray<unknown> | null
@@ -21,6 +23,32 @@ interface State {
 }
 
 const states = new WeakMap<object, State>()
+
+/**
+ * Call before Ferro changes an instance or its row: inside a transaction, the instance's state
+ * before the transaction is remembered once per level, so a rollback can restore it.
+ */
+export const beforeChange = (instance: object, table: string): void => {
+  const scope = currentTransaction()
+  if (scope === undefined || scope.closed || scope.touched.has(instance)) return
+  const state = states.get(instance)
+  scope.touched.set(instance, {
+    table,
+    values: { ...(instance as Record<string, unknown>) },
+    snapshot: state?.snapshot ?? null,
+    pk: state?.pk,
+    connection: state?.connection ?? null,
+  })
+}
+
+/** Puts an instance back as it was before a rolled-back transaction level changed it. */
+export const restore = (instance: object, before: InstanceBefore): void => {
+  const target = instance as Record<string, unknown>
+  for (const key of Object.keys(target)) if (!(key in before.values)) delete target[key]
+  Object.assign(target, before.values)
+  states.set(instance, { snapshot: before.snapshot, pk: before.pk, connection: before.connection })
+  forgetRelated(instance)
+}
 
 /** Record that `instance` now matches the row `snapshot` (encoded, metadata column order). */
 export const markPersisted = (

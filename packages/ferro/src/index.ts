@@ -12,6 +12,7 @@
  * @packageDocumentation
  */
 export { connect, createTables, disconnect, ping, resetEngine, type ConnectOptions } from "./connect.js"
+export { beginTransaction, transaction, type TransactionHandle, type TransactionOptions } from "@ferro/transactions"
 export {
   CheckViolation,
   ConnectionError,

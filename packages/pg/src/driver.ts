@@ -1,5 +1,16 @@
 import pg from "pg"
-import { ConnectionError, type Driver, type Statement, type WriteResult, redactUrl } from "@ferro/core"
+import {
+  type BeginOptions,
+  ConnectionError,
+  type Driver,
+  type ReadOptions,
+  type Statement,
+  TransactionError,
+  type TransactionDriver,
+  type WriteResult,
+  quoteIdentifier,
+  redactUrl,
+} from "@ferro/core"
 import { translatePgError } from "./errors.js"
 import { rawTypes, textTypes } from "./types.js"
 import { parsePostgresUrl } from "./url.js"
@@ -119,8 +130,121 @@ export class PostgresDriver implements Driver {
     }
   }
 
+  async begin(options: BeginOptions = {}): Promise<TransactionDriver> {
+    let client: pg.PoolClient
+    try {
+      client = await this.pool.connect()
+    } catch (error) {
+      throw translatePgError(error, undefined, this.url)
+    }
+    const modes = [
+      ...(options.isolation === undefined ? [] : [`ISOLATION LEVEL ${options.isolation.toUpperCase()}`]),
+      ...(options.readOnly ? ["READ ONLY"] : []),
+    ]
+    const transaction = new PostgresTransaction(this, client, () => this.#statements++)
+    try {
+      await transaction.run({ sql: `BEGIN${modes.length ? ` ${modes.join(" ")}` : ""}`, params: [] })
+    } catch (error) {
+      client.release(true)
+      throw error
+    }
+    return transaction
+  }
+
   async close(): Promise<void> {
     await this.pool.end()
+  }
+}
+
+/** A transaction pinned to one pooled client until it commits or rolls back. */
+class PostgresTransaction implements TransactionDriver {
+  readonly dialect = "postgres" as const
+  #open = true
+  #broken = false
+
+  constructor(
+    readonly driver: PostgresDriver,
+    readonly client: pg.PoolClient,
+    readonly count: () => void,
+  ) {}
+
+  get url(): string {
+    return this.driver.url
+  }
+  get maxParameters(): number {
+    return this.driver.maxParameters
+  }
+  get statementCount(): number {
+    return this.driver.statementCount
+  }
+
+  /** @internal */
+  async run(statement: Statement, types: typeof textTypes | typeof rawTypes = textTypes, rowMode?: "array") {
+    if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
+    this.count()
+    try {
+      return await this.client.query({
+        text: statement.sql,
+        values: statement.params as Array<unknown>,
+        types,
+        ...(rowMode === undefined ? {} : { rowMode }),
+      })
+    } catch (error) {
+      const translated = translatePgError(error, statement, this.driver.url)
+      if (translated instanceof ConnectionError) this.#broken = true
+      throw translated
+    }
+  }
+
+  async rows(statement: Statement, _options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+    return (await this.run(statement, textTypes, "array")).rows as Array<Array<unknown>>
+  }
+  async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
+    return (await this.run(statement, rawTypes)).rows as Array<Record<string, unknown>>
+  }
+  async execute(statement: Statement): Promise<WriteResult> {
+    const result = await this.run(statement, textTypes, "array")
+    return { rowsAffected: result.rowCount ?? result.rows.length }
+  }
+  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    const name = `ferro_batch_${Date.now().toString(36)}`
+    await this.savepoint(name)
+    try {
+      const results: Array<WriteResult> = []
+      for (const statement of statements) results.push(await this.execute(statement))
+      await this.releaseSavepoint(name)
+      return results
+    } catch (error) {
+      await this.rollbackToSavepoint(name).catch(() => {})
+      throw error
+    }
+  }
+  async savepoint(name: string): Promise<void> {
+    await this.run({ sql: `SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async releaseSavepoint(name: string): Promise<void> {
+    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async rollbackToSavepoint(name: string): Promise<void> {
+    await this.run({ sql: `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async commit(): Promise<void> {
+    await this.#end("COMMIT")
+  }
+  async rollback(): Promise<void> {
+    await this.#end("ROLLBACK")
+  }
+  async #end(sql: "COMMIT" | "ROLLBACK"): Promise<void> {
+    try {
+      await this.run({ sql, params: [] })
+    } catch (error) {
+      if (sql === "COMMIT" && !this.#broken) await this.run({ sql: "ROLLBACK", params: [] }).catch(() => {})
+      throw error
+    } finally {
+      this.#open = false
+      this.client.release(this.#broken)
+    }
   }
 }
 

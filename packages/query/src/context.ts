@@ -1,7 +1,19 @@
-import { type Connection, getConnection } from "@ferro/core"
+import { type ActiveConnection as Connection, TransactionError, currentTransaction, getConnection } from "@ferro/core"
 
 /**
- * The connection an operation runs on: the named one, else the default. This is the single
- * place routing is decided, so transactions can take it over.
+ * The connection an operation runs on: inside a transaction block, the transaction's
+ * connection (when the operation targets that connection); else the named one, else the
+ * default. This is the single place routing is decided.
  */
-export const resolveConnection = (name: string | undefined): Connection => getConnection(name)
+export const resolveConnection = (name: string | undefined): Connection => {
+  const scope = currentTransaction()
+  if (scope !== undefined && (name === undefined || name === scope.connection.name)) {
+    if (scope.closed) {
+      throw new TransactionError(
+        "This code runs in a transaction that has already ended (committed, rolled back or aborted); it cannot continue in it",
+      )
+    }
+    return scope.connection
+  }
+  return getConnection(name)
+}

@@ -6,7 +6,7 @@
  */
 import {
   type ColumnMetadata,
-  type Connection,
+  type ActiveConnection as Connection,
   Instances,
   ModelDoesNotExist,
   type ModelMetadata,
@@ -165,7 +165,10 @@ export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "
   )
   for (const key of keys) {
     const instance = map!.get(node.table, key)
-    if (instance !== undefined) Instances.markTransient(instance)
+    if (instance !== undefined) {
+      Instances.beforeChange(instance, node.table)
+      Instances.markTransient(instance)
+    }
     map!.evict(node.table, key)
   }
   return keys.length
@@ -191,6 +194,7 @@ const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: 
       const pk = props[pkColumn.property]
       const instance = map.get(table, pk)
       if (instance !== undefined) {
+        Instances.beforeChange(instance, table)
         Object.assign(instance, props)
         Instances.markPersisted(instance, connection.name, row, pk)
       }
@@ -246,6 +250,7 @@ export const saveInstance = async (
   const { dialect } = connection.driver
   const compiler = compilerFor(dialect)
   const { bigints } = hydrator(modelClass, connection)
+  Instances.beforeChange(instance, metadata.table)
   const snapshot = options.insert ? null : Instances.persistedSnapshot(instance)
   if (snapshot === null) {
     validateColumns(modelClass, instance, metadata.columns)
@@ -321,6 +326,7 @@ export const deleteInstance = async (modelClass: ModelClass, connection: Connect
     })
   }
   const pk = Instances.persistedKey(instance)
+  Instances.beforeChange(instance, modelClass.metadata.table)
   const result = await connection.driver.execute(
     compilerFor(connection.driver.dialect).delete({
       table: modelClass.metadata.table,
@@ -358,6 +364,7 @@ export const refreshInstance = async (modelClass: ModelClass, connection: Connec
     throw new ModelDoesNotExist(modelName(modelClass), pk, { detail: `Cannot refresh ${modelName(modelClass)}: its row no longer exists` })
   }
   const props = hydrate.props(row)
+  Instances.beforeChange(instance, modelClass.metadata.table)
   Object.assign(instance, props)
   Instances.markPersisted(instance, connection.name, row, props[pkColumn.property])
   connection.identityMap?.set(modelClass.metadata.table, props[pkColumn.property], instance)

@@ -13,7 +13,7 @@
  */
 import {
   type ColumnMetadata,
-  type Connection,
+  type ActiveConnection as Connection,
   Instances,
   type ModelMetadata,
   QueryError,

@@ -1,7 +1,18 @@
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
-import { ConnectionError, type Driver, type ReadOptions, type Statement, type WriteResult, redactUrl } from "@ferro/core"
+import {
+  type BeginOptions,
+  ConnectionError,
+  type Driver,
+  type ReadOptions,
+  type Statement,
+  TransactionError,
+  type TransactionDriver,
+  type WriteResult,
+  quoteIdentifier,
+  redactUrl,
+} from "@ferro/core"
 import { translateSqliteError } from "./errors.js"
 import { ferroDecimalKey, ferroLower } from "./functions.js"
 import { parseSqliteUrl } from "./url.js"
@@ -26,6 +37,8 @@ export class SqliteDriver implements Driver {
   readonly database: Database.Database
   readonly #cache = new Map<string, Prepared>()
   #statements = 0
+  /** Held while a transaction owns the (single) connection; other work waits for it. */
+  #lock: Promise<void> | null = null
 
   get statementCount(): number {
     return this.#statements
@@ -86,11 +99,22 @@ export class SqliteDriver implements Driver {
     }
   }
 
+  /** Waits until no transaction holds the connection. */
+  async #idle(): Promise<void> {
+    while (this.#lock !== null) await this.#lock
+  }
+
   async rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+    if (this.#lock !== null) await this.#idle()
     return this.rowsSync(statement, options)
   }
 
   async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
+    if (this.#lock !== null) await this.#idle()
+    return this.objectsSync(statement)
+  }
+
+  objectsSync(statement: Statement): Array<Record<string, unknown>> {
     const prepared = this.#prepare(statement)
     try {
       if (!prepared.reader) {
@@ -130,14 +154,38 @@ export class SqliteDriver implements Driver {
   }
 
   async execute(statement: Statement): Promise<WriteResult> {
+    if (this.#lock !== null) await this.#idle()
     return this.executeSync(statement)
   }
 
   async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    if (this.#lock !== null) await this.#idle()
+    return this.executeAtomicallySync(statements)
+  }
+
+  executeAtomicallySync(statements: ReadonlyArray<Statement>): Array<WriteResult> {
     // better-sqlite3 turns a nested transaction() into a savepoint, so this also composes
     // with a transaction that is already open.
     const run = this.database.transaction(() => statements.map((s) => this.executeSync(s)))
     return run()
+  }
+
+  async begin(options: BeginOptions = {}): Promise<TransactionDriver> {
+    await this.#idle()
+    let release!: () => void
+    this.#lock = new Promise<void>((resolve) => (release = resolve))
+    const unlock = () => {
+      this.#lock = null
+      release()
+    }
+    try {
+      this.executeSync({ sql: `BEGIN ${(options.sqliteMode ?? "deferred").toUpperCase()}`, params: [] })
+      if (options.readOnly) this.database.pragma("query_only = ON")
+    } catch (error) {
+      unlock()
+      throw error
+    }
+    return new SqliteTransaction(this, options.readOnly === true, unlock)
   }
 
   /** Drop every cached prepared statement (after DDL). */
@@ -153,3 +201,84 @@ export class SqliteDriver implements Driver {
 
 /** Opens a SQLite database from a `sqlite:` URL. Throws `ConnectionError` when it cannot. */
 export const openSqlite = (url: string): SqliteDriver => new SqliteDriver(url)
+
+/** A transaction owning the SQLite connection until it commits or rolls back. */
+class SqliteTransaction implements TransactionDriver {
+  readonly dialect = "sqlite" as const
+  #open = true
+
+  constructor(
+    readonly driver: SqliteDriver,
+    readonly readOnly: boolean,
+    readonly unlock: () => void,
+  ) {}
+
+  get url(): string {
+    return this.driver.url
+  }
+  get maxParameters(): number {
+    return this.driver.maxParameters
+  }
+  get statementCount(): number {
+    return this.driver.statementCount
+  }
+
+  #check(): void {
+    if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
+  }
+
+  async rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+    this.#check()
+    return this.driver.rowsSync(statement, options)
+  }
+  async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
+    this.#check()
+    return this.driver.objectsSync(statement)
+  }
+  async execute(statement: Statement): Promise<WriteResult> {
+    this.#check()
+    return this.driver.executeSync(statement)
+  }
+  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    this.#check()
+    return this.driver.executeAtomicallySync(statements)
+  }
+  async savepoint(name: string): Promise<void> {
+    this.#check()
+    this.driver.executeSync({ sql: `SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async releaseSavepoint(name: string): Promise<void> {
+    this.#check()
+    this.driver.executeSync({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async rollbackToSavepoint(name: string): Promise<void> {
+    this.#check()
+    this.driver.executeSync({ sql: `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    this.driver.executeSync({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async commit(): Promise<void> {
+    this.#end("COMMIT")
+  }
+  async rollback(): Promise<void> {
+    this.#end("ROLLBACK")
+  }
+  #end(sql: "COMMIT" | "ROLLBACK"): void {
+    this.#check()
+    this.#open = false
+    try {
+      if (this.readOnly) this.driver.database.pragma("query_only = OFF")
+      // A failed COMMIT (e.g. a deferred constraint) leaves the transaction open: roll it back.
+      try {
+        this.driver.executeSync({ sql, params: [] })
+      } catch (error) {
+        if (this.driver.database.inTransaction) this.driver.executeSync({ sql: "ROLLBACK", params: [] })
+        throw error
+      }
+    } finally {
+      this.unlock()
+    }
+  }
+  async begin(): Promise<TransactionDriver> {
+    throw new TransactionError("Nested transactions are savepoints; use transaction() inside the block")
+  }
+}

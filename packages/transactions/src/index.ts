@@ -1,8 +1,9 @@
 /**
- * `@ferro/transactions`: not implemented yet (see README.md for what it will hold).
+ * `@ferro/transactions`: transactions that follow the code. Promise code uses
+ * {@link transaction} / {@link beginTransaction}; the current transaction lives in
+ * AsyncLocalStorage (see `@ferro/core`'s transaction context), so every ORM call inside a block
+ * runs on the transaction's connection without passing a handle.
  *
  * @packageDocumentation
  */
-
-/** Marks the package as a placeholder until its implementation lands. */
-export const implemented = false as const
+export { beginTransaction, transaction, type TransactionHandle, type TransactionOptions } from "./transaction.js"

@@ -1,0 +1,47 @@
+/**
+ * "The current transaction" for Promise code: an AsyncLocalStorage entry that follows the code
+ * across `await`. Every ORM operation resolves its connection through it, so code inside a
+ * transaction block (helpers that never receive a handle included) runs on the transaction's
+ * connection. `@ferro/transactions` opens and closes the scopes; the Effect side reads the
+ * same scope from a FiberRef.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks"
+import type { ActiveConnection } from "./connections.js"
+import type { TransactionDriver } from "./driver.js"
+
+/** An instance's state before a transaction first changed it, to restore on rollback. */
+export interface InstanceBefore {
+  readonly table: string
+  readonly values: Readonly<Record<string, unknown>>
+  readonly snapshot: ReadonlyArray<unknown> | null
+  readonly pk: unknown
+  readonly connection: string | null
+}
+
+/** One level of an open transaction (the outermost, or a savepoint). */
+export interface TransactionScope {
+  /** The transaction's connection: its driver runs on the dedicated database connection. */
+  readonly connection: ActiveConnection & { readonly driver: TransactionDriver }
+  /** 0 for the outermost level, then 1, 2, ... for savepoints. */
+  readonly depth: number
+  readonly parent: TransactionScope | null
+  /** Instances first changed at this level, with their state before. */
+  readonly touched: Map<object, InstanceBefore>
+  /** Set when the level has committed or rolled back; using it afterwards is an error. */
+  closed: boolean
+}
+
+const storage = new AsyncLocalStorage<TransactionScope>()
+
+/**
+ * The innermost transaction scope of the calling code, if any. It may be closed (code that
+ * outlived its block, e.g. after an abort): callers must refuse to run on a closed scope rather
+ * than silently leave the transaction.
+ */
+export const currentTransaction = (): TransactionScope | undefined => storage.getStore()
+
+/** Runs `fn` with `scope` as the current transaction. */
+export const runInTransaction = <T>(scope: TransactionScope | undefined, fn: () => T): T =>
+  scope === undefined ? storage.exit(fn) : storage.run(scope, fn)

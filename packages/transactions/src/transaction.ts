@@ -1,0 +1,191 @@
+/**
+ * Transactions for Promise code. `transaction(fn)` runs `fn` with the transaction as the
+ * current one (AsyncLocalStorage), so every ORM call inside — helpers included — runs on the
+ * transaction's connection. Nested blocks are savepoints. Commit on success; rollback on a
+ * throw or when the block is abandoned through `signal`; instances the rolled-back work changed
+ * are restored.
+ *
+ * @module
+ */
+import {
+  type BeginOptions,
+  type ActiveConnection,
+  Instances,
+  type IsolationLevel,
+  TransactionError,
+  type TransactionDriver,
+  type TransactionScope,
+  currentTransaction,
+  getConnection,
+  runInTransaction,
+} from "@ferro/core"
+
+/** Options of {@link transaction} and {@link beginTransaction}. */
+export interface TransactionOptions {
+  /** Connection name (default: the current transaction's, else the default connection). */
+  readonly using?: string
+  /** PostgreSQL isolation level of the outermost transaction. */
+  readonly isolation?: IsolationLevel
+  /** Read-only transaction (PostgreSQL `READ ONLY`; SQLite `query_only`). */
+  readonly readOnly?: boolean
+  /** SQLite: `immediate` takes the write lock at BEGIN (default `deferred`). */
+  readonly sqliteMode?: BeginOptions["sqliteMode"]
+  /** Abandon the block when this signal aborts: the transaction rolls back and the call rejects. */
+  readonly signal?: AbortSignal
+}
+
+const abortError = (signal: AbortSignal): TransactionError =>
+  new TransactionError("The transaction block was aborted; its work was rolled back", { cause: signal.reason })
+
+/** Resolves with `promise`, or rejects as soon as `signal` aborts. */
+const raceAbort = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
+  if (signal === undefined) return promise
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal))
+    signal.addEventListener("abort", onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+/** Puts back every instance the scope changed, and its identity-map entry. */
+const restoreTouched = (scope: TransactionScope): void => {
+  const map = scope.connection.identityMap
+  for (const [instance, before] of scope.touched) {
+    const during = Instances.persistedKey(instance)
+    if (map !== null && during !== undefined) map.evict(before.table, during)
+    Instances.restore(instance, before)
+    if (map !== null && before.snapshot !== null) map.set(before.table, before.pk, instance)
+  }
+  scope.touched.clear()
+}
+
+/** Hands what a committed savepoint changed to its parent, which may still roll back. */
+const mergeTouched = (scope: TransactionScope): void => {
+  const parent = scope.parent
+  if (parent === null) return
+  for (const [instance, before] of scope.touched) if (!parent.touched.has(instance)) parent.touched.set(instance, before)
+}
+
+const newScope = (connection: ActiveConnection, driver: TransactionDriver, parent: TransactionScope | null): TransactionScope => ({
+  connection: { name: connection.name, driver, identityMap: connection.identityMap },
+  depth: parent === null ? 0 : parent.depth + 1,
+  parent,
+  touched: new Map(),
+  closed: false,
+})
+
+/** Ends a scope: commit (or release the savepoint) or roll back, restoring instances on rollback. */
+const endScope = async (scope: TransactionScope, outcome: "commit" | "rollback"): Promise<void> => {
+  if (scope.closed) throw new TransactionError("This transaction has already committed or rolled back")
+  scope.closed = true
+  const driver = scope.connection.driver
+  const savepoint = scope.depth === 0 ? null : `ferro_sp_${scope.depth}`
+  if (outcome === "rollback") {
+    try {
+      if (savepoint === null) await driver.rollback()
+      else await driver.rollbackToSavepoint(savepoint)
+    } finally {
+      restoreTouched(scope)
+    }
+    return
+  }
+  try {
+    if (savepoint === null) await driver.commit()
+    else await driver.releaseSavepoint(savepoint)
+  } catch (error) {
+    restoreTouched(scope)
+    throw error instanceof TransactionError ? error : new TransactionError(`Commit failed: ${(error as Error).message}`, { cause: error })
+  }
+  mergeTouched(scope)
+}
+
+/** Opens a scope: a new transaction, or a savepoint inside the current one. */
+const openScope = async (options: TransactionOptions): Promise<TransactionScope> => {
+  const parent = currentTransaction()
+  if (parent !== undefined && (options.using === undefined || options.using === parent.connection.name)) {
+    if (parent.closed) throw new TransactionError("The enclosing transaction has already ended")
+    if (options.isolation !== undefined || options.readOnly !== undefined || options.sqliteMode !== undefined) {
+      throw new TransactionError("A nested transaction is a savepoint: isolation and read-only belong to the outermost one")
+    }
+    const scope = newScope(parent.connection, parent.connection.driver, parent)
+    await parent.connection.driver.savepoint(`ferro_sp_${scope.depth}`)
+    return scope
+  }
+  const connection = getConnection(options.using)
+  const driver = await connection.driver.begin({
+    ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
+    ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
+    ...(options.sqliteMode === undefined ? {} : { sqliteMode: options.sqliteMode }),
+  })
+  return newScope(connection, driver, null)
+}
+
+/**
+ * Runs `fn` in a transaction and returns its result. Commits when `fn` resolves; rolls back
+ * and rethrows when it throws, or when `options.signal` aborts first. Nested calls (on the same
+ * connection) are savepoints: an inner failure rolls back only the inner work.
+ *
+ * ```ts
+ * await transaction(async () => { await a.save(); await b.save() })
+ * ```
+ */
+export const transaction = async <T>(fn: () => Promise<T> | T, options: TransactionOptions = {}): Promise<T> => {
+  if (typeof fn !== "function") throw new TransactionError("transaction() expects an async function")
+  if (options.signal?.aborted) throw abortError(options.signal)
+  const scope = await openScope(options)
+  let result: T
+  try {
+    result = await raceAbort(
+      runInTransaction(scope, async () => fn()),
+      options.signal,
+    )
+  } catch (error) {
+    try {
+      await endScope(scope, "rollback")
+    } catch {
+      // The original error matters more than a failed rollback (the connection is dropped).
+    }
+    throw error
+  }
+  await endScope(scope, "commit")
+  return result
+}
+
+/** A transaction under manual control, from {@link beginTransaction}. */
+export interface TransactionHandle {
+  /** Runs `fn` inside the transaction (ORM calls in it use the transaction's connection). */
+  run<T>(fn: () => Promise<T> | T): Promise<T>
+  commit(): Promise<void>
+  rollback(): Promise<void>
+  /** True once committed or rolled back. */
+  readonly closed: boolean
+}
+
+/**
+ * Begins a transaction you end yourself: `const tx = await beginTransaction(); await tx.run(...);
+ * await tx.commit()`. Using the handle after it ended is a `TransactionError`.
+ */
+export const beginTransaction = async (options: Omit<TransactionOptions, "signal"> = {}): Promise<TransactionHandle> => {
+  const scope = await openScope(options)
+  return {
+    get closed() {
+      return scope.closed
+    },
+    run: async <T>(fn: () => Promise<T> | T): Promise<T> => {
+      if (scope.closed) throw new TransactionError("This transaction has already committed or rolled back")
+      return runInTransaction(scope, async () => fn())
+    },
+    commit: () => endScope(scope, "commit"),
+    rollback: () => endScope(scope, "rollback"),
+  }
+}
