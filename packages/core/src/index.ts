@@ -78,7 +78,9 @@ export { indexName, quoteIdentifier, toSnakeCase } from "./naming.js"
 export { redactUrl } from "./redact.js"
 export { normalizeValue } from "./normalize.js"
 export { storageType } from "./storage.js"
+export { operation, type FerroFailure, type Operation } from "./operation.js"
 export {
+  addTransactionResolver,
   currentTransaction,
   runInTransaction,
   type InstanceBefore,

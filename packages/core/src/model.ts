@@ -21,7 +21,7 @@ import {
 import { indexName, toSnakeCase } from "./naming.js"
 import { registerModel } from "./registry.js"
 import { normalizeValue } from "./normalize.js"
-import { setRelated } from "./instance-state.js"
+import { persistedSnapshot, setRelated } from "./instance-state.js"
 import { field } from "./fields.js"
 import { storageType } from "./storage.js"
 
@@ -544,7 +544,7 @@ export function Model<const F extends FieldsShape>(
       if (isModelInstance(value)) {
         const target = runtimeOf(value.constructor)
         key = (value as Record<string, unknown>)[target.primaryKey?.property ?? ""]
-        if (key === undefined || key === null) {
+        if (key === undefined || key === null || persistedSnapshot(value) === null) {
           throw new ValidationError(modelName, [{ path: property, message: "the related instance has no primary key yet; save it first" }])
         }
         related.push([property, value])

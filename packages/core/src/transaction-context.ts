@@ -34,13 +34,30 @@ export interface TransactionScope {
 }
 
 const storage = new AsyncLocalStorage<TransactionScope>()
+const resolvers: Array<() => TransactionScope | undefined> = []
+
+/**
+ * Adds a way to find the current transaction when no Promise-side scope is set (used by
+ * `@ferro/transactions` to read the running Effect fiber's transaction).
+ */
+export const addTransactionResolver = (resolver: () => TransactionScope | undefined): void => {
+  resolvers.push(resolver)
+}
 
 /**
  * The innermost transaction scope of the calling code, if any. It may be closed (code that
  * outlived its block, e.g. after an abort): callers must refuse to run on a closed scope rather
  * than silently leave the transaction.
  */
-export const currentTransaction = (): TransactionScope | undefined => storage.getStore()
+export const currentTransaction = (): TransactionScope | undefined => {
+  const scope = storage.getStore()
+  if (scope !== undefined || resolvers.length === 0) return scope
+  for (const resolve of resolvers) {
+    const found = resolve()
+    if (found !== undefined) return found
+  }
+  return undefined
+}
 
 /** Runs `fn` with `scope` as the current transaction. */
 export const runInTransaction = <T>(scope: TransactionScope | undefined, fn: () => T): T =>

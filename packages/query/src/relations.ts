@@ -18,6 +18,7 @@ import {
   type ModelMetadata,
   QueryError,
   type RelationMetadata,
+  ValidationError,
   isModelInstance,
   modelRuntime,
   registeredModels,
@@ -26,10 +27,16 @@ import { cellDecoder } from "@ferro/hydrate"
 import { compilerFor } from "./compiler/index.js"
 import { resolveConnection } from "./context.js"
 import type { Condition } from "./expression.js"
+import { checkValue } from "./values.js"
 import { type ModelClass, fetchInstances, hydrator, modelName, noteModelClass, primaryKeyColumn, selectNode } from "./operations.js"
 
 /** Links edited by `add/remove/clear` on a many-to-many query. */
 export interface LinkContext {
+  /** The instance whose links these are, and its relation property (its cached rows go stale). */
+  readonly owner: object
+  readonly property: string
+  /** The property on the linked model that mirrors this relation, if any. */
+  readonly mirror: string | null
   readonly joinTable: string
   /** Join column holding the owner's key, and the owner's key. */
   readonly ownerColumn: ColumnMetadata
@@ -142,23 +149,36 @@ export const relationValue = (
     key === null
       ? { kind: "constant", value: false }
       : { kind: "linked", column: pk, table: join.table, select: linkedColumn, match: ownerColumn, value: key }
+  // The linked model's mirror of this relation: the back reference named by relatedName, or
+  // the many-to-many a back reference mirrors.
+  const mirror = meta.kind === "manyToMany" ? meta.relatedName : meta.via
   return makeQuery(target, using, {
     where,
-    link: { joinTable: join.table, ownerColumn, ownerKey: key, linkedColumn, ownerIsSource },
+    link: { owner: instance, property, mirror, joinTable: join.table, ownerColumn, ownerKey: key, linkedColumn, ownerIsSource },
     ...(cached === undefined ? {} : { preloaded: cached.value as ReadonlyArray<object> }),
   })
 }
 
-/** Keys of the rows to link: instances of the target (saved) or raw keys. */
+/** Keys of the rows to link: saved instances of the target, or raw keys (checked like `get()`'s). */
 const linkedKeys = (target: ModelClass, items: ReadonlyArray<unknown>): Array<unknown> => {
   const pk = primaryKeyColumn(target)
   return items.map((item) => {
-    const key = isModelInstance(item) ? (item as Record<string, unknown>)[pk.property] : item
-    if (key === undefined || key === null) {
-      throw new QueryError(`Cannot link a ${modelName(target)} without a primary key; save it first`)
+    if (isModelInstance(item)) {
+      const key = (item as Record<string, unknown>)[pk.property]
+      if (key === undefined || key === null || Instances.persistedSnapshot(item) === null) {
+        throw new ValidationError(modelName(target), [{ path: pk.property, message: "cannot link an unsaved instance; save it first" }])
+      }
+      return key
     }
-    return key
+    return checkValue(modelName(target), pk, item, false)
   })
+}
+
+/** The cached rows of both sides of the links are stale after a write. */
+const forgetLinked = (link: LinkContext, items: ReadonlyArray<unknown> | null): void => {
+  Instances.forgetRelated(link.owner, link.property)
+  if (link.mirror === null) return
+  for (const item of items ?? []) if (isModelInstance(item)) Instances.forgetRelated(item, link.mirror)
 }
 
 /** `add(...)`: inserts the missing links (existing links are kept, not duplicated). */
@@ -175,6 +195,7 @@ export const addLinks = async (using: string | undefined, target: ModelClass, li
     statements.push(compiler.insertLinks(link.joinTable, [first, second], rows.slice(i, i + perStatement)))
   }
   await connection.driver.executeAtomically(statements)
+  forgetLinked(link, items)
 }
 
 /** `remove(...)` / `clear()`: deletes links (all of the owner's when `items` is null). */
@@ -195,6 +216,7 @@ export const removeLinks = async (
   const result = await connection.driver.execute(
     compiler.delete({ table: link.joinTable, primaryKey: null, where, orderBy: [], limit: null, offset: null, returning: [] }),
   )
+  forgetLinked(link, items)
   return result.rowsAffected
 }
 

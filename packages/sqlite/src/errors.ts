@@ -31,6 +31,10 @@ export const translateSqliteError = (error: unknown, statement: Statement | unde
         return new UniqueViolation(message, { ...constraintTarget(message), cause: error })
       case "SQLITE_CONSTRAINT_FOREIGNKEY":
         return new ForeignKeyViolation(message, { cause: error })
+      case "SQLITE_CONSTRAINT_TRIGGER":
+        // ON DELETE RESTRICT is enforced by a trigger-like check and reported with this code.
+        if (message.startsWith("FOREIGN KEY constraint failed")) return new ForeignKeyViolation(message, { cause: error })
+        break
       case "SQLITE_CONSTRAINT_NOTNULL":
         return new NotNullViolation(message, { ...constraintTarget(message), cause: error })
       case "SQLITE_CONSTRAINT_CHECK":
