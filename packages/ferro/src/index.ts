@@ -26,6 +26,8 @@ export {
   UniqueViolation,
   ValidationError,
   type ValidationIssue,
+  type FerroFailure,
+  type Operation,
   field,
   setDefaultConnection,
   modelsMetadata,

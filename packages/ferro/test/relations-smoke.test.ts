@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { expect, expectTypeOf, test } from "vitest"
 import { getConnection } from "@ferro/core"
-import { Model, type ModelClass, connect, field, type RelatedQuery } from "ferro-orm"
+import { Model, type ModelClass, connect, field, type RelatedQuery, type Operation } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 
 class Author extends Model("rs_authors", {
@@ -50,9 +50,9 @@ describeEachBackend("relations smoke", (backend) => {
     const p1 = await Post.create({ title: "One", author: ada })
     const p2 = await Post.create({ title: "Two", authorId: ada.id })
     expectTypeOf(p1.authorId).toEqualTypeOf<number>()
-    expectTypeOf(p1.author).toEqualTypeOf<Promise<Author>>()
+    expectTypeOf(p1.author).toEqualTypeOf<Operation<Author>>()
     expectTypeOf(ada.posts).toEqualTypeOf<RelatedQuery<Post>>()
-    expectTypeOf(ada.profile).toEqualTypeOf<Promise<Profile | null>>()
+    expectTypeOf(ada.profile).toEqualTypeOf<Operation<Profile | null>>()
     expect(await p1.author).toBe(ada)
     expect(await p2.author).toBe(ada)
     expect(await ada.posts.count()).toBe(2)

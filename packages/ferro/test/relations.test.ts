@@ -24,8 +24,7 @@ import {
   fetchAll,
   fetchOne,
   field,
-  sql,
-} from "ferro-orm"
+  sql, type Operation } from "ferro-orm"
 import { type Backend, describeEachBackend } from "./support/backends.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -335,25 +334,25 @@ describeEachBackend("relations", (backend) => {
     const city = await City.create({ name: "Paris", country })
     const group = await Group.create({ name: "g" })
     expectTypeOf(a1.authorId).toEqualTypeOf<number>()
-    expectTypeOf(a1.author).toEqualTypeOf<Promise<Author>>()
+    expectTypeOf(a1.author).toEqualTypeOf<Operation<Author>>()
     expectTypeOf(a1.reviewerId).toEqualTypeOf<number | null>()
-    expectTypeOf(a1.reviewer).toEqualTypeOf<Promise<Author | null>>()
+    expectTypeOf(a1.reviewer).toEqualTypeOf<Operation<Author | null>>()
     expectTypeOf(a1.tags).toEqualTypeOf<RelatedQuery<Tag>>()
     expectTypeOf(tag.posts).toEqualTypeOf<RelatedQuery<Post>>()
     expectTypeOf(ada.posts).toEqualTypeOf<RelatedQuery<Post>>()
-    expectTypeOf(ada.profile).toEqualTypeOf<Promise<Profile | null>>()
+    expectTypeOf(ada.profile).toEqualTypeOf<Operation<Profile | null>>()
     expectTypeOf(node.parentId).toEqualTypeOf<number | null>()
-    expectTypeOf(node.parent).toEqualTypeOf<Promise<Node | null>>()
+    expectTypeOf(node.parent).toEqualTypeOf<Operation<Node | null>>()
     expectTypeOf(node.children).toEqualTypeOf<RelatedQuery<Node>>()
     expectTypeOf(node.follows).toEqualTypeOf<RelatedQuery<Node>>()
     expectTypeOf(session.accountId).toEqualTypeOf<string>()
-    expectTypeOf(session.account).toEqualTypeOf<Promise<Account>>()
+    expectTypeOf(session.account).toEqualTypeOf<Operation<Account>>()
     expectTypeOf(city.countryId).toEqualTypeOf<string>()
     expectTypeOf(group.members).toEqualTypeOf<RelatedQuery<Account>>()
     expectTypeOf(account.groups).toEqualTypeOf<RelatedQuery<Group>>()
-    expectTypeOf(ada.posts.all()).toEqualTypeOf<Promise<Array<Post>>>()
-    expectTypeOf(ada.posts.first()).toEqualTypeOf<Promise<Post | null>>()
-    expectTypeOf(Post.select().with("author", "tags", "author.profile").all()).toEqualTypeOf<Promise<Array<Post>>>()
+    expectTypeOf(ada.posts.all()).toEqualTypeOf<Operation<Array<Post>>>()
+    expectTypeOf(ada.posts.first()).toEqualTypeOf<Operation<Post | null>>()
+    expectTypeOf(Post.select().with("author", "tags", "author.profile").all()).toEqualTypeOf<Operation<Array<Post>>>()
     // At run time: forward keys are promises, collections are queries.
     expect(a1.author).toBeInstanceOf(Promise)
     expect(ada.profile).toBeInstanceOf(Promise)

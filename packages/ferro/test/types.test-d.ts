@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { describe, expectTypeOf, test } from "vitest"
-import { type CreateInput, Model, type ModelClass, type Predicate, type Query, field, not } from "ferro-orm"
+import { type CreateInput, Model, type ModelClass, type Predicate, type Query, field, not, type Operation } from "ferro-orm"
 
 class Author extends Model("t_authors", {
   id: field.id(),
@@ -33,22 +33,22 @@ class Token extends Model("t_tokens", {
 
 describe("model statics follow the subclass", () => {
   test("create returns Promise<Author>", () => {
-    expectTypeOf(Author.create({ name: "a", email: "e" })).toEqualTypeOf<Promise<Author>>()
-    expectTypeOf(Author.get(1)).toEqualTypeOf<Promise<Author>>()
-    expectTypeOf(Author.getOrNone(1)).toEqualTypeOf<Promise<Author | null>>()
-    expectTypeOf(Author.where((a) => a.id.eq(1)).all()).toEqualTypeOf<Promise<Array<Author>>>()
-    expectTypeOf(Author.select().first()).toEqualTypeOf<Promise<Author | null>>()
-    expectTypeOf(Author.getOrCreate({ email: "e" }, { name: "n" })).toEqualTypeOf<Promise<[Author, boolean]>>()
-    expectTypeOf(Author.using("other").get(1)).toEqualTypeOf<Promise<Author>>()
+    expectTypeOf(Author.create({ name: "a", email: "e" })).toEqualTypeOf<Operation<Author>>()
+    expectTypeOf(Author.get(1)).toEqualTypeOf<Operation<Author>>()
+    expectTypeOf(Author.getOrNone(1)).toEqualTypeOf<Operation<Author | null>>()
+    expectTypeOf(Author.where((a) => a.id.eq(1)).all()).toEqualTypeOf<Operation<Array<Author>>>()
+    expectTypeOf(Author.select().first()).toEqualTypeOf<Operation<Author | null>>()
+    expectTypeOf(Author.getOrCreate({ email: "e" }, { name: "n" })).toEqualTypeOf<Operation<[Author, boolean]>>()
+    expectTypeOf(Author.using("other").get(1)).toEqualTypeOf<Operation<Author>>()
     expectTypeOf(Author.select()).toEqualTypeOf<Query<Author, (typeof Author)["~fields"]>>()
   })
 
   test("subclass members survive", async () => {
     const author = await Author.get(1)
     expectTypeOf(author.display).toEqualTypeOf<string>()
-    expectTypeOf(author.save()).toEqualTypeOf<Promise<Author>>()
-    expectTypeOf(author.refresh()).toEqualTypeOf<Promise<Author>>()
-    expectTypeOf(author.delete()).toEqualTypeOf<Promise<void>>()
+    expectTypeOf(author.save()).toEqualTypeOf<Operation<Author>>()
+    expectTypeOf(author.refresh()).toEqualTypeOf<Operation<Author>>()
+    expectTypeOf(author.delete()).toEqualTypeOf<Operation<void>>()
   })
 
   test("a model class is assignable to ModelClass<T>, for relation thunks", () => {
@@ -132,10 +132,10 @@ describe("predicates are typed per column", () => {
     void Post.where((p) => p.views.lt(1)).update({ views: (p) => p.views.add(1), published: true })
     // @ts-expect-error views is a number
     void Post.where((p) => p.views.lt(1)).update({ views: "1" })
-    expectTypeOf(Post.select().update({ published: true })).toEqualTypeOf<Promise<number>>()
-    expectTypeOf(Post.select().delete()).toEqualTypeOf<Promise<number>>()
-    expectTypeOf(Post.select().count()).toEqualTypeOf<Promise<number>>()
-    expectTypeOf(Post.select().exists()).toEqualTypeOf<Promise<boolean>>()
+    expectTypeOf(Post.select().update({ published: true })).toEqualTypeOf<Operation<number>>()
+    expectTypeOf(Post.select().delete()).toEqualTypeOf<Operation<number>>()
+    expectTypeOf(Post.select().count()).toEqualTypeOf<Operation<number>>()
+    expectTypeOf(Post.select().exists()).toEqualTypeOf<Operation<boolean>>()
   })
 
   test("a predicate is a Predicate", () => {

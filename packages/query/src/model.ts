@@ -28,6 +28,8 @@ import {
   extendModels,
   isModelInstance,
   modelRuntime,
+  type Operation,
+  operation,
 } from "@ferro/core"
 import { resolveConnection } from "./context.js"
 import {
@@ -67,10 +69,10 @@ export type RelationProps<F> = {
     infer T,
     infer Nullable
   >
-    ? Promise<Nullable extends true ? T | null : T>
+    ? Operation<Nullable extends true ? T | null : T>
     : F[K] extends RelationField<"backRef", infer T, boolean, infer One>
       ? One extends true
-        ? Promise<T | null>
+        ? Operation<T | null>
         : RelatedQuery<T>
       : F[K] extends RelationField<"manyToMany", infer T>
         ? RelatedQuery<T>
@@ -91,29 +93,29 @@ export type AnyModelClass = (abstract new (...args: never[]) => object) & {
 /** Instance methods every model instance has. */
 export interface ModelInstanceMethods {
   /** Inserts the instance, or updates the columns changed since it was loaded or saved. */
-  save(): Promise<this>
+  save(): Operation<this>
   /** Deletes the instance's row; throws `ModelDoesNotExist` when there is none. */
-  delete(): Promise<void>
+  delete(): Operation<void>
   /** Reloads every column from the database; throws `ModelDoesNotExist` when the row is gone. */
-  refresh(): Promise<this>
+  refresh(): Operation<this>
 }
 
 /** A model's static operations bound to one named connection (`Model.using(name)`). */
 export interface BoundModel<C extends AnyModelClass> {
   where(predicate: Where<FieldsOf<C>>): Query<InstanceOf<C>, FieldsOf<C>>
   select(): Query<InstanceOf<C>, FieldsOf<C>>
-  get(pk: PrimaryKey): Promise<InstanceOf<C>>
-  getOrNone(pk: PrimaryKey): Promise<InstanceOf<C> | null>
-  create(data: CreateInput<FieldsOf<C>>): Promise<InstanceOf<C>>
-  bulkCreate(items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>): Promise<number>
+  get(pk: PrimaryKey): Operation<InstanceOf<C>>
+  getOrNone(pk: PrimaryKey): Operation<InstanceOf<C> | null>
+  create(data: CreateInput<FieldsOf<C>>): Operation<InstanceOf<C>>
+  bulkCreate(items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>): Operation<number>
   getOrCreate(
     lookup: Lookup<FieldsOf<C>>,
     defaults?: Partial<CreateInput<FieldsOf<C>>>,
-  ): Promise<[InstanceOf<C>, boolean]>
+  ): Operation<[InstanceOf<C>, boolean]>
   updateOrCreate(
     lookup: Lookup<FieldsOf<C>>,
     defaults?: Partial<CreateInput<FieldsOf<C>>>,
-  ): Promise<[InstanceOf<C>, boolean]>
+  ): Operation<[InstanceOf<C>, boolean]>
 }
 
 /** Static ORM operations; `this` is the model class, so results are typed as the subclass. */
@@ -123,28 +125,28 @@ export interface ModelStatics {
   /** An unfiltered query. */
   select<C extends AnyModelClass>(this: C): Query<InstanceOf<C>, FieldsOf<C>>
   /** The instance with primary key `pk`; throws `ModelDoesNotExist`. */
-  get<C extends AnyModelClass>(this: C, pk: PrimaryKey): Promise<InstanceOf<C>>
+  get<C extends AnyModelClass>(this: C, pk: PrimaryKey): Operation<InstanceOf<C>>
   /** The instance with primary key `pk`, or null. */
-  getOrNone<C extends AnyModelClass>(this: C, pk: PrimaryKey): Promise<InstanceOf<C> | null>
+  getOrNone<C extends AnyModelClass>(this: C, pk: PrimaryKey): Operation<InstanceOf<C> | null>
   /** Validates, inserts and returns a new instance. An existing primary key is a `UniqueViolation`. */
-  create<C extends AnyModelClass>(this: C, data: CreateInput<FieldsOf<C>>): Promise<InstanceOf<C>>
+  create<C extends AnyModelClass>(this: C, data: CreateInput<FieldsOf<C>>): Operation<InstanceOf<C>>
   /** Inserts many rows with multi-row INSERTs, all or nothing; returns the count. */
   bulkCreate<C extends AnyModelClass>(
     this: C,
     items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>,
-  ): Promise<number>
+  ): Operation<number>
   /** The row matching `lookup`, or a new one from `lookup` + `defaults`; `[instance, created]`. */
   getOrCreate<C extends AnyModelClass>(
     this: C,
     lookup: Lookup<FieldsOf<C>>,
     defaults?: Partial<CreateInput<FieldsOf<C>>>,
-  ): Promise<[InstanceOf<C>, boolean]>
+  ): Operation<[InstanceOf<C>, boolean]>
   /** Like `getOrCreate`, but an existing row gets `defaults` written to it. */
   updateOrCreate<C extends AnyModelClass>(
     this: C,
     lookup: Lookup<FieldsOf<C>>,
     defaults?: Partial<CreateInput<FieldsOf<C>>>,
-  ): Promise<[InstanceOf<C>, boolean]>
+  ): Operation<[InstanceOf<C>, boolean]>
   /** The static operations, routed to the connection called `name`. */
   using<C extends AnyModelClass>(this: C, name: string): BoundModel<C>
 }
@@ -203,82 +205,94 @@ const statics = (using: string | undefined) => ({
   select(this: unknown) {
     return newQuery(asRuntime(this), using)
   },
-  async get(this: unknown, pk: PrimaryKey) {
-    const cls = asRuntime(this)
-    const instance = await fetchByPrimaryKey(cls, resolveConnection(using), pk)
-    if (instance === null) throw new ModelDoesNotExist(modelName(cls), pk)
-    return instance
+  get(this: unknown, pk: PrimaryKey) {
+    return operation(async () => {
+      const cls = asRuntime(this)
+      const instance = await fetchByPrimaryKey(cls, resolveConnection(using), pk)
+      if (instance === null) throw new ModelDoesNotExist(modelName(cls), pk)
+      return instance
+    })
   },
-  async getOrNone(this: unknown, pk: PrimaryKey) {
-    return fetchByPrimaryKey(asRuntime(this), resolveConnection(using), pk)
+  getOrNone(this: unknown, pk: PrimaryKey) {
+    return operation(async () => {
+      return fetchByPrimaryKey(asRuntime(this), resolveConnection(using), pk)
+    })
   },
-  async create(this: unknown, data: object) {
-    const cls = asRuntime(this)
-    const instance = instanceOf(cls, data)
-    // Always an INSERT: an instance that already has a row is a unique violation, not an update.
-    await saveInstance(cls, resolveConnection(using), instance, { insert: true })
-    return instance
+  create(this: unknown, data: object) {
+    return operation(async () => {
+      const cls = asRuntime(this)
+      const instance = instanceOf(cls, data)
+      // Always an INSERT: an instance that already has a row is a unique violation, not an update.
+      await saveInstance(cls, resolveConnection(using), instance, { insert: true })
+      return instance
+    })
   },
-  async bulkCreate(this: unknown, items: ReadonlyArray<object>) {
-    const cls = asRuntime(this)
-    if (!Array.isArray(items)) throw new ValidationError(modelName(cls), [{ path: "", message: "bulkCreate() expects an array" }])
-    const instances = items.map((item, i) => {
+  bulkCreate(this: unknown, items: ReadonlyArray<object>) {
+    return operation(async () => {
+      const cls = asRuntime(this)
+      if (!Array.isArray(items)) throw new ValidationError(modelName(cls), [{ path: "", message: "bulkCreate() expects an array" }])
+      const instances = items.map((item, i) => {
+        try {
+          const instance = instanceOf(cls, item)
+          validateColumns(cls, instance, cls.metadata.columns)
+          return instance
+        } catch (error) {
+          if (error instanceof ValidationError) {
+            throw new ValidationError(
+              modelName(cls),
+              error.issues.map((issue) => ({ ...issue, path: issue.path ? `[${i}].${issue.path}` : `[${i}]` })),
+              { cause: error },
+            )
+          }
+          throw error
+        }
+      })
+      if (instances.length === 0) return 0
+      return insertMany(cls, resolveConnection(using), instances)
+    })
+  },
+  getOrCreate(this: unknown, lookup: object, defaults: object = {}) {
+    return operation(async () => {
+      const cls = asRuntime(this)
+      const query = newQuery<object, never>(cls, using).where(lookupPredicate(cls, lookup) as never)
+      const found = await query.first()
+      if (found !== null) return [found, false]
+      const instance = instanceOf(cls, { ...lookup, ...defaults })
       try {
-        const instance = instanceOf(cls, item)
-        validateColumns(cls, instance, cls.metadata.columns)
-        return instance
+        await saveInstance(cls, resolveConnection(using), instance)
+        return [instance, true]
       } catch (error) {
-        if (error instanceof ValidationError) {
-          throw new ValidationError(
-            modelName(cls),
-            error.issues.map((issue) => ({ ...issue, path: issue.path ? `[${i}].${issue.path}` : `[${i}]` })),
-            { cause: error },
-          )
+        // Lost a race with a concurrent insert of the same row: return the winner's.
+        if (error instanceof UniqueViolation) {
+          const winner = await query.first()
+          if (winner !== null) return [winner, false]
         }
         throw error
       }
     })
-    if (instances.length === 0) return 0
-    return insertMany(cls, resolveConnection(using), instances)
   },
-  async getOrCreate(this: unknown, lookup: object, defaults: object = {}) {
-    const cls = asRuntime(this)
-    const query = newQuery<object, never>(cls, using).where(lookupPredicate(cls, lookup) as never)
-    const found = await query.first()
-    if (found !== null) return [found, false]
-    const instance = instanceOf(cls, { ...lookup, ...defaults })
-    try {
-      await saveInstance(cls, resolveConnection(using), instance)
-      return [instance, true]
-    } catch (error) {
-      // Lost a race with a concurrent insert of the same row: return the winner's.
-      if (error instanceof UniqueViolation) {
-        const winner = await query.first()
-        if (winner !== null) return [winner, false]
+  updateOrCreate(this: unknown, lookup: object, defaults: object = {}) {
+    return operation(async () => {
+      const cls = asRuntime(this)
+      const found = (await newQuery<object, never>(cls, using)
+        .where(lookupPredicate(cls, lookup) as never)
+        .first()) as Record<string, unknown> | null
+      if (found === null) {
+        const instance = instanceOf(cls, { ...lookup, ...defaults })
+        await saveInstance(cls, resolveConnection(using), instance)
+        return [instance, true]
       }
-      throw error
-    }
-  },
-  async updateOrCreate(this: unknown, lookup: object, defaults: object = {}) {
-    const cls = asRuntime(this)
-    const found = (await newQuery<object, never>(cls, using)
-      .where(lookupPredicate(cls, lookup) as never)
-      .first()) as Record<string, unknown> | null
-    if (found === null) {
-      const instance = instanceOf(cls, { ...lookup, ...defaults })
-      await saveInstance(cls, resolveConnection(using), instance)
-      return [instance, true]
-    }
-    // Validate before touching the (shared, identity-mapped) instance.
-    const runtime = modelRuntime(cls)
-    const columns = new Set(cls.metadata.columns.map((c) => c.property))
-    const issues = Object.entries(defaults).flatMap(([property, value]) =>
-      columns.has(property) ? runtime.validateValue(property, value) : [{ path: property, message: "is not a field of this model" }],
-    )
-    if (issues.length > 0) throw new ValidationError(modelName(cls), issues)
-    Object.assign(found, defaults)
-    await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined), found)
-    return [found, false]
+      // Validate before touching the (shared, identity-mapped) instance.
+      const runtime = modelRuntime(cls)
+      const columns = new Set(cls.metadata.columns.map((c) => c.property))
+      const issues = Object.entries(defaults).flatMap(([property, value]) =>
+        columns.has(property) ? runtime.validateValue(property, value) : [{ path: property, message: "is not a field of this model" }],
+      )
+      if (issues.length > 0) throw new ValidationError(modelName(cls), issues)
+      Object.assign(found, defaults)
+      await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined), found)
+      return [found, false]
+    })
   },
 })
 
@@ -288,19 +302,25 @@ const unbound = statics(undefined)
 const instanceConnection = (instance: object) => resolveConnection(Instances.connectionOf(instance) ?? undefined)
 
 const instanceMethods = {
-  async save(this: Record<string, unknown>) {
-    const cls = asRuntime(this.constructor)
-    await saveInstance(cls, instanceConnection(this), this)
-    return this
+  save(this: Record<string, unknown>) {
+    return operation(async () => {
+      const cls = asRuntime(this.constructor)
+      await saveInstance(cls, instanceConnection(this), this)
+      return this
+    })
   },
-  async delete(this: Record<string, unknown>) {
-    const cls = asRuntime(this.constructor)
-    await deleteInstance(cls, instanceConnection(this), this)
+  delete(this: Record<string, unknown>) {
+    return operation(async () => {
+      const cls = asRuntime(this.constructor)
+      await deleteInstance(cls, instanceConnection(this), this)
+    })
   },
-  async refresh(this: Record<string, unknown>) {
-    const cls = asRuntime(this.constructor)
-    await refreshInstance(cls, instanceConnection(this), this)
-    return this
+  refresh(this: Record<string, unknown>) {
+    return operation(async () => {
+      const cls = asRuntime(this.constructor)
+      await refreshInstance(cls, instanceConnection(this), this)
+      return this
+    })
   },
 }
 

@@ -13,8 +13,10 @@ import {
   type RelationField,
   type RelationKind,
   type ShadowProps,
+  type Operation,
   ValidationError,
   modelRuntime,
+  operation,
 } from "@ferro/core"
 import { type LinkContext, addLinks, checkPaths, loadPaths, removeLinks } from "./relations.js"
 import { type ColumnFor, type ColumnRef, columnsOf } from "./column.js"
@@ -166,18 +168,24 @@ export class Query<M, F> {
   }
 
   /** Links rows to the owner of this many-to-many relation (instances or keys). Existing links are kept. */
-  async add(...items: ReadonlyArray<M | PrimaryKeyValue>): Promise<void> {
-    await addLinks(this.#state.using, this.#state.modelClass, this.#link("add"), items)
+  add(...items: ReadonlyArray<M | PrimaryKeyValue>): Operation<void> {
+    return operation(async () => {
+      await addLinks(this.#state.using, this.#state.modelClass, this.#link("add"), items)
+    })
   }
 
   /** Unlinks rows from the owner of this many-to-many relation; returns the number of links removed. */
-  async remove(...items: ReadonlyArray<M | PrimaryKeyValue>): Promise<number> {
-    return removeLinks(this.#state.using, this.#state.modelClass, this.#link("remove"), items)
+  remove(...items: ReadonlyArray<M | PrimaryKeyValue>): Operation<number> {
+    return operation(async () => {
+      return removeLinks(this.#state.using, this.#state.modelClass, this.#link("remove"), items)
+    })
   }
 
   /** Removes every link of the owner of this many-to-many relation; returns the number removed. */
-  async clear(): Promise<number> {
-    return removeLinks(this.#state.using, this.#state.modelClass, this.#link("clear"), null)
+  clear(): Operation<number> {
+    return operation(async () => {
+      return removeLinks(this.#state.using, this.#state.modelClass, this.#link("clear"), null)
+    })
   }
 
   #link(what: string): LinkContext {
@@ -198,98 +206,110 @@ export class Query<M, F> {
   }
 
   /** Every matching row as a model instance. */
-  async all(): Promise<Array<M>> {
-    const { modelClass, preloaded, include } = this.#state
-    const connection = resolveConnection(this.#state.using)
-    const instances = preloaded !== undefined ? [...preloaded] : await fetchInstances(modelClass, connection, this.#node())
-    await loadPaths(modelClass, connection, instances, include)
-    return instances as Array<M>
+  all(): Operation<Array<M>> {
+    return operation(async () => {
+      const { modelClass, preloaded, include } = this.#state
+      const connection = resolveConnection(this.#state.using)
+      const instances = preloaded !== undefined ? [...preloaded] : await fetchInstances(modelClass, connection, this.#node())
+      await loadPaths(modelClass, connection, instances, include)
+      return instances as Array<M>
+    })
   }
 
   /** The first matching row, or null. */
-  async first(): Promise<M | null> {
-    const { modelClass, preloaded, include } = this.#state
-    const connection = resolveConnection(this.#state.using)
-    const node = this.#node()
-    const instances =
-      preloaded !== undefined
-        ? preloaded.slice(0, 1)
-        : await fetchInstances(modelClass, connection, { ...node, limit: Math.min(node.limit ?? 1, 1) })
-    await loadPaths(modelClass, connection, instances, include)
-    return (instances[0] as M | undefined) ?? null
+  first(): Operation<M | null> {
+    return operation(async () => {
+      const { modelClass, preloaded, include } = this.#state
+      const connection = resolveConnection(this.#state.using)
+      const node = this.#node()
+      const instances =
+        preloaded !== undefined
+          ? preloaded.slice(0, 1)
+          : await fetchInstances(modelClass, connection, { ...node, limit: Math.min(node.limit ?? 1, 1) })
+      await loadPaths(modelClass, connection, instances, include)
+      return (instances[0] as M | undefined) ?? null
+    })
   }
 
   /** Number of matching rows (respecting limit/offset). */
-  async count(): Promise<number> {
-    const connection = resolveConnection(this.#state.using)
-    const [row] = await connection.driver.rows(compilerFor(connection.driver.dialect).count(this.#node()))
-    return Number(row![0])
+  count(): Operation<number> {
+    return operation(async () => {
+      const connection = resolveConnection(this.#state.using)
+      const [row] = await connection.driver.rows(compilerFor(connection.driver.dialect).count(this.#node()))
+      return Number(row![0])
+    })
   }
 
   /** Whether any row matches; stops at the first. */
-  async exists(): Promise<boolean> {
-    const connection = resolveConnection(this.#state.using)
-    const rows = await connection.driver.rows(compilerFor(connection.driver.dialect).exists(this.#node()))
-    return rows.length > 0
+  exists(): Operation<boolean> {
+    return operation(async () => {
+      const connection = resolveConnection(this.#state.using)
+      const rows = await connection.driver.rows(compilerFor(connection.driver.dialect).exists(this.#node()))
+      return rows.length > 0
+    })
   }
 
   /**
    * Updates every matching row; returns the number of rows updated. Values are validated
    * first. Instances of updated rows held in the identity map are reloaded.
    */
-  async update(values: UpdateValues<F>): Promise<number> {
-    const { modelClass } = this.#state
-    const name = modelName(modelClass)
-    if (typeof values !== "object" || values === null) {
-      throw new ValidationError(name, [{ path: "", message: "update() expects an object of field values" }])
-    }
-    const byProperty = new Map(modelClass.metadata.columns.map((c) => [c.property, c]))
-    const set: Array<readonly [ColumnMetadata, unknown]> = []
-    const issues = []
-    for (const [property, raw] of Object.entries(values)) {
-      const column = byProperty.get(property)
-      if (column === undefined) {
-        issues.push({ path: property, message: "is not a field of this model" })
-        continue
+  update(values: UpdateValues<F>): Operation<number> {
+    return operation(async () => {
+      const { modelClass } = this.#state
+      const name = modelName(modelClass)
+      if (typeof values !== "object" || values === null) {
+        throw new ValidationError(name, [{ path: "", message: "update() expects an object of field values" }])
       }
-      if (raw === undefined) continue
-      // A function is an update expression, except for JSON columns where it is just a bad value.
-      if (typeof raw === "function" && column.type !== "json") {
-        const expression = (raw as (columns: ColumnsOf<F>) => unknown)(this.#columns())
-        if (!isUpdateExpression(expression)) {
-          throw new QueryError(`update() callback for '${property}' must return an expression such as p.${property}.add(1)`)
+      const byProperty = new Map(modelClass.metadata.columns.map((c) => [c.property, c]))
+      const set: Array<readonly [ColumnMetadata, unknown]> = []
+      const issues = []
+      for (const [property, raw] of Object.entries(values)) {
+        const column = byProperty.get(property)
+        if (column === undefined) {
+          issues.push({ path: property, message: "is not a field of this model" })
+          continue
         }
-        set.push([column, expression.arithmetic])
-        continue
+        if (raw === undefined) continue
+        // A function is an update expression, except for JSON columns where it is just a bad value.
+        if (typeof raw === "function" && column.type !== "json") {
+          const expression = (raw as (columns: ColumnsOf<F>) => unknown)(this.#columns())
+          if (!isUpdateExpression(expression)) {
+            throw new QueryError(`update() callback for '${property}' must return an expression such as p.${property}.add(1)`)
+          }
+          set.push([column, expression.arithmetic])
+          continue
+        }
+        try {
+          const value = checkValue(name, column, raw)
+          const fieldIssues = modelRuntime(modelClass).validateValue(property, value)
+          if (fieldIssues.length > 0) issues.push(...fieldIssues)
+          else set.push([column, value])
+        } catch (error) {
+          if (error instanceof ValidationError) issues.push(...error.issues)
+          else throw error
+        }
       }
-      try {
-        const value = checkValue(name, column, raw)
-        const fieldIssues = modelRuntime(modelClass).validateValue(property, value)
-        if (fieldIssues.length > 0) issues.push(...fieldIssues)
-        else set.push([column, value])
-      } catch (error) {
-        if (error instanceof ValidationError) issues.push(...error.issues)
-        else throw error
-      }
-    }
-    if (issues.length > 0) throw new ValidationError(name, issues)
-    if (set.length === 0) throw new QueryError("update() needs at least one field to set")
-    const connection = resolveConnection(this.#state.using)
-    const node = this.#node()
-    return runUpdate(modelClass, connection, {
-      ...node,
-      primaryKey: modelClass.metadata.columns.find((c) => c.primaryKey) ?? null,
-      set,
+      if (issues.length > 0) throw new ValidationError(name, issues)
+      if (set.length === 0) throw new QueryError("update() needs at least one field to set")
+      const connection = resolveConnection(this.#state.using)
+      const node = this.#node()
+      return runUpdate(modelClass, connection, {
+        ...node,
+        primaryKey: modelClass.metadata.columns.find((c) => c.primaryKey) ?? null,
+        set,
+      })
     })
   }
 
   /** Deletes every matching row; returns the number deleted. Held instances are evicted. */
-  async delete(): Promise<number> {
-    const { modelClass } = this.#state
-    const connection = resolveConnection(this.#state.using)
-    return runDelete(connection, {
-      ...this.#node(),
-      primaryKey: modelClass.metadata.columns.find((c) => c.primaryKey) ?? null,
+  delete(): Operation<number> {
+    return operation(async () => {
+      const { modelClass } = this.#state
+      const connection = resolveConnection(this.#state.using)
+      return runDelete(connection, {
+        ...this.#node(),
+        primaryKey: modelClass.metadata.columns.find((c) => c.primaryKey) ?? null,
+      })
     })
   }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Dialect, QueryError, type Statement } from "@ferro/core"
+import { type Dialect, type Operation, QueryError, type Statement, operation } from "@ferro/core"
 import { resolveConnection } from "./context.js"
 import { encodeRawValue } from "./values.js"
 
@@ -112,32 +112,35 @@ const statementFor = (
 }
 
 /** Runs a statement; returns the number of rows it affected. */
-export const execute = async (
+export const execute = (
   query: string | SqlFragment,
   params?: ReadonlyArray<unknown>,
   options?: RawOptions,
-): Promise<number> => {
-  const connection = resolveConnection(options?.using)
-  const result = await connection.driver.execute(statementFor(query, params, connection.driver.dialect))
-  return result.rowsAffected
-}
+): Operation<number> =>
+  operation(async () => {
+    const connection = resolveConnection(options?.using)
+    const result = await connection.driver.execute(statementFor(query, params, connection.driver.dialect))
+    return result.rowsAffected
+  })
 
 /** Runs a query; returns every row as an object keyed by column name. */
-export const fetchAll = async <Row extends Record<string, unknown> = Record<string, unknown>>(
+export const fetchAll = <Row extends Record<string, unknown> = Record<string, unknown>>(
   query: string | SqlFragment,
   params?: ReadonlyArray<unknown>,
   options?: RawOptions,
-): Promise<Array<Row>> => {
-  const connection = resolveConnection(options?.using)
-  return (await connection.driver.objects(statementFor(query, params, connection.driver.dialect))) as Array<Row>
-}
+): Operation<Array<Row>> =>
+  operation(async () => {
+    const connection = resolveConnection(options?.using)
+    return (await connection.driver.objects(statementFor(query, params, connection.driver.dialect))) as Array<Row>
+  })
 
 /** Runs a query; returns the first row, or null. */
-export const fetchOne = async <Row extends Record<string, unknown> = Record<string, unknown>>(
+export const fetchOne = <Row extends Record<string, unknown> = Record<string, unknown>>(
   query: string | SqlFragment,
   params?: ReadonlyArray<unknown>,
   options?: RawOptions,
-): Promise<Row | null> => {
-  const rows = await fetchAll<Row>(query, params, options)
-  return rows[0] ?? null
-}
+): Operation<Row | null> =>
+  operation(async () => {
+    const rows = await fetchAll<Row>(query, params, options)
+    return rows[0] ?? null
+  })

@@ -21,6 +21,7 @@ import {
   ValidationError,
   isModelInstance,
   modelRuntime,
+  operation,
   registeredModels,
 } from "@ferro/core"
 import { cellDecoder } from "@ferro/hydrate"
@@ -110,10 +111,10 @@ export const relationValue = (
   const using = Instances.connectionOf(instance) ?? undefined
   if (meta.kind === "foreignKey") {
     const key = instance[meta.via!]
-    if (key === null || key === undefined) return Promise.resolve(null)
+    if (key === null || key === undefined) return operation(async () => null)
     const cached = Instances.getRelated(instance, property, key)
-    if (cached !== undefined) return Promise.resolve(cached.value)
-    return (async () => {
+    if (cached !== undefined) return operation(async () => cached.value)
+    return operation(async () => {
       const connection = connectionFor(instance)
       const held = connection.identityMap?.get(target.metadata.table, key)
       if (held !== undefined) return held
@@ -124,7 +125,7 @@ export const relationValue = (
       })
       Instances.setRelated(instance, property, found ?? null, key)
       return found ?? null
-    })()
+    })
   }
   const key = ownerKey(modelClass, instance)
   const cached = key === null ? undefined : Instances.getRelated(instance, property, key)
@@ -133,12 +134,12 @@ export const relationValue = (
     const where: Condition =
       key === null ? { kind: "constant", value: false } : { kind: "compare", column, op: "=", value: key }
     if (meta.one) {
-      if (cached !== undefined) return Promise.resolve(cached.value)
-      if (key === null) return Promise.resolve(null)
-      return (async () => {
+      if (cached !== undefined) return operation(async () => cached.value)
+      if (key === null) return operation(async () => null)
+      return operation(async () => {
         const [found] = await fetchInstances(target, connectionFor(instance), { ...selectNode(target, where), limit: 1 })
         return found ?? null
-      })()
+      })
     }
     return makeQuery(target, using, { where, ...(cached === undefined ? {} : { preloaded: cached.value as ReadonlyArray<object> }) })
   }
