@@ -76,3 +76,29 @@ export class IdentityMap {
     this.#tables.clear()
   }
 }
+
+/**
+ * A transaction's identity map. Lookups fall through to the connection's map, so inside a
+ * transaction a row already held outside is the same object; rows the transaction loads stay
+ * in its own map (they may hold uncommitted data). An instance the transaction changes is
+ * taken out of the outer map until commit (see `beforeChange`).
+ */
+export class TransactionIdentityMap extends IdentityMap {
+  constructor(readonly outer: IdentityMap) {
+    super()
+  }
+
+  override get(table: string, pk: unknown): object | undefined {
+    const own = super.get(table, pk)
+    if (own !== undefined) return own
+    const shared = this.outer.get(table, pk)
+    if (shared !== undefined) super.set(table, pk, shared)
+    return shared
+  }
+
+  override live(table: string): ReadonlyArray<readonly [pk: unknown, instance: object]> {
+    const own = super.live(table)
+    const seen = new Set(own.map(([pk]) => pk))
+    return [...own, ...this.outer.live(table).filter(([pk]) => !seen.has(pk))]
+  }
+}

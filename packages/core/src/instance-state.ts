@@ -28,13 +28,25 @@ const states = new WeakMap<object, State>()
  * Call before Ferro changes an instance or its row: inside a transaction, the instance's state
  * before the transaction is remembered once per level, so a rollback can restore it.
  */
-export const beforeChange = (instance: object, table: string): void => {
+export const beforeChange = (
+  instance: object,
+  table: string,
+  /** The values as persisted (decoded from the snapshot), when the instance has a row. */
+  persistedValues?: () => Record<string, unknown>,
+): void => {
   const scope = currentTransaction()
   if (scope === undefined || scope.closed || scope.touched.has(instance)) return
   const state = states.get(instance)
+  const persisted = state?.snapshot != null
+  const outer = scope.outerIdentityMap
+  const heldOutside = persisted && outer !== null && outer.get(table, state!.pk) === instance
+  // Code outside the transaction must not be handed this object while it holds uncommitted changes.
+  if (heldOutside) outer!.evict(table, state!.pk)
   scope.touched.set(instance, {
     table,
-    values: { ...(instance as Record<string, unknown>) },
+    heldOutside,
+    // Unsaved assignments made before the transaction are not the row's values: use the snapshot.
+    values: { ...(instance as Record<string, unknown>), ...(persisted && persistedValues ? persistedValues() : {}) },
     snapshot: state?.snapshot ?? null,
     pk: state?.pk,
     connection: state?.connection ?? null,

@@ -10,10 +10,13 @@
 import { AsyncLocalStorage } from "node:async_hooks"
 import type { ActiveConnection } from "./connections.js"
 import type { TransactionDriver } from "./driver.js"
+import type { IdentityMap } from "./identity-map.js"
 
 /** An instance's state before a transaction first changed it, to restore on rollback. */
 export interface InstanceBefore {
   readonly table: string
+  /** It was the connection-wide identity map's object for its key (taken out while changed). */
+  readonly heldOutside: boolean
   readonly values: Readonly<Record<string, unknown>>
   readonly snapshot: ReadonlyArray<unknown> | null
   readonly pk: unknown
@@ -29,6 +32,15 @@ export interface TransactionScope {
   readonly parent: TransactionScope | null
   /** Instances first changed at this level, with their state before. */
   readonly touched: Map<object, InstanceBefore>
+  /**
+   * The connection-wide identity map. The transaction has its own map (its connection's), so
+   * its uncommitted rows are never handed to code outside it.
+   */
+  readonly outerIdentityMap: IdentityMap | null
+  /** Nested levels run one at a time: each waits for the previous sibling's end. */
+  siblings: Promise<void>
+  /** Lets the next sibling level start (called when this level ends). */
+  readonly endTurn: () => void
   /** Set when the level has committed or rolled back; using it afterwards is an error. */
   closed: boolean
 }

@@ -97,6 +97,14 @@ export const fetchByPrimaryKey = async (
   return instance ?? null
 }
 
+/** Inside a transaction: remembers the instance's persisted state so a rollback can restore it. */
+const rememberBefore = (modelClass: ModelClass, connection: Connection, instance: object): void => {
+  Instances.beforeChange(instance, modelClass.metadata.table, () => {
+    const snapshot = Instances.persistedSnapshot(instance)
+    return snapshot === null ? {} : hydrator(modelClass, connection).props(snapshot)
+  })
+}
+
 /** Decodes the first cell of each row as `column` (keys returned by RETURNING). */
 const decodeKeys = (
   rows: ReadonlyArray<ReadonlyArray<unknown>>,
@@ -194,7 +202,7 @@ const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: 
       const pk = props[pkColumn.property]
       const instance = map.get(table, pk)
       if (instance !== undefined) {
-        Instances.beforeChange(instance, table)
+        rememberBefore(modelClass, connection, instance)
         Object.assign(instance, props)
         Instances.markPersisted(instance, connection.name, row, pk)
       }
@@ -250,7 +258,7 @@ export const saveInstance = async (
   const { dialect } = connection.driver
   const compiler = compilerFor(dialect)
   const { bigints } = hydrator(modelClass, connection)
-  Instances.beforeChange(instance, metadata.table)
+  rememberBefore(modelClass, connection, instance)
   const snapshot = options.insert ? null : Instances.persistedSnapshot(instance)
   if (snapshot === null) {
     validateColumns(modelClass, instance, metadata.columns)
@@ -326,7 +334,7 @@ export const deleteInstance = async (modelClass: ModelClass, connection: Connect
     })
   }
   const pk = Instances.persistedKey(instance)
-  Instances.beforeChange(instance, modelClass.metadata.table)
+  rememberBefore(modelClass, connection, instance)
   const result = await connection.driver.execute(
     compilerFor(connection.driver.dialect).delete({
       table: modelClass.metadata.table,
@@ -364,7 +372,7 @@ export const refreshInstance = async (modelClass: ModelClass, connection: Connec
     throw new ModelDoesNotExist(modelName(modelClass), pk, { detail: `Cannot refresh ${modelName(modelClass)}: its row no longer exists` })
   }
   const props = hydrate.props(row)
-  Instances.beforeChange(instance, modelClass.metadata.table)
+  rememberBefore(modelClass, connection, instance)
   Object.assign(instance, props)
   Instances.markPersisted(instance, connection.name, row, props[pkColumn.property])
   connection.identityMap?.set(modelClass.metadata.table, props[pkColumn.property], instance)

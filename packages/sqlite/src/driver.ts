@@ -37,8 +37,13 @@ export class SqliteDriver implements Driver {
   readonly database: Database.Database
   readonly #cache = new Map<string, Prepared>()
   #statements = 0
-  /** Held while a transaction owns the (single) connection; other work waits for it. */
-  #lock: Promise<void> | null = null
+  /**
+   * Whether a transaction (or a statement queued behind one) owns the single connection.
+   * Waiters are served strictly in arrival order, and ownership passes straight to the next
+   * one, so a statement queued behind a transaction never runs inside the next transaction.
+   */
+  #busy = false
+  readonly #waiters: Array<() => void> = []
 
   get statementCount(): number {
     return this.#statements
@@ -99,19 +104,39 @@ export class SqliteDriver implements Driver {
     }
   }
 
-  /** Waits until no transaction holds the connection. */
-  async #idle(): Promise<void> {
-    while (this.#lock !== null) await this.#lock
+  /** Takes the connection, waiting in line while a transaction owns it. */
+  #acquire(): Promise<void> | undefined {
+    if (!this.#busy) {
+      this.#busy = true
+      return undefined
+    }
+    return new Promise<void>((resolve) => this.#waiters.push(resolve))
+  }
+
+  /** Hands the connection to the next in line, or frees it. */
+  #release(): void {
+    const next = this.#waiters.shift()
+    if (next === undefined) this.#busy = false
+    else next()
+  }
+
+  /** Runs a statement now when the connection is free (the hot path), else in line. */
+  async #run<T>(work: () => T): Promise<T> {
+    if (!this.#busy) return work()
+    await this.#acquire()
+    try {
+      return work()
+    } finally {
+      this.#release()
+    }
   }
 
   async rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
-    if (this.#lock !== null) await this.#idle()
-    return this.rowsSync(statement, options)
+    return this.#run(() => this.rowsSync(statement, options))
   }
 
   async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
-    if (this.#lock !== null) await this.#idle()
-    return this.objectsSync(statement)
+    return this.#run(() => this.objectsSync(statement))
   }
 
   objectsSync(statement: Statement): Array<Record<string, unknown>> {
@@ -154,13 +179,11 @@ export class SqliteDriver implements Driver {
   }
 
   async execute(statement: Statement): Promise<WriteResult> {
-    if (this.#lock !== null) await this.#idle()
-    return this.executeSync(statement)
+    return this.#run(() => this.executeSync(statement))
   }
 
   async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
-    if (this.#lock !== null) await this.#idle()
-    return this.executeAtomicallySync(statements)
+    return this.#run(() => this.executeAtomicallySync(statements))
   }
 
   executeAtomicallySync(statements: ReadonlyArray<Statement>): Array<WriteResult> {
@@ -171,12 +194,12 @@ export class SqliteDriver implements Driver {
   }
 
   async begin(options: BeginOptions = {}): Promise<TransactionDriver> {
-    await this.#idle()
-    let release!: () => void
-    this.#lock = new Promise<void>((resolve) => (release = resolve))
+    await this.#acquire()
+    let released = false
     const unlock = () => {
-      this.#lock = null
-      release()
+      if (released) return
+      released = true
+      this.#release()
     }
     try {
       this.executeSync({ sql: `BEGIN ${(options.sqliteMode ?? "deferred").toUpperCase()}`, params: [] })

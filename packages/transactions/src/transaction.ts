@@ -14,6 +14,7 @@ import {
   type IsolationLevel,
   TransactionError,
   type TransactionDriver,
+  TransactionIdentityMap,
   type TransactionScope,
   currentTransaction,
   getConnection,
@@ -57,7 +58,7 @@ const raceAbort = <T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   })
 }
 
-/** Puts back every instance the scope changed, and its identity-map entry. */
+/** Puts back every instance the scope changed, and its identity-map entries. */
 const restoreTouched = (scope: TransactionScope): void => {
   const map = scope.connection.identityMap
   for (const [instance, before] of scope.touched) {
@@ -65,8 +66,20 @@ const restoreTouched = (scope: TransactionScope): void => {
     if (map !== null && during !== undefined) map.evict(before.table, during)
     Instances.restore(instance, before)
     if (map !== null && before.snapshot !== null) map.set(before.table, before.pk, instance)
+    if (before.heldOutside) scope.outerIdentityMap?.set(before.table, before.pk, instance)
   }
   scope.touched.clear()
+}
+
+/** After the outermost commit, the changed instances are what everyone sees. */
+const publishTouched = (scope: TransactionScope): void => {
+  const outer = scope.outerIdentityMap
+  if (outer === null) return
+  for (const [instance, before] of scope.touched) {
+    const key = Instances.persistedKey(instance)
+    if (key !== undefined) outer.set(before.table, key, instance)
+    else if (before.heldOutside) outer.evict(before.table, before.pk)
+  }
 }
 
 /** Hands what a committed savepoint changed to its parent, which may still roll back. */
@@ -76,18 +89,40 @@ const mergeTouched = (scope: TransactionScope): void => {
   for (const [instance, before] of scope.touched) if (!parent.touched.has(instance)) parent.touched.set(instance, before)
 }
 
-const newScope = (connection: ActiveConnection, driver: TransactionDriver, parent: TransactionScope | null): TransactionScope => ({
-  connection: { name: connection.name, driver, identityMap: connection.identityMap },
+const newScope = (
+  connection: ActiveConnection,
+  driver: TransactionDriver,
+  parent: TransactionScope | null,
+  endTurn: () => void = () => {},
+): TransactionScope => ({
+  connection: {
+    name: connection.name,
+    driver,
+    // The outermost level gets a map of its own; savepoints share their transaction's.
+    identityMap:
+      parent !== null || connection.identityMap === null ? connection.identityMap : new TransactionIdentityMap(connection.identityMap),
+  },
   depth: parent === null ? 0 : parent.depth + 1,
   parent,
   touched: new Map(),
+  outerIdentityMap: parent === null ? connection.identityMap : parent.outerIdentityMap,
+  siblings: Promise.resolve(),
+  endTurn,
   closed: false,
 })
 
-/** Ends a scope: commit (or release the savepoint) or roll back, restoring instances on rollback. */
-const endScope = async (scope: TransactionScope, outcome: "commit" | "rollback"): Promise<void> => {
+/** @internal Ends a scope: commit (or release the savepoint) or roll back, restoring instances on rollback. */
+export const endScope = async (scope: TransactionScope, outcome: "commit" | "rollback"): Promise<void> => {
   if (scope.closed) throw new TransactionError("This transaction has already committed or rolled back")
   scope.closed = true
+  try {
+    await finishScope(scope, outcome)
+  } finally {
+    scope.endTurn()
+  }
+}
+
+const finishScope = async (scope: TransactionScope, outcome: "commit" | "rollback"): Promise<void> => {
   const driver = scope.connection.driver
   const savepoint = scope.depth === 0 ? null : `ferro_sp_${scope.depth}`
   if (outcome === "rollback") {
@@ -106,19 +141,32 @@ const endScope = async (scope: TransactionScope, outcome: "commit" | "rollback")
     restoreTouched(scope)
     throw error instanceof TransactionError ? error : new TransactionError(`Commit failed: ${(error as Error).message}`, { cause: error })
   }
-  mergeTouched(scope)
+  if (scope.parent === null) publishTouched(scope)
+  else mergeTouched(scope)
 }
 
-/** Opens a scope: a new transaction, or a savepoint inside the current one. */
-const openScope = async (options: TransactionOptions): Promise<TransactionScope> => {
+/** @internal Opens a scope: a new transaction, or a savepoint inside the current one. */
+export const openScope = async (options: TransactionOptions): Promise<TransactionScope> => {
   const parent = currentTransaction()
   if (parent !== undefined && (options.using === undefined || options.using === parent.connection.name)) {
     if (parent.closed) throw new TransactionError("The enclosing transaction has already ended")
     if (options.isolation !== undefined || options.readOnly !== undefined || options.sqliteMode !== undefined) {
       throw new TransactionError("A nested transaction is a savepoint: isolation and read-only belong to the outermost one")
     }
-    const scope = newScope(parent.connection, parent.connection.driver, parent)
-    await parent.connection.driver.savepoint(`ferro_sp_${scope.depth}`)
+    // Savepoints form a stack: sibling levels started concurrently take turns.
+    let endTurn!: () => void
+    const turn = new Promise<void>((resolve) => (endTurn = resolve))
+    const previous = parent.siblings
+    parent.siblings = previous.then(() => turn)
+    await previous
+    const scope = newScope(parent.connection, parent.connection.driver, parent, endTurn)
+    try {
+      if (parent.closed) throw new TransactionError("The enclosing transaction has already ended")
+      await parent.connection.driver.savepoint(`ferro_sp_${scope.depth}`)
+    } catch (error) {
+      endTurn()
+      throw error
+    }
     return scope
   }
   const connection = getConnection(options.using)
