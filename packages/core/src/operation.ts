@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Effect, Effectable } from "effect"
+import { Effect, Effectable, Fiber, Option } from "effect"
 import type {
   CheckViolation,
   ConnectionError,
@@ -21,7 +21,7 @@ import type {
   ValidationError,
 } from "./errors.js"
 import { FerroError } from "./errors.js"
-import { currentTransaction, runInTransaction } from "./transaction-context.js"
+import { type TransactionScope, currentTransaction, runInTransaction } from "./transaction-context.js"
 
 /** Every error an operation can fail with, for `Effect.catchTag`. */
 export type FerroFailure =
@@ -55,21 +55,46 @@ const settle = <A>(promise: Promise<A>): Effect.Effect<A, FerroFailure> =>
           : Effect.die(result.error),
   )
 
+const promiseThen = Promise.prototype.then
+
 class OperationImpl<A> extends Promise<A> {
   static override get [Symbol.species](): PromiseConstructor {
     return Promise
   }
-  /** Runs the operation again (for an Effect that is run more than once, e.g. retried). */
-  declare rerun: () => Promise<A>
+  declare run: () => Promise<A>
+  declare resolveWith: (value: Promise<A>) => void
   declare started: boolean
+  /** The transaction current where the operation was created. */
+  declare createdIn: TransactionScope | undefined
+
+  /** Starts the operation (once) in `scope`. */
+  start(scope: TransactionScope | undefined): void {
+    if (this.started) return
+    this.started = true
+    this.resolveWith(runInTransaction(scope, this.run))
+  }
+
+  override then<T1 = A, T2 = never>(
+    onfulfilled?: ((value: A) => T1 | PromiseLike<T1>) | null,
+    onrejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
+  ): Promise<T1 | T2> {
+    // `await` may call this a microtask later, outside the fiber: use where it was created.
+    this.start(this.createdIn)
+    return promiseThen.call(this, onfulfilled, onrejected) as Promise<T1 | T2>
+  }
+
+  declare yielded: boolean
 
   commit(): Effect.Effect<A, FerroFailure> {
     return Effect.suspend(() => {
-      if (!this.started) {
-        this.started = true
+      if (!this.yielded) {
+        this.yielded = true
+        // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
+        this.start(currentTransaction())
         return settle(this as Promise<A>)
       }
-      return settle(this.rerun())
+      // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
+      return settle(runInTransaction(currentTransaction(), this.run))
     })
   }
 }
@@ -80,18 +105,22 @@ for (const key of Reflect.ownKeys(Effectable.CommitPrototype)) {
 }
 
 /**
- * Starts `run` now, inside the transaction current here, and returns it as an
- * {@link Operation}.
+ * Wraps `run` as an {@link Operation}. Created by Promise code it starts at once (an
+ * ordinary, eager Promise); created inside an Effect fiber it starts when it is yielded or
+ * awaited, so it runs in the transaction in effect at that point — as an Effect should.
  */
 export const operation = <A>(run: () => Promise<A>): Operation<A> => {
-  const scope = currentTransaction()
-  const start = () => runInTransaction(scope, run)
-  const op = new OperationImpl<A>((resolve, reject) => {
-    start().then(resolve, reject)
+  let resolveWith!: (value: Promise<A>) => void
+  const op = new OperationImpl<A>((resolve) => {
+    resolveWith = resolve
   })
-  op.rerun = start
+  op.run = run
+  op.resolveWith = resolveWith
   op.started = false
+  op.yielded = false
+  op.createdIn = currentTransaction()
   // A rejected operation that is only ever used as an Effect must not be "unhandled".
-  op.then(undefined, () => {})
+  promiseThen.call(op, undefined, () => {})
+  if (Option.isNone(Fiber.getCurrentFiber())) op.start(op.createdIn)
   return op as unknown as Operation<A>
 }

@@ -13,6 +13,8 @@
  */
 export { connect, createTables, disconnect, ping, resetEngine, type ConnectOptions } from "./connect.js"
 export { beginTransaction, transaction, type TransactionHandle, type TransactionOptions } from "@ferro/transactions"
+/** Effect integration: `Ferro.layer`, `Ferro.transaction`, `Ferro.sqlClient`, `Ferro.FerroConnection`. */
+export * as Ferro from "./effect.js"
 export {
   CheckViolation,
   ConnectionError,

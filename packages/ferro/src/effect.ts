@@ -1,0 +1,52 @@
+/**
+ * Ferro for Effect programs: `Ferro.layer` provides a connection for the layer's lifetime,
+ * `Ferro.transaction` wraps an Effect in a transaction (a savepoint when nested, joining a
+ * Promise-side transaction it runs inside), `Ferro.sqlClient` gives @effect/sql a `SqlClient`
+ * on the same connection. Every terminal and mutation is itself an Effect:
+ * `yield* Post.get(1)` fails with `ModelDoesNotExist`.
+ *
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import { type Connection, ConnectionError, FerroError, type FerroFailure } from "@ferro/core"
+import { type SqlClientOptions, type TransactionOptions, sqlClientLayer, transactionEffect } from "@ferro/transactions"
+import { type ConnectOptions, connect, disconnect } from "./connect.js"
+
+/** The connection a {@link layer} opened. */
+export class FerroConnection extends Context.Tag("ferro/FerroConnection")<FerroConnection, Connection>() {}
+
+/** Options of {@link layer}: a URL plus everything `connect()` takes. */
+export interface LayerOptions extends ConnectOptions {
+  readonly url: string
+}
+
+/**
+ * A Layer that connects when built and disconnects when released, providing the connection
+ * as {@link FerroConnection}.
+ */
+export const layer = (options: LayerOptions): Layer.Layer<FerroConnection, ConnectionError | FerroFailure> =>
+  Layer.scoped(
+    FerroConnection,
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => connect(options.url, options),
+        catch: (error) =>
+          error instanceof FerroError
+            ? (error as FerroFailure)
+            : new ConnectionError(error instanceof Error ? error.message : String(error), undefined, { cause: error }),
+      }),
+      (connection) => Effect.promise(() => disconnect(connection.name).catch(() => undefined)),
+    ),
+  )
+
+/**
+ * Runs `effect` in a transaction: commit on success; rollback on failure, defect or
+ * interruption. Nested (or inside a Promise-side `transaction()`), it is a savepoint.
+ */
+export const transaction: <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options?: Omit<TransactionOptions, "signal">,
+) => Effect.Effect<A, E | FerroFailure, R> = transactionEffect
+
+/** @effect/sql's `SqlClient` on a Ferro connection; it and Ferro join each other's transactions. */
+export const sqlClient: (options?: SqlClientOptions) => ReturnType<typeof sqlClientLayer> = sqlClientLayer
