@@ -72,5 +72,8 @@ export const currentTransaction = (): TransactionScope | undefined => {
 }
 
 /** Runs `fn` with `scope` as the current transaction. */
-export const runInTransaction = <T>(scope: TransactionScope | undefined, fn: () => T): T =>
-  scope === undefined ? storage.exit(fn) : storage.run(scope, fn)
+export const runInTransaction = <T>(scope: TransactionScope | undefined, fn: () => T): T => {
+  if (scope !== undefined) return storage.run(scope, fn)
+  // The common case outside any transaction: nothing to change, so no AsyncLocalStorage work.
+  return storage.getStore() === undefined ? fn() : storage.exit(fn)
+}
