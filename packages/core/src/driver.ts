@@ -62,6 +62,8 @@ export interface Driver {
    * statement on the (single) connection; PostgreSQL keeps serving them from the pool.
    */
   begin(options?: BeginOptions): Promise<TransactionDriver>
+  /** Called after DDL: drop whatever was prepared against the old schema. */
+  schemaChanged?(): void
   /** Closes the connection or pool. */
   close(): Promise<void>
 }

@@ -112,10 +112,10 @@ export type ModelEncoded<F> = { readonly [K in ColumnKeys<F>]: Encode<PropertyTy
 
 /** Options of `Model()`. */
 export interface ModelOptions<F> {
-  /** Multi-column indexes, by property name, in index order. */
-  readonly compositeIndexes?: ReadonlyArray<ReadonlyArray<ColumnKeys<F>>>
-  /** Multi-column unique constraints, by property name. */
-  readonly compositeUniques?: ReadonlyArray<ReadonlyArray<ColumnKeys<F>>>
+  /** Multi-column indexes, by property name (foreign keys as `authorId`), in index order. */
+  readonly compositeIndexes?: ReadonlyArray<ReadonlyArray<ColumnKeys<F> | (keyof ShadowProps<F> & string)>>
+  /** Multi-column unique constraints, by property name (foreign keys as `authorId`). */
+  readonly compositeUniques?: ReadonlyArray<ReadonlyArray<ColumnKeys<F> | (keyof ShadowProps<F> & string)>>
   /** Column naming: `"snake_case"` (default: `createdAt` -> `created_at`) or `"preserve"`. */
   readonly naming?: "snake_case" | "preserve"
 }

@@ -8,7 +8,6 @@ import {
   ConnectionError,
   DEFAULT_CONNECTION,
   type Driver,
-  MigrationError,
   allConnections,
   assertConnectionName,
   getConnection,
@@ -17,7 +16,7 @@ import {
   registerConnection,
   unregisterConnection,
 } from "@ferro/core"
-import { createTables as createMissingTables } from "@ferro/migrate"
+import { type MigrationPlan, createTables as createMissingTables, migrateSchema } from "@ferro/migrate"
 import { openPostgres } from "@ferro/pg"
 import { openSqlite } from "@ferro/sqlite"
 
@@ -29,9 +28,9 @@ export interface ConnectOptions {
   readonly default?: boolean
   /** Create missing tables (and their indexes) for every registered model. */
   readonly autoMigrate?: boolean
-  /** Also reconcile existing tables (add columns and indexes). Not available yet. */
+  /** Also reconcile existing tables: add columns and indexes, change types and nullability (implies autoMigrate). */
   readonly migrateUpdates?: boolean
-  /** Also drop removed columns. Not available yet. */
+  /** Also drop columns and Ferro-named indexes the models no longer have (implies migrateUpdates). */
   readonly migrateDestructive?: boolean
   /** Pool sizing (PostgreSQL). */
   readonly pool?: { readonly max?: number; readonly min?: number }
@@ -70,11 +69,6 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
   if (allConnections().some((c) => c.name === name)) {
     throw new ConnectionError(`Connection '${name}' is already registered; disconnect('${name}') first`, redactUrl(url))
   }
-  if (options.migrateUpdates || options.migrateDestructive) {
-    throw new MigrationError(
-      "migrateUpdates / migrateDestructive are not available yet; use autoMigrate (creates missing tables) for now",
-    )
-  }
   if (options.pool !== undefined) {
     const { max = 10, min = 0 } = options.pool
     if (!Number.isInteger(max) || max < 1 || !Number.isInteger(min) || min < 0 || min > max) {
@@ -86,7 +80,9 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
   const models = modelsMetadata()
   const driver = await openDriver(url, options.pool)
   try {
-    if (options.autoMigrate) await createMissingTables(driver, models)
+    if (options.migrateUpdates || options.migrateDestructive) {
+      await migrateSchema(driver, models, { updates: true, destructive: options.migrateDestructive === true })
+    } else if (options.autoMigrate) await createMissingTables(driver, models)
     return registerConnection(name, driver, {
       identityMap: options.identityMap !== false,
       makeDefault: options.default === true || options.name === undefined,
@@ -107,6 +103,33 @@ export const disconnect = async (name?: string): Promise<void> => {
 export const createTables = async (options: { readonly using?: string } = {}): Promise<void> => {
   const connection = getConnection(options.using)
   await createMissingTables(connection.driver, modelsMetadata())
+}
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /** Connection name (default: the default connection). */
+  readonly using?: string
+  /** Reconcile existing tables (default true; false only creates missing tables). */
+  readonly updates?: boolean
+  /** Also drop columns and Ferro-named indexes the models no longer have. */
+  readonly destructive?: boolean
+  /** Return the plan (statements and warnings) without running it. */
+  readonly dryRun?: boolean
+}
+
+/**
+ * Runs the auto-migrate ladder on a live connection and returns the plan it ran. Afterwards
+ * cached statements are dropped and the identity map is cleared (instances may be stale).
+ */
+export const migrate = async (options: MigrateOptions = {}): Promise<MigrationPlan> => {
+  const connection = getConnection(options.using)
+  const plan = await migrateSchema(connection.driver, modelsMetadata(), {
+    updates: options.updates !== false,
+    destructive: options.destructive === true,
+    ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
+  })
+  if (options.dryRun !== true && plan.statements.length > 0) connection.identityMap?.clear()
+  return plan
 }
 
 /** Checks that the connection (default: the default one) answers; throws `ConnectionError` when not. */

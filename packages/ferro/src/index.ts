@@ -11,7 +11,17 @@
  *
  * @packageDocumentation
  */
-export { connect, createTables, disconnect, ping, resetEngine, type ConnectOptions } from "./connect.js"
+export {
+  connect,
+  createTables,
+  disconnect,
+  migrate,
+  ping,
+  resetEngine,
+  type ConnectOptions,
+  type MigrateOptions,
+} from "./connect.js"
+export type { MigrationPlan } from "@ferro/migrate"
 export { beginTransaction, transaction, type TransactionHandle, type TransactionOptions } from "@ferro/transactions"
 /** Effect integration: `Ferro.layer`, `Ferro.transaction`, `Ferro.sqlClient`, `Ferro.FerroConnection`. */
 export * as Ferro from "./effect.js"

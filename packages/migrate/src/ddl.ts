@@ -12,7 +12,7 @@ import {
   quoteIdentifier as q,
 } from "@ferro/core"
 
-const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
+export const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
 
 /** One column's definition inside CREATE TABLE. */
 export const columnDefinition = (column: ColumnMetadata, dialect: Dialect): string => {
@@ -31,17 +31,22 @@ export const columnDefinition = (column: ColumnMetadata, dialect: Dialect): stri
   return parts.join(" ")
 }
 
-const foreignKeyClause = (fk: ForeignKeyMetadata): string =>
+export const foreignKeyClause = (fk: ForeignKeyMetadata): string =>
   `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(", ")}) REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${fk.onDelete.toUpperCase()}`
 
 /**
  * `CREATE TABLE IF NOT EXISTS` for one model. Foreign keys to tables in `deferred` are left out
  * (they are added afterwards: PostgreSQL needs the referenced table to exist).
  */
-export const createTableStatement = (model: ModelMetadata, dialect: Dialect, deferred: ReadonlySet<string> = new Set()): string => {
+export const createTableStatement = (
+  model: ModelMetadata,
+  dialect: Dialect,
+  deferred: ReadonlySet<string> = new Set(),
+  name: string = model.table,
+): string => {
   const definitions = model.columns.map((c) => columnDefinition(c, dialect))
   for (const fk of model.foreignKeys) if (!deferred.has(fk.targetTable)) definitions.push(foreignKeyClause(fk))
-  return `CREATE TABLE IF NOT EXISTS ${q(model.table)} (${definitions.join(", ")})`
+  return `CREATE TABLE IF NOT EXISTS ${q(name)} (${definitions.join(", ")})`
 }
 
 /** Adds a foreign key after both tables exist (PostgreSQL, for cycles between tables); idempotent. */

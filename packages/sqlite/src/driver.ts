@@ -216,6 +216,10 @@ export class SqliteDriver implements Driver {
     this.#cache.clear()
   }
 
+  schemaChanged(): void {
+    this.clearStatementCache()
+  }
+
   async close(): Promise<void> {
     this.#cache.clear()
     if (this.database.open) this.database.close()
