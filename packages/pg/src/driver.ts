@@ -21,6 +21,17 @@ export interface PoolOptions {
   readonly min?: number
 }
 
+type Types = typeof textTypes | typeof rawTypes
+
+/** Sends one statement on a pool or a client: text-mode values, arrays when `rowMode` says so. */
+const send = (target: pg.Pool | pg.PoolClient, statement: Statement, types: Types, rowMode?: "array") =>
+  target.query({
+    text: statement.sql,
+    values: statement.params as Array<unknown>,
+    types,
+    ...(rowMode === undefined ? {} : { rowMode }),
+  })
+
 /** PostgreSQL's limit on bind parameters in one statement. */
 const MAX_PARAMETERS = 65535
 
@@ -61,15 +72,10 @@ export class PostgresDriver implements Driver {
     return this.#statements
   }
 
-  async #query(statement: Statement, types: typeof textTypes | typeof rawTypes, rowMode?: "array") {
+  async #query(statement: Statement, types: Types, rowMode?: "array") {
     this.#statements++
     try {
-      return await this.pool.query({
-        text: statement.sql,
-        values: statement.params as Array<unknown>,
-        types,
-        ...(rowMode === undefined ? {} : { rowMode }),
-      })
+      return await send(this.pool, statement, types, rowMode)
     } catch (error) {
       throw translatePgError(error, statement, this.url)
     }
@@ -179,16 +185,11 @@ class PostgresTransaction implements TransactionDriver {
   }
 
   /** @internal */
-  async run(statement: Statement, types: typeof textTypes | typeof rawTypes = textTypes, rowMode?: "array") {
+  async run(statement: Statement, types: Types = textTypes, rowMode?: "array") {
     if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
     this.count()
     try {
-      return await this.client.query({
-        text: statement.sql,
-        values: statement.params as Array<unknown>,
-        types,
-        ...(rowMode === undefined ? {} : { rowMode }),
-      })
+      return await send(this.client, statement, types, rowMode)
     } catch (error) {
       const translated = translatePgError(error, statement, this.driver.url)
       if (translated instanceof ConnectionError) this.#broken = true
