@@ -47,8 +47,25 @@ const backfill = (column: ColumnMetadata, dialect: Dialect): string | null => {
   return sqlLiteral(d.value, column, dialect)
 }
 
+/** PostgreSQL prints some types under another name than they may be declared with. */
+const PG_ALIASES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^char\(/, "character("],
+  [/^int4$|^int$/, "integer"],
+  [/^int8$/, "bigint"],
+  [/^int2$/, "smallint"],
+  [/^float8$/, "double precision"],
+  [/^float4$/, "real"],
+  [/^bool$/, "boolean"],
+  [/^timestamptz$/, "timestamp with time zone"],
+  [/^character varying/, "varchar"],
+]
+
 const sameStorage = (model: string, live: string, dialect: Dialect): boolean => {
-  const norm = (s: string) => s.toLowerCase().replace(/\s+/g, " ").replace(/\s*,\s*/g, ", ").trim()
+  const norm = (s: string) => {
+    let out = s.toLowerCase().replace(/\s+/g, " ").replace(/\s*,\s*/g, ", ").trim()
+    if (dialect === "postgres") for (const [alias, name] of PG_ALIASES) out = out.replace(alias, name)
+    return out
+  }
   if (norm(model) === norm(live)) return true
   // SQLite keeps the declared spelling; these spell the same storage class.
   return dialect === "sqlite" && norm(model) === "integer" && norm(live) === "int"
