@@ -146,6 +146,21 @@ describeEachBackend("migrations", (backend) => {
     void Schema
   })
 
+  test("destructive refuses to drop a column enforced by a UNIQUE constraint it did not create", async () => {
+    const table = tableName()
+    const url = await backend.freshUrl()
+    await connect(url)
+    await fetchAll(sql`CREATE TABLE ${sql.identifier(table)} (id integer PRIMARY KEY, code text UNIQUE, name text)`)
+    Model(table, { id: field.id(), name: field.text({ nullable: true }) })
+    const error = await migrate({ destructive: true }).then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(MigrationError)
+    expect((error as Error).message).toMatch(/code.*UNIQUE constraint.*Drop that constraint first/)
+    expect((await columnsOf(table)).some((c) => c.startsWith("code"))).toBe(true)
+  })
+
   test("tables without a model are never dropped, only reported", async () => {
     const url = await backend.freshUrl()
     await connect(url)

@@ -131,6 +131,12 @@ export const planMigration = (
       if (referencedBy !== undefined) {
         refuse(`Cannot drop column "${model.table}.${c.column}": table "${referencedBy.table}" references it. Drop or move that foreign key first.`)
       }
+      const constraint = table.indexes.find((i) => i.origin === "constraint" && i.unique && i.columns.includes(c.column))
+      if (constraint !== undefined) {
+        refuse(
+          `Cannot drop column "${model.table}.${c.column}": it is enforced by the UNIQUE constraint "${constraint.name}". Drop that constraint first (or migrate with drizzle-kit).`,
+        )
+      }
     }
     const liveFkKeys = new Set(table.foreignKeys.map((fk) => `${fk.columns.join(",")}>${fk.targetTable}.${fk.targetColumns.join(",")}:${fk.onDelete}`))
     const missingFks = model.foreignKeys.filter(
