@@ -14,10 +14,11 @@
  *
  * @module
  */
-import type { ColumnMetadata, ForeignKeyMetadata, ModelMetadata } from "@ferro/core"
+import { type ColumnMetadata, type ForeignKeyMetadata, type ModelMetadata, quoteIdentifier } from "@ferro/core"
 import { getTableColumns, type SQL, sql } from "drizzle-orm"
 import * as pg from "drizzle-orm/pg-core"
 import * as sqlite from "drizzle-orm/sqlite-core"
+import { literal } from "./ddl.js"
 
 /** Dialects the bridge builds tables for. */
 export type DrizzleDialect = "sqlite" | "postgres"
@@ -28,16 +29,24 @@ export interface ToDrizzleSchemaOptions {
 }
 
 /** A runtime-built SQLite table; columns are keyed by the model's property names. */
-export type DrizzleSQLiteTable = sqlite.SQLiteTableWithColumns<any>
+export type DrizzleSQLiteTable = sqlite.SQLiteTableWithColumns<{
+  name: string
+  schema: undefined
+  columns: Record<string, sqlite.SQLiteColumn>
+  dialect: "sqlite"
+}>
 /** A runtime-built PostgreSQL table; columns are keyed by the model's property names. */
-export type DrizzlePgTable = pg.PgTableWithColumns<any>
+export type DrizzlePgTable = pg.PgTableWithColumns<{
+  name: string
+  schema: undefined
+  columns: Record<string, pg.PgColumn>
+  dialect: "pg"
+}>
 /** Either dialect's table. */
 export type DrizzleTable = DrizzleSQLiteTable | DrizzlePgTable
 
 const MAX_IDENTIFIER_BYTES = 63 // PostgreSQL's NAMEDATALEN - 1
 
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`
-const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
 const bytes = (text: string): number => Buffer.byteLength(text)
 const clip = (text: string, max: number): string => {
   let out = text.slice(0, max)
@@ -78,7 +87,7 @@ export const identitySequenceName = (table: string, column: string): string => p
 
 /** The SQL of an enum column's CHECK: the same `"col" IN ('a', 'b')` Ferro writes. */
 const enumCheck = (column: ColumnMetadata): SQL =>
-  sql.raw(`${quote(column.column)} IN (${column.enumValues!.map(literal).join(", ")})`)
+  sql.raw(`${quoteIdentifier(column.column)} IN (${column.enumValues!.map(literal).join(", ")})`)
 
 const badModel = (model: ModelMetadata, message: string): TypeError =>
   new TypeError(`toDrizzleSchema: model "${model.table}": ${message}`)
