@@ -7,7 +7,7 @@
 import { expect, test } from "vitest"
 import { getConnection } from "@ferro/core"
 import { Schema } from "effect"
-import { MigrationError, Model, connect, disconnect, fetchAll, field, migrate, sql } from "ferro-orm"
+import { MigrationError, Model, type ModelClass, connect, disconnect, fetchAll, field, migrate, sql } from "ferro-orm"
 import { introspect } from "../../migrate/src/introspect.js"
 import { describeEachBackend } from "./support/backends.js"
 
@@ -72,6 +72,32 @@ describeEachBackend("migrations", (backend) => {
       ["b", null, null, 7],
     ])
     expect(data.map((r) => r.active)).toEqual(backend.dialect === "sqlite" ? [1, 1] : [true, true])
+  })
+
+  persistent("migrateUpdates adds foreign keys and unique columns with their constraints", async () => {
+    const table = tableName()
+    const owners = tableName()
+    const url = await seed(table)
+    class Owner extends Model(owners, { id: field.id(), name: field.text() }) {}
+    Model(table, {
+      id: field.id(),
+      name: field.text(),
+      score: field.int({ nullable: true }),
+      owner: field.foreignKey((): ModelClass<Owner> => Owner, { nullable: true, onDelete: "set null" }),
+      code: field.text({ nullable: true, unique: true }),
+    })
+    await connect(url, { migrateUpdates: true })
+    const [live] = await introspect(getConnection().driver, [table])
+    expect(live!.foreignKeys).toEqual([
+      expect.objectContaining({ columns: ["owner_id"], targetTable: owners, onDelete: "set null" }),
+    ])
+    expect(live!.indexes.find((i) => i.name === `uq_${table}_code`)?.unique).toBe(true)
+    expect((await rows(table)).map((r) => r.name)).toEqual(["a", "b"])
+    const owner = await Owner.create({ name: "o" })
+    await fetchAll(sql`UPDATE ${sql.identifier(table)} SET owner_id = ${owner.id}, code = ${"c1"} WHERE name = ${"a"}`)
+    await expect(fetchAll(sql`UPDATE ${sql.identifier(table)} SET code = ${"c1"} WHERE name = ${"b"}`)).rejects.toThrow()
+    await owner.delete()
+    expect((await rows(table)).map((r) => r.owner_id)).toEqual([null, null])
   })
 
   persistent("a NOT NULL column without a literal default is refused with what to do, and nothing changes", async () => {

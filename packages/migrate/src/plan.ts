@@ -150,8 +150,7 @@ export const planMigration = (
       const needsRebuild =
         changed.length > 0 ||
         removed.length > 0 ||
-        missingFks.some((fk) => !added.some((c) => fk.columns.includes(c.column))) ||
-        added.some((c) => c.unique)
+        missingFks.some((fk) => !added.some((c) => fk.columns.includes(c.column)))
       if (needsRebuild) {
         statements.push(...rebuildStatements(model, table, dialect))
         rebuilt.push(model.table)
