@@ -83,6 +83,7 @@ export {
   addTransactionResolver,
   currentTransaction,
   runInTransaction,
+  transactionFor,
   type InstanceBefore,
   type TransactionScope,
 } from "./transaction-context.js"

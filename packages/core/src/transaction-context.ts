@@ -30,6 +30,8 @@ export interface TransactionScope {
   /** 0 for the outermost level, then 1, 2, ... for savepoints. */
   readonly depth: number
   readonly parent: TransactionScope | null
+  /** The scope that was current when this outermost one opened (a transaction on another connection). */
+  readonly enclosing: TransactionScope | null
   /** Instances first changed at this level, with their state before. */
   readonly touched: Map<object, InstanceBefore>
   /**
@@ -76,4 +78,21 @@ export const runInTransaction = <T>(scope: TransactionScope | undefined, fn: () 
   if (scope !== undefined) return storage.run(scope, fn)
   // The common case outside any transaction: nothing to change, so no AsyncLocalStorage work.
   return storage.getStore() === undefined ? fn() : storage.exit(fn)
+}
+
+/**
+ * The open scope for connection `name` among the current one and those enclosing it (a
+ * transaction opened inside another one on a different connection keeps the outer one
+ * reachable). `undefined` name: the innermost scope.
+ */
+export const transactionFor = (name: string | undefined): TransactionScope | undefined => {
+  let scope = currentTransaction()
+  if (name === undefined) return scope
+  while (scope !== undefined) {
+    if (scope.connection.name === name) return scope
+    let outermost: TransactionScope = scope
+    while (outermost.parent !== null) outermost = outermost.parent
+    scope = outermost.enclosing ?? undefined
+  }
+  return undefined
 }

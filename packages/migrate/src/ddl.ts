@@ -43,8 +43,9 @@ export const createTableStatement = (
   dialect: Dialect,
   deferred: ReadonlySet<string> = new Set(),
   name: string = model.table,
+  extraColumns: ReadonlyArray<string> = [],
 ): string => {
-  const definitions = model.columns.map((c) => columnDefinition(c, dialect))
+  const definitions = [...model.columns.map((c) => columnDefinition(c, dialect)), ...extraColumns]
   for (const fk of model.foreignKeys) if (!deferred.has(fk.targetTable)) definitions.push(foreignKeyClause(fk))
   return `CREATE TABLE IF NOT EXISTS ${q(name)} (${definitions.join(", ")})`
 }

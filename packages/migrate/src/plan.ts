@@ -152,7 +152,7 @@ export const planMigration = (
         removed.length > 0 ||
         missingFks.some((fk) => !added.some((c) => fk.columns.includes(c.column)))
       if (needsRebuild) {
-        statements.push(...rebuildStatements(model, table, dialect))
+        statements.push(...rebuildStatements(model, table, dialect, destructive))
         rebuilt.push(model.table)
         continue
       }
@@ -166,9 +166,15 @@ export const planMigration = (
       }
       for (const { column, current, type, nullability } of changed) {
         if (type) {
-          statements.push(
-            `ALTER TABLE ${q(model.table)} ALTER COLUMN ${q(column.column)} TYPE ${column.storage.postgres} USING ${q(column.column)}::${column.storage.postgres}`,
-          )
+          // Within one type family (varchar(20) -> varchar(5), numeric(10,2) -> numeric(8,2)) no
+          // explicit cast: an implicit conversion fails on values that do not fit instead of
+          // truncating them. Across families the cast says how to convert.
+          const family = (t: string) => t.replace(/\(.*$/, "").trim()
+          const cast =
+            family(current.storage) === family(column.storage.postgres)
+              ? ""
+              : ` USING ${q(column.column)}::${column.storage.postgres}`
+          statements.push(`ALTER TABLE ${q(model.table)} ALTER COLUMN ${q(column.column)} TYPE ${column.storage.postgres}${cast}`)
           warnings.push(`"${model.table}.${column.column}": type ${current.storage} -> ${column.storage.postgres}`)
         }
         if (nullability) {
@@ -224,11 +230,20 @@ const addColumnStatement = (model: ModelMetadata, column: ColumnMetadata, dialec
  * under a temporary name, copy the rows, drop the old table, rename, recreate the indexes.
  * Run with foreign keys off inside one transaction, checked with foreign_key_check.
  */
-const rebuildStatements = (model: ModelMetadata, table: LiveTable, dialect: Dialect): Array<string> => {
+const rebuildStatements = (model: ModelMetadata, table: LiveTable, dialect: Dialect, destructive: boolean): Array<string> => {
   const temporary = `${model.table}__ferro_rebuild`
   const liveColumns = new Map<string, LiveColumn>(table.columns.map((c) => [c.column, c]))
   const targets: Array<string> = []
   const sources: Array<string> = []
+  // Below the destructive level, columns the models no longer list are kept, as they are.
+  const kept = destructive ? [] : table.columns.filter((c) => !model.columns.some((m) => m.column === c.column))
+  const keptDefinitions = kept.map(
+    (c) => `${q(c.column)} ${c.storage}${c.nullable ? "" : " NOT NULL"}${c.default === null ? "" : ` DEFAULT ${c.default}`}`,
+  )
+  for (const c of kept) {
+    targets.push(q(c.column))
+    sources.push(q(c.column))
+  }
   for (const column of model.columns) {
     if (liveColumns.has(column.column)) {
       targets.push(q(column.column))
@@ -240,7 +255,7 @@ const rebuildStatements = (model: ModelMetadata, table: LiveTable, dialect: Dial
   }
   return [
     `DROP TABLE IF EXISTS ${q(temporary)}`,
-    createTableStatement(model, dialect, new Set(), temporary),
+    createTableStatement(model, dialect, new Set(), temporary, keptDefinitions),
     `INSERT INTO ${q(temporary)} (${targets.join(", ")}) SELECT ${sources.join(", ")} FROM ${q(model.table)}`,
     `DROP TABLE ${q(model.table)}`,
     `ALTER TABLE ${q(temporary)} RENAME TO ${q(model.table)}`,

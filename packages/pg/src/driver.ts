@@ -167,6 +167,7 @@ class PostgresTransaction implements TransactionDriver {
   readonly dialect = "postgres" as const
   #open = true
   #broken = false
+  #batches = 0
 
   constructor(
     readonly driver: PostgresDriver,
@@ -208,7 +209,7 @@ class PostgresTransaction implements TransactionDriver {
     return { rowsAffected: result.rowCount ?? result.rows.length }
   }
   async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
-    const name = `ferro_batch_${Date.now().toString(36)}`
+    const name = `ferro_batch_${++this.#batches}`
     await this.savepoint(name)
     try {
       const results: Array<WriteResult> = []
@@ -237,8 +238,15 @@ class PostgresTransaction implements TransactionDriver {
     await this.#end("ROLLBACK")
   }
   async #end(sql: "COMMIT" | "ROLLBACK"): Promise<void> {
+    if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
     try {
-      await this.run({ sql, params: [] })
+      const result = await this.run({ sql, params: [] })
+      // After a failed statement PostgreSQL answers COMMIT by rolling back: say so.
+      if (sql === "COMMIT" && result.command !== "COMMIT") {
+        throw new TransactionError(
+          "The transaction was rolled back by PostgreSQL because a statement in it failed; nothing was committed",
+        )
+      }
     } catch (error) {
       if (sql === "COMMIT" && !this.#broken) await this.run({ sql: "ROLLBACK", params: [] }).catch(() => {})
       throw error

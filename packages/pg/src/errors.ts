@@ -42,7 +42,9 @@ export const translatePgError = (error: unknown, statement: Statement | undefine
   const pg = (error ?? {}) as PgError
   const code = pg.code
   let message = pg.message ?? String(error)
-  if (code?.startsWith("22")) message = message.replace(/:\s*"[\s\S]*$/, "")
+  // Data errors (class 22) quote the offending value anywhere in the message: drop every
+  // quoted literal and anything after a final colon.
+  if (code?.startsWith("22")) message = message.replace(/"(?:[^"]|"")*"/g, "<value>").replace(/:\s*[^:]*$/, "")
   // Name the columns, as SQLite does: "Key (a, b)=(…) already exists." -> "a, b" (the part
   // after "=" holds the values and is never read).
   const keyColumns = /^Key \((.*?)\)=\(/

@@ -1,4 +1,4 @@
-import { type ActiveConnection as Connection, TransactionError, currentTransaction, getConnection } from "@ferro/core"
+import { type ActiveConnection as Connection, TransactionError, getConnection, transactionFor } from "@ferro/core"
 
 /**
  * The connection an operation runs on: inside a transaction block, the transaction's
@@ -6,8 +6,8 @@ import { type ActiveConnection as Connection, TransactionError, currentTransacti
  * default. This is the single place routing is decided.
  */
 export const resolveConnection = (name: string | undefined): Connection => {
-  const scope = currentTransaction()
-  if (scope !== undefined && (name === undefined || name === scope.connection.name)) {
+  const scope = transactionFor(name)
+  if (scope !== undefined) {
     if (scope.closed) {
       throw new TransactionError(
         "This code runs in a transaction that has already ended (committed, rolled back or aborted); it cannot continue in it",

@@ -44,6 +44,7 @@ export class SqliteDriver implements Driver {
    */
   #busy = false
   readonly #waiters: Array<() => void> = []
+  #closed = false
 
   get statementCount(): number {
     return this.#statements
@@ -120,11 +121,19 @@ export class SqliteDriver implements Driver {
     else next()
   }
 
+  #checkOpen(): void {
+    if (this.#closed) throw new ConnectionError(`The connection to ${this.url} is closed`, this.url)
+  }
+
   /** Runs a statement now when the connection is free (the hot path), else in line. */
   async #run<T>(work: () => T): Promise<T> {
-    if (!this.#busy) return work()
+    if (!this.#busy) {
+      this.#checkOpen()
+      return work()
+    }
     await this.#acquire()
     try {
+      this.#checkOpen()
       return work()
     } finally {
       this.#release()
@@ -194,7 +203,12 @@ export class SqliteDriver implements Driver {
   }
 
   async begin(options: BeginOptions = {}): Promise<TransactionDriver> {
+    this.#checkOpen()
     await this.#acquire()
+    if (this.#closed) {
+      this.#release()
+      this.#checkOpen()
+    }
     let released = false
     const unlock = () => {
       if (released) return
@@ -221,8 +235,11 @@ export class SqliteDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     this.#cache.clear()
     if (this.database.open) this.database.close()
+    // Wake everything queued: each finds the connection closed and fails with ConnectionError.
+    while (this.#waiters.length > 0) this.#release()
   }
 }
 

@@ -16,8 +16,8 @@ import {
   type ActiveConnection,
   type Statement as FerroStatement,
   TransactionError,
-  currentTransaction,
   getConnection,
+  transactionFor,
 } from "@ferro/core"
 import { sqlConnectionScopes } from "./effect.js"
 import { endScope, openScope } from "./transaction.js"
@@ -74,8 +74,8 @@ export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlC
       const sqlite = registered.driver.dialect === "sqlite"
       // Outside a transaction: the registered connection; inside a Ferro one: the transaction's.
       const current = (): ActiveConnection => {
-        const scope = currentTransaction()
-        if (scope !== undefined && scope.connection.name === registered.name) {
+        const scope = transactionFor(registered.name)
+        if (scope !== undefined) {
           if (scope.closed) throw new TransactionError("The transaction this statement belongs to has ended")
           return scope.connection
         }

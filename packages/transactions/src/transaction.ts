@@ -18,6 +18,7 @@ import {
   type TransactionScope,
   currentTransaction,
   getConnection,
+  transactionFor,
   runInTransaction,
 } from "@ferro/core"
 
@@ -104,6 +105,7 @@ const newScope = (
   },
   depth: parent === null ? 0 : parent.depth + 1,
   parent,
+  enclosing: parent === null ? (currentTransaction() ?? null) : null,
   touched: new Map(),
   outerIdentityMap: parent === null ? connection.identityMap : parent.outerIdentityMap,
   siblings: Promise.resolve(),
@@ -147,8 +149,8 @@ const finishScope = async (scope: TransactionScope, outcome: "commit" | "rollbac
 
 /** @internal Opens a scope: a new transaction, or a savepoint inside the current one. */
 export const openScope = async (options: TransactionOptions): Promise<TransactionScope> => {
-  const parent = currentTransaction()
-  if (parent !== undefined && (options.using === undefined || options.using === parent.connection.name)) {
+  const parent = transactionFor(options.using)
+  if (parent !== undefined) {
     if (parent.closed) throw new TransactionError("The enclosing transaction has already ended")
     if (options.isolation !== undefined || options.readOnly !== undefined || options.sqliteMode !== undefined) {
       throw new TransactionError("A nested transaction is a savepoint: isolation and read-only belong to the outermost one")
