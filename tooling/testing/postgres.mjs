@@ -88,7 +88,20 @@ export const startPostgres = async () => {
     "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
     "-c max_connections=300", "-c shared_buffers=64MB",
   ].join(" ")
-  runAsPostgres(join(binDir, "pg_ctl"), ["-D", dataDir, "-l", join(root, "server.log"), "-w", "-t", "60", "-o", options, "start"])
+  try {
+    runAsPostgres(join(binDir, "pg_ctl"), ["-D", dataDir, "-l", join(root, "server.log"), "-w", "-t", "60", "-o", options, "start"])
+  } catch (error) {
+    // Stop whatever may have started from our data dir, then clean up; never leave it behind.
+    try {
+      runAsPostgres(join(binDir, "pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"])
+    } catch {}
+    let log = ""
+    try {
+      log = readFileSync(join(root, "server.log"), "utf8").slice(-2000)
+    } catch {}
+    rmSync(root, { recursive: true, force: true })
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${log}`)
+  }
   const pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0])
   const url = `postgres://postgres:${TEST_PASSWORD}@127.0.0.1:${port}/postgres`
   let stopped = false
