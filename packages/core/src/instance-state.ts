@@ -120,3 +120,16 @@ export const forgetRelated = (instance: object, property?: string): void => {
   if (property === undefined) related.delete(instance)
   else related.get(instance)?.delete(property)
 }
+
+let writes = 0
+
+/** Counts a write through Ferro (any table): loaded collections become stale. */
+export const noteWrite = (): void => {
+  writes++
+}
+
+/**
+ * The cache key of a loaded collection relation: valid while no write happened since, so an
+ * eager-loaded `author.posts` never hides a post created or deleted afterwards.
+ */
+export const collectionKey = (ownerKey: unknown): string => `${String(ownerKey)}#${writes}`

@@ -29,6 +29,8 @@ interface Plan {
   readonly table: string
   readonly columns: ReadonlyArray<ColumnMetadata>
   readonly primaryKey: string | null
+  /** Read integers as bigint even if no selected column needs it (the row has other cells that do). */
+  readonly bigints?: boolean
 }
 
 const cache = new WeakMap<object, Map<string, Hydrator<unknown>>>()
@@ -63,11 +65,11 @@ export const hydratorFor = <T>(
     perClass = new Map()
     cache.set(modelClass, perClass)
   }
-  const key = `${dialect}:${plan.columns.map((c) => c.column).join(",")}`
+  const key = `${dialect}:${plan.bigints === true}:${plan.columns.map((c) => c.column).join(",")}`
   const cached = perClass.get(key)
   if (cached !== undefined) return cached as Hydrator<T>
 
-  const bigints = dialect === "sqlite" && needsBigints(plan.columns)
+  const bigints = dialect === "sqlite" && (plan.bigints === true || needsBigints(plan.columns))
   const body = propsSource(plan.columns, dialect, bigints)
   const pkIndex = plan.primaryKey === null ? -1 : plan.columns.findIndex((c) => c.property === plan.primaryKey)
   const pkExpression = pkIndex < 0 ? "undefined" : `props[${JSON.stringify(plan.primaryKey)}]`

@@ -282,15 +282,32 @@ const statics = (using: string | undefined) => ({
         await saveInstance(cls, resolveConnection(using), instance)
         return [instance, true]
       }
+      // A foreign key may be given as the related instance: store its key in the shadow property.
+      const values: Record<string, unknown> = {}
+      for (const [property, value] of Object.entries(defaults)) {
+        const fk = cls.metadata.relations.find((r) => r.kind === "foreignKey" && r.property === property)
+        if (fk === undefined) values[property] = value
+        else {
+          const target = isModelInstance(value) ? (value.constructor as RuntimeModelClass) : null
+          values[fk.via!] = target === null ? value : (value as Record<string, unknown>)[target.metadata.primaryKey ?? ""]
+        }
+      }
       // Validate before touching the (shared, identity-mapped) instance.
       const runtime = modelRuntime(cls)
       const columns = new Set(cls.metadata.columns.map((c) => c.property))
-      const issues = Object.entries(defaults).flatMap(([property, value]) =>
+      const issues = Object.entries(values).flatMap(([property, value]) =>
         columns.has(property) ? runtime.validateValue(property, value) : [{ path: property, message: "is not a field of this model" }],
       )
       if (issues.length > 0) throw new ValidationError(modelName(cls), issues)
-      Object.assign(found, defaults)
-      await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined), found)
+      // If the write fails, the instance must not keep values the database never accepted.
+      const previous = Object.fromEntries(Object.keys(values).map((k) => [k, found[k]]))
+      Object.assign(found, values)
+      try {
+        await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined), found)
+      } catch (error) {
+        Object.assign(found, previous)
+        throw error
+      }
       return [found, false]
     })
   },

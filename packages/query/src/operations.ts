@@ -22,6 +22,7 @@ import { type HydratableClass, type Hydrator, cellDecoder, hydratorFor } from "@
 import { compilerFor } from "./compiler/index.js"
 import type { Condition, DeleteNode, SelectNode, UpdateNode } from "./expression.js"
 import { checkValue } from "./values.js"
+import { normalizeValue } from "@ferro/core"
 
 /** A concrete model class as operations see it. */
 export type ModelClass = HydratableClass<object> & { readonly metadata: ModelMetadata; readonly name: string }
@@ -56,10 +57,15 @@ export const primaryKeyColumn = (modelClass: ModelClass): ColumnMetadata => {
   return pk
 }
 
-export const hydrator = (modelClass: ModelClass, connection: Connection): Hydrator<object> =>
+export const hydrator = (modelClass: ModelClass, connection: Connection, bigints?: boolean): Hydrator<object> =>
   hydratorFor(
     modelClass,
-    { table: modelClass.metadata.table, columns: modelClass.metadata.columns, primaryKey: modelClass.metadata.primaryKey },
+    {
+      table: modelClass.metadata.table,
+      columns: modelClass.metadata.columns,
+      primaryKey: modelClass.metadata.primaryKey,
+      ...(bigints === true ? { bigints } : {}),
+    },
     connection.driver.dialect,
   )
 
@@ -124,6 +130,7 @@ export const runUpdate = async (
 ): Promise<number> => {
   const compiler = compilerFor(connection.driver.dialect)
   const map = connection.identityMap
+  Instances.noteWrite()
   const tracked = map !== null && node.primaryKey !== null && map.live(node.table).length > 0
   if (!tracked) return (await connection.driver.execute(compiler.update({ ...node, returning: [] }))).rowsAffected
   const pk = node.primaryKey!
@@ -161,6 +168,7 @@ export const runUpdate = async (
 export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "returning">): Promise<number> => {
   const compiler = compilerFor(connection.driver.dialect)
   const map = connection.identityMap
+  Instances.noteWrite()
   const tracked = map !== null && node.primaryKey !== null && map.live(node.table).length > 0
   if (!tracked) return (await connection.driver.execute(compiler.delete({ ...node, returning: [] }))).rowsAffected
   const pk = node.primaryKey!
@@ -259,6 +267,11 @@ export const saveInstance = async (
   const compiler = compilerFor(dialect)
   const { bigints } = hydrator(modelClass, connection)
   rememberBefore(modelClass, connection, instance)
+  Instances.noteWrite()
+  // Values assigned after construction get the canonical spelling construction gives them.
+  for (const c of metadata.columns) {
+    if (c.type === "uuid" || c.type === "time") instance[c.property] = normalizeValue(c.type, instance[c.property])
+  }
   const snapshot = options.insert ? null : Instances.persistedSnapshot(instance)
   if (snapshot === null) {
     validateColumns(modelClass, instance, metadata.columns)
@@ -273,12 +286,13 @@ export const saveInstance = async (
       { bigints },
     )
     for (const [i, c] of metadata.columns.entries()) {
-      if (!c.autoincrement) continue
-      if (instance[c.property] == null) instance[c.property] = cellDecoder(c, dialect, bigints)(row![i])
-      else {
+      const stored = cellDecoder(c, dialect, bigints)(row![i])
+      if (c.autoincrement && instance[c.property] != null) {
         const sync = compiler.syncKeyGenerator(metadata.table, c)
         if (sync !== null) await connection.driver.rows(sync)
       }
+      // The instance shows what was stored (database-assigned keys, PostgreSQL's numeric scale...).
+      if (!sameValue(instance[c.property], stored)) instance[c.property] = stored
     }
     const pk = metadata.primaryKey === null ? undefined : instance[metadata.primaryKey]
     Instances.markPersisted(instance, connection.name, row!, pk)
@@ -335,6 +349,7 @@ export const deleteInstance = async (modelClass: ModelClass, connection: Connect
   }
   const pk = Instances.persistedKey(instance)
   rememberBefore(modelClass, connection, instance)
+  Instances.noteWrite()
   const result = await connection.driver.execute(
     compilerFor(connection.driver.dialect).delete({
       table: modelClass.metadata.table,
@@ -387,6 +402,8 @@ export const insertMany = async (
   const { metadata } = modelClass
   const compiler = compilerFor(connection.driver.dialect)
   const withAuto = metadata.columns.filter((c) => c.autoincrement)
+  const canonical = metadata.columns.filter((c) => c.type === "uuid" || c.type === "time")
+  for (const instance of instances) for (const c of canonical) instance[c.property] = normalizeValue(c.type, instance[c.property])
   // Rows that leave the database-assigned key out go in a separate group from rows that set it.
   const groups = new Map<boolean, Array<Record<string, unknown>>>()
   for (const instance of instances) {
@@ -413,6 +430,7 @@ export const insertMany = async (
       }
     }
   }
+  Instances.noteWrite()
   const results = await connection.driver.executeAtomically(statements)
   return results.reduce((sum, r, i) => (inserts.has(statements[i]!) ? sum + r.rowsAffected : sum), 0)
 }

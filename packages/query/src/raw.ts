@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Dialect, type Operation, QueryError, type Statement, operation } from "@ferro/core"
+import { type Dialect, Instances, type Operation, QueryError, type Statement, operation } from "@ferro/core"
 import { resolveConnection } from "./context.js"
 import { encodeRawValue } from "./values.js"
 
@@ -120,6 +120,7 @@ export const execute = (
   operation(async () => {
     const connection = resolveConnection(options?.using)
     const result = await connection.driver.execute(statementFor(query, params, connection.driver.dialect))
+    Instances.noteWrite()
     return result.rowsAffected
   })
 

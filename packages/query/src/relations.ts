@@ -128,7 +128,10 @@ export const relationValue = (
     })
   }
   const key = ownerKey(modelClass, instance)
-  const cached = key === null ? undefined : Instances.getRelated(instance, property, key)
+  const cached =
+    key === null
+      ? undefined
+      : Instances.getRelated(instance, property, meta.one ? key : Instances.collectionKey(key))
   if (meta.kind === "backRef" && meta.joinTable === null) {
     const column = childKeyColumn(relation)
     const where: Condition =
@@ -196,6 +199,7 @@ export const addLinks = async (using: string | undefined, target: ModelClass, li
     statements.push(compiler.insertLinks(link.joinTable, [first, second], rows.slice(i, i + perStatement)))
   }
   await connection.driver.executeAtomically(statements)
+  Instances.noteWrite()
   forgetLinked(link, items)
 }
 
@@ -217,6 +221,7 @@ export const removeLinks = async (
   const result = await connection.driver.execute(
     compiler.delete({ table: link.joinTable, primaryKey: null, where, orderBy: [], limit: null, offset: null, returning: [] }),
   )
+  Instances.noteWrite()
   forgetLinked(link, items)
   return result.rowsAffected
 }
@@ -270,7 +275,10 @@ const loadRelation = async (
     const { join, ownerColumn, linkedColumn } = linkColumns(modelClass, relation)
     const hydrate = hydrator(target, connection)
     const compiler = compilerFor(connection.driver.dialect)
-    const decodeOwner = cellDecoder(ownerColumn, connection.driver.dialect, hydrate.bigints)
+    // A 64-bit owner key must be read exactly, even when the target has no bigint column.
+    const bigints = hydrate.bigints || ownerColumn.type === "bigint"
+    const decodeOwner = cellDecoder(ownerColumn, connection.driver.dialect, bigints)
+    const hydrateRows = bigints === hydrate.bigints ? hydrate : hydrator(target, connection, bigints)
     for (const part of chunk(keys, batch)) {
       const rows = await connection.driver.rows(
         compiler.linkedSelect({
@@ -282,9 +290,9 @@ const loadRelation = async (
           targetColumn: linkedColumn,
           sources: part,
         }),
-        { bigints: hydrate.bigints },
+        { bigints },
       )
-      const found = hydrate.all(
+      const found = hydrateRows.all(
         rows.map((row) => row.slice(1)),
         { connection: connection.name, identityMap: connection.identityMap },
       )
@@ -302,7 +310,7 @@ const loadRelation = async (
     if (key === null) continue
     const group = groups.get(key) ?? []
     for (const g of group) related.add(g)
-    Instances.setRelated(instance, property, meta.one ? (group[0] ?? null) : group, key)
+    Instances.setRelated(instance, property, meta.one ? (group[0] ?? null) : group, meta.one ? key : Instances.collectionKey(key))
   }
   return [...related]
 }

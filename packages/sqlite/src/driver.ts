@@ -14,7 +14,7 @@ import {
   redactUrl,
 } from "@ferro/core"
 import { translateSqliteError } from "./errors.js"
-import { ferroDecimalKey, ferroLower } from "./functions.js"
+import { ferroDecimalKey, ferroInt32, ferroLower } from "./functions.js"
 import { parseSqliteUrl } from "./url.js"
 
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
@@ -64,6 +64,7 @@ export class SqliteDriver implements Driver {
       this.database.pragma("busy_timeout = 5000")
       this.database.function("ferro_lower", { deterministic: true }, ferroLower)
       this.database.function("ferro_decimal_key", { deterministic: true }, ferroDecimalKey)
+      this.database.function("ferro_int32", { deterministic: true, safeIntegers: true }, ferroInt32)
       if (location.filename !== ":memory:" && !location.readonly) this.database.pragma("journal_mode = WAL")
     } catch (error) {
       throw new ConnectionError(

@@ -33,3 +33,13 @@ export const ferroDecimalKey = (value: unknown): unknown => {
   const complement = [...digits].map((d) => String(9 - Number(d))).join("")
   return `0${String(999999 - biased).padStart(6, "0")}${complement}~`
 }
+
+/** Passes a 32-bit integer through; anything else out of range fails the statement. */
+export const ferroInt32 = (value: unknown): unknown => {
+  if (value === null) return null
+  const n = typeof value === "bigint" ? Number(value) : (value as number)
+  if (typeof n === "number" && Number.isInteger(n) && (n < -2147483648 || n > 2147483647)) {
+    throw new RangeError("integer out of range for a 32-bit int column")
+  }
+  return value
+}

@@ -34,6 +34,23 @@ export abstract class Compiler {
     return null
   }
 
+  /** `column LIKE pattern`; a backslash escapes `%`, `_` and itself on every backend. */
+  protected like(column: string, pattern: string): string {
+    return `${column} LIKE ${pattern}`
+  }
+
+  /** An arithmetic result written to `column`, checked against its range where the database does not. */
+  protected checkedRange(column: ColumnMetadata, sql: string): string {
+    void column
+    return sql
+  }
+
+  /** A column as text, for pattern matching on non-text types. */
+  protected asText(column: ColumnMetadata, sql: string): string {
+    void column
+    return sql
+  }
+
   /** A column (or placeholder) as the database must compare and sort it. */
   protected ordered(column: ColumnMetadata, sql: string): string {
     void column
@@ -128,18 +145,17 @@ export abstract class Compiler {
       case "compare": {
         const { column, op } = condition
         const value = this.value(column, condition.value, params)
-        if (op === "=" || op === "<>") return `${q(column.column)} ${op} ${value}`
         return `${this.ordered(column, q(column.column))} ${op} ${this.ordered(column, value)}`
       }
       case "like": {
         const pattern = this.param(condition.pattern, params)
-        return condition.caseInsensitive
-          ? this.ilike(q(condition.column.column), pattern)
-          : `${q(condition.column.column)} LIKE ${pattern}`
+        const column = this.asText(condition.column, q(condition.column.column))
+        return condition.caseInsensitive ? this.ilike(column, pattern) : this.like(column, pattern)
       }
       case "in": {
-        const list = condition.values.map((v) => this.value(condition.column, v, params)).join(", ")
-        return `${q(condition.column.column)} ${condition.negated ? "NOT IN" : "IN"} (${list})`
+        const { column } = condition
+        const list = condition.values.map((v) => this.ordered(column, this.value(column, v, params))).join(", ")
+        return `${this.ordered(column, q(column.column))} ${condition.negated ? "NOT IN" : "IN"} (${list})`
       }
       case "null":
         return `${q(condition.column.column)} IS ${condition.negated ? "NOT NULL" : "NULL"}`
@@ -198,7 +214,10 @@ export abstract class Compiler {
   #assignment(column: ColumnMetadata, value: unknown, params: Array<unknown>): string {
     if (typeof value === "object" && value !== null && (value as Arithmetic).kind === "arithmetic") {
       const arithmetic = value as Arithmetic
-      return `${q(arithmetic.column.column)} ${arithmetic.op} ${this.value(arithmetic.column, arithmetic.operand, params)}`
+      return this.checkedRange(
+        column,
+        `${q(arithmetic.column.column)} ${arithmetic.op} ${this.value(arithmetic.column, arithmetic.operand, params)}`,
+      )
     }
     return this.value(column, value, params)
   }

@@ -10,6 +10,9 @@ export class PostgresCompiler extends Compiler {
   protected ilike(column: string, pattern: string): string {
     return `${column} ILIKE ${pattern}`
   }
+  protected override asText(column: ColumnMetadata, sql: string): string {
+    return column.type === "text" || column.type === "enum" ? sql : `${sql}::text`
+  }
   /** Identity columns do not advance when a row supplies its own key; setval() catches up. */
   override syncKeyGenerator(table: string, column: ColumnMetadata): Statement {
     return {

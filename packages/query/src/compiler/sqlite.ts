@@ -13,7 +13,15 @@ export class SqliteCompiler extends Compiler {
     return "?"
   }
   protected ilike(column: string, pattern: string): string {
-    return `ferro_lower(${column}) LIKE ferro_lower(${pattern})`
+    return `ferro_lower(${column}) LIKE ferro_lower(${pattern}) ESCAPE '\\'`
+  }
+  // PostgreSQL's LIKE escapes with a backslash by default; SQLite needs to be told.
+  protected override like(column: string, pattern: string): string {
+    return `${column} LIKE ${pattern} ESCAPE '\\'`
+  }
+  // SQLite integers are 64-bit: keep an int column within 32 bits as PostgreSQL does.
+  protected override checkedRange(column: ColumnMetadata, sql: string): string {
+    return column.type === "int" ? `ferro_int32(${sql})` : sql
   }
   protected override ordered(column: ColumnMetadata, sql: string): string {
     return column.type === "decimal" ? `ferro_decimal_key(${sql})` : sql
