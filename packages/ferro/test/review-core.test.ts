@@ -4,7 +4,7 @@
  */
 import { expect, test } from "vitest"
 import { getConnection } from "@ferro/core"
-import { Model, type ModelClass, UniqueViolation, connect, field } from "ferro-orm"
+import { Model, type ModelClass, UniqueViolation, connect, fetchAll, field, sql } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 
 class Price extends Model("rv1_prices", {
@@ -56,6 +56,8 @@ class Counter extends Model("rv1_counters", {
   id: field.id(),
   n: field.int(),
 }) {}
+
+class Rv1Keep extends Model("rv1_keep", { id: field.id(), name: field.text(), n: field.int() }) {}
 
 describeEachBackend("review-core", (backend) => {
   const setup = async () => {
@@ -153,5 +155,16 @@ describeEachBackend("review-core", (backend) => {
     await Writer.create({ name: "B", email: "b@example.com" })
     await expect(Writer.updateOrCreate({ name: "A" }, { email: "b@example.com" })).rejects.toBeInstanceOf(UniqueViolation)
     expect(a.email).toBe("a@example.com")
+  })
+
+  test("a batch update refreshes held instances but keeps their unsaved edits", async () => {
+    await connect(await backend.freshUrl(), { autoMigrate: true })
+    const held = await Rv1Keep.create({ name: "a", n: 1 })
+    held.name = "edited locally"
+    expect(await Rv1Keep.where((k) => k.id.eq(held.id)).update({ n: (k) => k.n.add(10) })).toBe(1)
+    expect(held.n).toBe(11)
+    expect(held.name).toBe("edited locally")
+    await held.save()
+    expect(await fetchAll(sql`SELECT name, n FROM rv1_keep`)).toEqual([{ name: "edited locally", n: 11 }])
   })
 })

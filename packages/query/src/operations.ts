@@ -211,7 +211,14 @@ const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: 
       const instance = map.get(table, pk)
       if (instance !== undefined) {
         rememberBefore(modelClass, connection, instance)
-        Object.assign(instance, props)
+        // Take the new row, but keep unsaved edits: a property that differs from the old
+        // snapshot was changed locally and is left for the next save().
+        const before = Instances.persistedSnapshot(instance)
+        const old = before === null ? null : hydrate.props(before)
+        const target = instance as Record<string, unknown>
+        for (const [property, value] of Object.entries(props)) {
+          if (old === null || sameValue(target[property], old[property])) target[property] = value
+        }
         Instances.markPersisted(instance, connection.name, row, pk)
       }
     }

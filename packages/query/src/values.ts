@@ -9,7 +9,9 @@ import { type ColumnMetadata, type Dialect, ValidationError, normalizeValue } fr
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DECIMAL = /^-?\d+(\.\d+)?$/
 const DATE = /^\d{4}-\d{2}-\d{2}$/
-const TIME = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$/
+const TIME = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$/
+/** ISO 8601 date-time (date, "T" or space, time, optional fraction and offset), or a bare date. */
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/
 
 const describe = (value: unknown): string =>
   value === null ? "null" : Array.isArray(value) ? "an array" : value instanceof Date ? "a Date" : `a ${typeof value}`
@@ -41,7 +43,8 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
       return reject(model, column, "a finite number", value)
     case "decimal":
       if (typeof value === "string" && DECIMAL.test(value)) return value
-      if (typeof value === "number" && Number.isFinite(value)) return String(value)
+      // A number only when its decimal spelling is exact and plain (no exponent).
+      if (typeof value === "number" && Number.isFinite(value) && DECIMAL.test(String(value))) return String(value)
       if (typeof value === "bigint") return value.toString()
       return reject(model, column, 'a decimal string such as "12.50"', value)
     case "bool":
@@ -57,7 +60,8 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
       if (typeof value === "string" && UUID.test(value)) return normalizeValue("uuid", value)
       return reject(model, column, "a UUID string", value)
     case "datetime": {
-      const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : null
+      const date =
+        value instanceof Date ? value : typeof value === "string" && ISO_DATETIME.test(value) ? new Date(value) : null
       if (date !== null && !Number.isNaN(date.getTime())) return date
       return reject(model, column, "a valid Date or ISO 8601 string", value)
     }
