@@ -1,0 +1,676 @@
+// Ferro's native engine: a SQLite connection owned by C++ that steps statements itself and
+// hands each row's cells straight to a generated JS function as call arguments, so no
+// intermediate row arrays are built for hydration. It also fills typed-array columns for
+// the lazy columnar results. Errors carry better-sqlite3's `code` spelling so one error
+// translator serves both engines.
+#include <napi.h>
+#include <sqlite3.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* PrimaryCodeName(int code) {
+  switch (code & 0xff) {
+    case SQLITE_ERROR: return "SQLITE_ERROR";
+    case SQLITE_INTERNAL: return "SQLITE_INTERNAL";
+    case SQLITE_PERM: return "SQLITE_PERM";
+    case SQLITE_ABORT: return "SQLITE_ABORT";
+    case SQLITE_BUSY: return "SQLITE_BUSY";
+    case SQLITE_LOCKED: return "SQLITE_LOCKED";
+    case SQLITE_NOMEM: return "SQLITE_NOMEM";
+    case SQLITE_READONLY: return "SQLITE_READONLY";
+    case SQLITE_INTERRUPT: return "SQLITE_INTERRUPT";
+    case SQLITE_IOERR: return "SQLITE_IOERR";
+    case SQLITE_CORRUPT: return "SQLITE_CORRUPT";
+    case SQLITE_NOTFOUND: return "SQLITE_NOTFOUND";
+    case SQLITE_FULL: return "SQLITE_FULL";
+    case SQLITE_CANTOPEN: return "SQLITE_CANTOPEN";
+    case SQLITE_PROTOCOL: return "SQLITE_PROTOCOL";
+    case SQLITE_EMPTY: return "SQLITE_EMPTY";
+    case SQLITE_SCHEMA: return "SQLITE_SCHEMA";
+    case SQLITE_TOOBIG: return "SQLITE_TOOBIG";
+    case SQLITE_CONSTRAINT: return "SQLITE_CONSTRAINT";
+    case SQLITE_MISMATCH: return "SQLITE_MISMATCH";
+    case SQLITE_MISUSE: return "SQLITE_MISUSE";
+    case SQLITE_NOLFS: return "SQLITE_NOLFS";
+    case SQLITE_AUTH: return "SQLITE_AUTH";
+    case SQLITE_FORMAT: return "SQLITE_FORMAT";
+    case SQLITE_RANGE: return "SQLITE_RANGE";
+    case SQLITE_NOTADB: return "SQLITE_NOTADB";
+    default: return "SQLITE_ERROR";
+  }
+}
+
+// Constraint failures keep their extended names (what Ferro's error classes key on).
+std::string CodeName(int extended) {
+  switch (extended) {
+    case SQLITE_CONSTRAINT_CHECK: return "SQLITE_CONSTRAINT_CHECK";
+    case SQLITE_CONSTRAINT_COMMITHOOK: return "SQLITE_CONSTRAINT_COMMITHOOK";
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return "SQLITE_CONSTRAINT_FOREIGNKEY";
+    case SQLITE_CONSTRAINT_FUNCTION: return "SQLITE_CONSTRAINT_FUNCTION";
+    case SQLITE_CONSTRAINT_NOTNULL: return "SQLITE_CONSTRAINT_NOTNULL";
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return "SQLITE_CONSTRAINT_PRIMARYKEY";
+    case SQLITE_CONSTRAINT_TRIGGER: return "SQLITE_CONSTRAINT_TRIGGER";
+    case SQLITE_CONSTRAINT_UNIQUE: return "SQLITE_CONSTRAINT_UNIQUE";
+    case SQLITE_CONSTRAINT_VTAB: return "SQLITE_CONSTRAINT_VTAB";
+    case SQLITE_CONSTRAINT_ROWID: return "SQLITE_CONSTRAINT_ROWID";
+    default: return PrimaryCodeName(extended);
+  }
+}
+
+napi_value MakeError(napi_env env, const std::string& message, const std::string& code) {
+  napi_value msg, err, codeValue;
+  napi_create_string_utf8(env, message.c_str(), message.size(), &msg);
+  napi_create_error(env, nullptr, msg, &err);
+  napi_create_string_utf8(env, code.c_str(), code.size(), &codeValue);
+  napi_set_named_property(env, err, "code", codeValue);
+  napi_value name;
+  napi_create_string_utf8(env, "SqliteError", NAPI_AUTO_LENGTH, &name);
+  napi_set_named_property(env, err, "name", name);
+  return err;
+}
+
+class Statement;
+
+class Database : public Napi::ObjectWrap<Database> {
+ public:
+  static Napi::FunctionReference* constructor;
+  sqlite3* db = nullptr;
+  // A JS exception thrown by a registered function while SQLite stepped: rethrown as is.
+  Napi::Reference<Napi::Value> pending;
+  bool hasPending = false;
+
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeDatabase",
+                       {
+                           InstanceMethod("close", &Database::Close),
+                           InstanceMethod("exec", &Database::Exec),
+                           InstanceMethod("prepare", &Database::Prepare),
+                           InstanceMethod("function", &Database::Function),
+                           InstanceMethod("changes", &Database::Changes),
+                           InstanceMethod("lastInsertRowid", &Database::LastInsertRowid),
+                           InstanceAccessor("open", &Database::IsOpen, nullptr),
+                           InstanceAccessor("inTransaction", &Database::InTransaction, nullptr),
+                       });
+  }
+
+  Database(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Database>(info) {
+    Napi::Env env = info.Env();
+    std::string filename = info[0].As<Napi::String>().Utf8Value();
+    bool readonly = info[1].ToBoolean().Value();
+    int timeout = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 5000;
+    int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(filename.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
+      sqlite3_close_v2(db);
+      db = nullptr;
+      Napi::Error(env, MakeError(env, message, CodeName(extended))).ThrowAsJavaScriptException();
+      return;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, timeout);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  }
+
+  ~Database() {
+    if (db != nullptr) sqlite3_close_v2(db);
+  }
+
+  bool CheckOpen(Napi::Env env) {
+    if (db == nullptr) {
+      Napi::Error(env, MakeError(env, "The database connection is not open", "SQLITE_MISUSE")).ThrowAsJavaScriptException();
+      return false;
+    }
+    return true;
+  }
+
+  // Throws the pending JS exception if a registered function threw, else SQLite's error.
+  void ThrowLast(Napi::Env env) {
+    if (hasPending) {
+      hasPending = false;
+      Napi::Value error = pending.Value();
+      pending.Reset();
+      napi_throw(env, error);
+      return;
+    }
+    napi_throw(env, MakeError(env, sqlite3_errmsg(db), CodeName(sqlite3_extended_errcode(db))));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (db != nullptr) {
+      // close_v2 defers the real close until every statement is finalized (on their GC).
+      sqlite3_close_v2(db);
+      db = nullptr;
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value IsOpen(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), db != nullptr); }
+
+  Napi::Value InTransaction(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), db != nullptr && sqlite3_get_autocommit(db) == 0);
+  }
+
+  Napi::Value Changes(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), static_cast<double>(sqlite3_changes64(db)));
+  }
+
+  Napi::Value LastInsertRowid(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    return Napi::BigInt::New(info.Env(), static_cast<int64_t>(sqlite3_last_insert_rowid(db)));
+  }
+
+  Napi::Value Exec(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!CheckOpen(env)) return env.Undefined();
+    std::string sql = info[0].As<Napi::String>().Utf8Value();
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) ThrowLast(env);
+    return env.Undefined();
+  }
+
+  Napi::Value Prepare(const Napi::CallbackInfo& info);
+  Napi::Value Function(const Napi::CallbackInfo& info);
+};
+
+Napi::FunctionReference* Database::constructor = nullptr;
+
+// ---- cells -------------------------------------------------------------------------------
+
+inline napi_value CellValue(napi_env env, sqlite3_stmt* stmt, int i, bool bigints) {
+  napi_value value;
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER: {
+      sqlite3_int64 n = sqlite3_column_int64(stmt, i);
+      if (bigints) napi_create_bigint_int64(env, n, &value);
+      else napi_create_double(env, static_cast<double>(n), &value);
+      return value;
+    }
+    case SQLITE_FLOAT:
+      napi_create_double(env, sqlite3_column_double(stmt, i), &value);
+      return value;
+    case SQLITE_TEXT: {
+      const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+      int bytes = sqlite3_column_bytes(stmt, i);
+      napi_create_string_utf8(env, text, bytes, &value);
+      return value;
+    }
+    case SQLITE_BLOB: {
+      const void* blob = sqlite3_column_blob(stmt, i);
+      int bytes = sqlite3_column_bytes(stmt, i);
+      void* data;
+      napi_create_buffer_copy(env, bytes, bytes > 0 ? blob : "", &data, &value);
+      return value;
+    }
+    default:
+      napi_get_null(env, &value);
+      return value;
+  }
+}
+
+inline napi_value ValueCell(napi_env env, sqlite3_value* v, bool bigints) {
+  napi_value value;
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      if (bigints) napi_create_bigint_int64(env, sqlite3_value_int64(v), &value);
+      else napi_create_double(env, static_cast<double>(sqlite3_value_int64(v)), &value);
+      return value;
+    case SQLITE_FLOAT:
+      napi_create_double(env, sqlite3_value_double(v), &value);
+      return value;
+    case SQLITE_TEXT:
+      napi_create_string_utf8(env, reinterpret_cast<const char*>(sqlite3_value_text(v)), sqlite3_value_bytes(v), &value);
+      return value;
+    case SQLITE_BLOB: {
+      int bytes = sqlite3_value_bytes(v);
+      const void* blob = sqlite3_value_blob(v);
+      void* data;
+      napi_create_buffer_copy(env, bytes, bytes > 0 ? blob : "", &data, &value);
+      return value;
+    }
+    default:
+      napi_get_null(env, &value);
+      return value;
+  }
+}
+
+// Binds one JS value as better-sqlite3 does: numbers as doubles, bigints as 64-bit integers,
+// strings as UTF-8 text, byte views as blobs, null/undefined as NULL. Returns false (with a
+// TypeError thrown) for anything else.
+bool BindValue(napi_env env, sqlite3_stmt* stmt, int index, napi_value value) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  int rc = SQLITE_OK;
+  switch (type) {
+    case napi_null:
+    case napi_undefined:
+      rc = sqlite3_bind_null(stmt, index);
+      break;
+    case napi_number: {
+      double d;
+      napi_get_value_double(env, value, &d);
+      rc = sqlite3_bind_double(stmt, index, d);
+      break;
+    }
+    case napi_bigint: {
+      int64_t n;
+      bool lossless;
+      napi_get_value_bigint_int64(env, value, &n, &lossless);
+      if (!lossless) {
+        napi_throw_range_error(env, nullptr, "The bound bigint is too large to be a 64-bit integer");
+        return false;
+      }
+      rc = sqlite3_bind_int64(stmt, index, n);
+      break;
+    }
+    case napi_string: {
+      size_t length;
+      napi_get_value_string_utf8(env, value, nullptr, 0, &length);
+      char* text = static_cast<char*>(sqlite3_malloc64(length + 1));
+      napi_get_value_string_utf8(env, value, text, length + 1, &length);
+      rc = sqlite3_bind_text64(stmt, index, text, length, sqlite3_free, SQLITE_UTF8);
+      break;
+    }
+    case napi_object: {
+      bool isTyped = false;
+      napi_is_typedarray(env, value, &isTyped);
+      if (isTyped) {
+        napi_typedarray_type arrayType;
+        size_t length, offset;
+        void* data;
+        napi_value buffer;
+        napi_get_typedarray_info(env, value, &arrayType, &length, &data, &buffer, &offset);
+        if (arrayType == napi_uint8_array || arrayType == napi_uint8_clamped_array || arrayType == napi_int8_array) {
+          rc = sqlite3_bind_blob64(stmt, index, length > 0 ? data : "", length, SQLITE_TRANSIENT);
+          break;
+        }
+      }
+      napi_throw_type_error(env, nullptr, "SQLite can only bind numbers, strings, bigints, byte arrays and null");
+      return false;
+    }
+    default:
+      napi_throw_type_error(env, nullptr, "SQLite can only bind numbers, strings, bigints, byte arrays and null");
+      return false;
+  }
+  if (rc != SQLITE_OK) {
+    napi_throw_range_error(env, nullptr, sqlite3_errstr(rc));
+    return false;
+  }
+  return true;
+}
+
+// ---- statements --------------------------------------------------------------------------
+
+class Statement : public Napi::ObjectWrap<Statement> {
+ public:
+  static Napi::FunctionReference* constructor;
+  sqlite3_stmt* stmt = nullptr;
+  Database* database = nullptr;
+  Napi::ObjectReference databaseRef;  // keeps the connection alive while statements are
+  int columnCount = 0;
+
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeStatement",
+                       {
+                           InstanceMethod("each", &Statement::Each),
+                           InstanceMethod("run", &Statement::Run),
+                           InstanceMethod("columnar", &Statement::Columnar),
+                           InstanceMethod("columns", &Statement::Columns),
+                           InstanceMethod("finalize", &Statement::Finalize),
+                           InstanceAccessor("reader", &Statement::Reader, nullptr),
+                           InstanceAccessor("readonly", &Statement::ReadOnly, nullptr),
+                       });
+  }
+
+  Statement(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Statement>(info) {}
+
+  ~Statement() {
+    if (stmt != nullptr) sqlite3_finalize(stmt);
+  }
+
+  bool Ready(napi_env env) {
+    if (stmt == nullptr || database == nullptr || database->db == nullptr) {
+      napi_throw(env, MakeError(env, "The statement's database connection is not open", "SQLITE_MISUSE"));
+      return false;
+    }
+    return true;
+  }
+
+  // Resets and binds `params` (a JS array). On failure a JS exception is pending.
+  bool BindAll(napi_env env, napi_value params) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    uint32_t length = 0;
+    bool isArray = false;
+    napi_is_array(env, params, &isArray);
+    if (isArray) napi_get_array_length(env, params, &length);
+    int expected = sqlite3_bind_parameter_count(stmt);
+    if (static_cast<int>(length) != expected) {
+      std::string message = "Too " + std::string(static_cast<int>(length) > expected ? "many" : "few") +
+                            " parameter values were provided (expected " + std::to_string(expected) + ", got " +
+                            std::to_string(length) + ")";
+      napi_throw(env, MakeError(env, message, "SQLITE_RANGE"));
+      return false;
+    }
+    for (uint32_t i = 0; i < length; i++) {
+      napi_value value;
+      napi_get_element(env, params, i, &value);
+      if (!BindValue(env, stmt, static_cast<int>(i) + 1, value)) return false;
+    }
+    return true;
+  }
+
+  void Fail(napi_env env) {
+    sqlite3_reset(stmt);
+    database->ThrowLast(env);
+  }
+
+  Napi::Value Reader(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), columnCount > 0); }
+
+  Napi::Value ReadOnly(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), stmt != nullptr && sqlite3_stmt_readonly(stmt) != 0);
+  }
+
+  Napi::Value Columns(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array names = Napi::Array::New(env, columnCount);
+    for (int i = 0; i < columnCount; i++) names.Set(i, Napi::String::New(env, sqlite3_column_name(stmt, i)));
+    return names;
+  }
+
+  Napi::Value Finalize(const Napi::CallbackInfo& info) {
+    if (stmt != nullptr) {
+      sqlite3_finalize(stmt);
+      stmt = nullptr;
+    }
+    return info.Env().Undefined();
+  }
+
+  // run(params): executes to completion, returns the number of rows changed.
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    if (!Ready(env) || !BindAll(env, info[0])) return Napi::Value();
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+      Fail(env);
+      return Napi::Value();
+    }
+    sqlite3_reset(stmt);
+    napi_value changes;
+    napi_create_double(env, static_cast<double>(sqlite3_changes64(database->db)), &changes);
+    return Napi::Value(env, changes);
+  }
+
+  // each(params, bigints, fn): calls fn(cell0, ..., cellN) for every row, with the cells as
+  // arguments (no row array). Returns the number of rows.
+  Napi::Value Each(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    if (!Ready(env) || !BindAll(env, info[0])) return Napi::Value();
+    bool bigints = info[1].ToBoolean().Value();
+    napi_value fn = info[2];
+    napi_value receiver;
+    napi_get_undefined(env, &receiver);
+    std::vector<napi_value> argv(columnCount > 0 ? columnCount : 1);
+    double rows = 0;
+    int rc = SQLITE_ROW;
+    while (rc == SQLITE_ROW) {
+      napi_handle_scope scope;
+      napi_open_handle_scope(env, &scope);
+      // A batch of rows per handle scope: scopes are cheap, but not free.
+      for (int batch = 0; batch < 256; batch++) {
+        rc = sqlite3_step(stmt);
+        if (rc != SQLITE_ROW) break;
+        for (int i = 0; i < columnCount; i++) argv[i] = CellValue(env, stmt, i, bigints);
+        napi_value ignored;
+        if (napi_call_function(env, receiver, fn, columnCount, argv.data(), &ignored) != napi_ok) {
+          napi_close_handle_scope(env, scope);
+          sqlite3_reset(stmt);
+          return Napi::Value();  // the callback threw; its exception propagates
+        }
+        rows++;
+      }
+      napi_close_handle_scope(env, scope);
+    }
+    if (rc != SQLITE_DONE) {
+      Fail(env);
+      return Napi::Value();
+    }
+    sqlite3_reset(stmt);
+    napi_value count;
+    napi_create_double(env, rows, &count);
+    return Napi::Value(env, count);
+  }
+
+  // columnar(params, kinds): reads every row into typed columns. kinds[i]: 0 = number
+  // (Float64Array), 1 = 64-bit integer (BigInt64Array), 2 = text (UTF-8 heap + offsets),
+  // 3 = bytes (heap + offsets). Returns { rows, columns: [{ kind, values | heap + offsets,
+  // nulls }] }; nulls is a Uint8Array (1 = NULL).
+  Napi::Value Columnar(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    if (!Ready(env) || !BindAll(env, info[0])) return Napi::Value();
+    Napi::Array kindsArray = info[1].As<Napi::Array>();
+    std::vector<int> kinds(columnCount);
+    for (int i = 0; i < columnCount; i++) kinds[i] = kindsArray.Get(i).As<Napi::Number>().Int32Value();
+    std::vector<std::vector<double>> numbers(columnCount);
+    std::vector<std::vector<int64_t>> integers(columnCount);
+    std::vector<std::string> heaps(columnCount);
+    std::vector<std::vector<uint32_t>> offsets(columnCount);
+    std::vector<std::vector<uint8_t>> nulls(columnCount);
+    for (int i = 0; i < columnCount; i++)
+      if (kinds[i] >= 2) offsets[i].push_back(0);
+    size_t rows = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      for (int i = 0; i < columnCount; i++) {
+        bool isNull = sqlite3_column_type(stmt, i) == SQLITE_NULL;
+        nulls[i].push_back(isNull ? 1 : 0);
+        switch (kinds[i]) {
+          case 0:
+            numbers[i].push_back(isNull ? 0 : sqlite3_column_double(stmt, i));
+            break;
+          case 1:
+            integers[i].push_back(isNull ? 0 : sqlite3_column_int64(stmt, i));
+            break;
+          default: {
+            if (!isNull) {
+              const void* data = kinds[i] == 2 ? static_cast<const void*>(sqlite3_column_text(stmt, i)) : sqlite3_column_blob(stmt, i);
+              int bytes = sqlite3_column_bytes(stmt, i);
+              if (bytes > 0) heaps[i].append(static_cast<const char*>(data), bytes);
+            }
+            if (heaps[i].size() > UINT32_MAX) {
+              sqlite3_reset(stmt);
+              napi_throw_range_error(env, nullptr, "A lazy result column holds more than 4 GiB");
+              return Napi::Value();
+            }
+            offsets[i].push_back(static_cast<uint32_t>(heaps[i].size()));
+          }
+        }
+      }
+      rows++;
+    }
+    if (rc != SQLITE_DONE) {
+      Fail(env);
+      return Napi::Value();
+    }
+    sqlite3_reset(stmt);
+    Napi::Env e = info.Env();
+    Napi::Array columns = Napi::Array::New(e, columnCount);
+    for (int i = 0; i < columnCount; i++) {
+      Napi::Object column = Napi::Object::New(e);
+      column.Set("kind", kinds[i]);
+      auto nullBuffer = Napi::ArrayBuffer::New(e, rows);
+      if (rows > 0) std::memcpy(nullBuffer.Data(), nulls[i].data(), rows);
+      column.Set("nulls", Napi::Uint8Array::New(e, rows, nullBuffer, 0));
+      if (kinds[i] == 0) {
+        auto buffer = Napi::ArrayBuffer::New(e, rows * sizeof(double));
+        if (rows > 0) std::memcpy(buffer.Data(), numbers[i].data(), rows * sizeof(double));
+        column.Set("values", Napi::Float64Array::New(e, rows, buffer, 0));
+      } else if (kinds[i] == 1) {
+        auto buffer = Napi::ArrayBuffer::New(e, rows * sizeof(int64_t));
+        if (rows > 0) std::memcpy(buffer.Data(), integers[i].data(), rows * sizeof(int64_t));
+        column.Set("values", Napi::BigInt64Array::New(e, rows, buffer, 0));
+      } else {
+        column.Set("heap", Napi::Buffer<char>::Copy(e, heaps[i].data(), heaps[i].size()));
+        auto buffer = Napi::ArrayBuffer::New(e, (rows + 1) * sizeof(uint32_t));
+        std::memcpy(buffer.Data(), offsets[i].data(), (rows + 1) * sizeof(uint32_t));
+        column.Set("offsets", Napi::Uint32Array::New(e, rows + 1, buffer, 0));
+      }
+      columns.Set(i, column);
+    }
+    Napi::Object result = Napi::Object::New(e);
+    result.Set("rows", static_cast<double>(rows));
+    result.Set("columns", columns);
+    return result;
+  }
+};
+
+Napi::FunctionReference* Statement::constructor = nullptr;
+
+Napi::Value Database::Prepare(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  std::string sql = info[0].As<Napi::String>().Utf8Value();
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+  if (rc != SQLITE_OK) {
+    ThrowLast(env);
+    return env.Undefined();
+  }
+  if (stmt == nullptr) {
+    napi_throw(env, MakeError(env, "The supplied SQL string contains no statements", "SQLITE_MISUSE"));
+    return env.Undefined();
+  }
+  while (tail != nullptr && *tail != '\0') {
+    if (*tail == ';' || *tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r') {
+      tail++;
+      continue;
+    }
+    sqlite3_finalize(stmt);
+    napi_throw(env, MakeError(env, "The supplied SQL string contains more than one statement", "SQLITE_MISUSE"));
+    return env.Undefined();
+  }
+  Napi::Object object = Statement::constructor->New({});
+  Statement* statement = Statement::Unwrap(object);
+  statement->stmt = stmt;
+  statement->database = this;
+  statement->databaseRef = Napi::Persistent(Value());
+  statement->columnCount = sqlite3_column_count(stmt);
+  return object;
+}
+
+// ---- user functions ----------------------------------------------------------------------
+
+struct UserFunction {
+  napi_env env;
+  Database* database;
+  Napi::FunctionReference fn;
+  bool bigints;
+};
+
+void CallUserFunction(sqlite3_context* context, int argc, sqlite3_value** args) {
+  auto* user = static_cast<UserFunction*>(sqlite3_user_data(context));
+  napi_env env = user->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  std::vector<napi_value> argv(argc > 0 ? argc : 1);
+  for (int i = 0; i < argc; i++) argv[i] = ValueCell(env, args[i], user->bigints);
+  napi_value receiver, result;
+  napi_get_undefined(env, &receiver);
+  napi_status status = napi_call_function(env, receiver, user->fn.Value(), argc, argv.data(), &result);
+  if (status != napi_ok) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(env, &exception);
+    if (!user->database->hasPending) {
+      user->database->pending = Napi::Reference<Napi::Value>::New(Napi::Value(env, exception), 1);
+      user->database->hasPending = true;
+    }
+    sqlite3_result_error(context, "A user-defined function raised an exception", -1);
+  } else {
+    napi_valuetype type;
+    napi_typeof(env, result, &type);
+    switch (type) {
+      case napi_number: {
+        double d;
+        napi_get_value_double(env, result, &d);
+        sqlite3_result_double(context, d);
+        break;
+      }
+      case napi_bigint: {
+        int64_t n;
+        bool lossless;
+        napi_get_value_bigint_int64(env, result, &n, &lossless);
+        sqlite3_result_int64(context, n);
+        break;
+      }
+      case napi_string: {
+        size_t length;
+        napi_get_value_string_utf8(env, result, nullptr, 0, &length);
+        std::string text(length, '\0');
+        napi_get_value_string_utf8(env, result, text.data(), length + 1, &length);
+        sqlite3_result_text64(context, text.data(), length, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+      }
+      case napi_boolean: {
+        bool b;
+        napi_get_value_bool(env, result, &b);
+        sqlite3_result_int(context, b ? 1 : 0);
+        break;
+      }
+      default: {
+        bool isTyped = false;
+        if (type == napi_object) napi_is_typedarray(env, result, &isTyped);
+        if (isTyped) {
+          napi_typedarray_type arrayType;
+          size_t length, offset;
+          void* data;
+          napi_value buffer;
+          napi_get_typedarray_info(env, result, &arrayType, &length, &data, &buffer, &offset);
+          sqlite3_result_blob64(context, data, length, SQLITE_TRANSIENT);
+        } else {
+          sqlite3_result_null(context);
+        }
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+void DestroyUserFunction(void* data) { delete static_cast<UserFunction*>(data); }
+
+Napi::Value Database::Function(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  int argc = info[1].As<Napi::Number>().Int32Value();
+  bool deterministic = info[2].ToBoolean().Value();
+  bool bigints = info[3].ToBoolean().Value();
+  auto* user = new UserFunction{env, this, Napi::Persistent(info[4].As<Napi::Function>()), bigints};
+  int flags = SQLITE_UTF8 | (deterministic ? SQLITE_DETERMINISTIC : 0);
+  int rc = sqlite3_create_function_v2(db, name.c_str(), argc, flags, user, CallUserFunction, nullptr, nullptr, DestroyUserFunction);
+  if (rc != SQLITE_OK) ThrowLast(env);
+  return env.Undefined();
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  Napi::Function database = Database::Init(env);
+  Database::constructor = new Napi::FunctionReference(Napi::Persistent(database));
+  Napi::Function statement = Statement::Init(env);
+  Statement::constructor = new Napi::FunctionReference(Napi::Persistent(statement));
+  exports.Set("NativeDatabase", database);
+  exports.Set("sqliteVersion", Napi::String::New(env, sqlite3_libversion()));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ferro_native, InitModule)
