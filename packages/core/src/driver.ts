@@ -12,6 +12,25 @@ export interface ReadOptions {
   readonly bigints?: boolean
 }
 
+/**
+ * How the native engine stores a column of a lazy columnar result: `0` numbers
+ * (Float64Array), `1` 64-bit integers (BigInt64Array), `2` UTF-8 text and `3` bytes (one heap
+ * plus offsets).
+ */
+export type ColumnarKind = 0 | 1 | 2 | 3
+
+/** One column of a {@link ColumnarResult}; `nulls[i]` is 1 where row i holds NULL. */
+export type ColumnarColumn =
+  | { readonly kind: 0; readonly nulls: Uint8Array; readonly values: Float64Array }
+  | { readonly kind: 1; readonly nulls: Uint8Array; readonly values: BigInt64Array }
+  | { readonly kind: 2 | 3; readonly nulls: Uint8Array; readonly heap: Uint8Array; readonly offsets: Uint32Array }
+
+/** Rows read into typed-array columns (the native engine's lazy results). */
+export interface ColumnarResult {
+  readonly rows: number
+  readonly columns: ReadonlyArray<ColumnarColumn>
+}
+
 /** Outcome of a write. */
 export interface WriteResult {
   readonly rowsAffected: number
@@ -51,6 +70,14 @@ export interface Driver {
   readonly maxParameters: number
   /** Rows as arrays, in select-list order. */
   rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>>
+  /**
+   * Reads rows and calls `onRow` with each row's cells as its arguments, building no row
+   * arrays (the native engine's hydration path). Resolves to the number of rows. Optional:
+   * only engines that step statements themselves offer it.
+   */
+  forEachRow?(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): Promise<number>
+  /** Reads rows into typed-array columns, one {@link ColumnarKind} per selected column. Optional (native engine). */
+  columnar?(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): Promise<ColumnarResult>
   /** Rows as objects keyed by column name (raw SQL). */
   objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>>
   /** Runs a write and reports the rows it affected. */

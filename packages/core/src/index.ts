@@ -61,7 +61,18 @@ export {
 export { clearRegistry, getModel, modelsMetadata, registerModel, registeredModels, type RegisteredModel } from "./registry.js"
 export { IdentityMap, TransactionIdentityMap } from "./identity-map.js"
 export * as Instances from "./instance-state.js"
-export type { BeginOptions, Driver, IsolationLevel, ReadOptions, Statement, TransactionDriver, WriteResult } from "./driver.js"
+export type {
+  BeginOptions,
+  ColumnarColumn,
+  ColumnarKind,
+  ColumnarResult,
+  Driver,
+  IsolationLevel,
+  ReadOptions,
+  Statement,
+  TransactionDriver,
+  WriteResult,
+} from "./driver.js"
 export {
   DEFAULT_CONNECTION,
   allConnections,

@@ -36,18 +36,34 @@ export interface ConnectOptions {
   readonly pool?: { readonly max?: number; readonly min?: number }
   /** Keep one object per primary key on this connection (default true). */
   readonly identityMap?: boolean
+  /**
+   * The SQLite engine: `"js"` (default; better-sqlite3 and generated-JS hydrators) or
+   * `"native"` (Ferro's C++ addon steps statements and hands cells straight to the
+   * hydrators; it also serves `all({ lazy: true })` from typed-array columns). When the
+   * addon is unavailable, or the URL is PostgreSQL, the generated-JS engine is used and a
+   * warning says so once. Also settable as `?engine=native` on a SQLite URL.
+   */
+  readonly engine?: "js" | "native"
 }
 
 const SUPPORTED = "sqlite, postgres, postgresql"
 
-const openDriver = async (url: string, pool: ConnectOptions["pool"]): Promise<Driver> => {
+let postgresNativeWarned = false
+
+const openDriver = async (url: string, options: ConnectOptions): Promise<Driver> => {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
   switch (scheme) {
     case "sqlite":
-      return openSqlite(url)
+      return openSqlite(url, options.engine === undefined ? {} : { engine: options.engine })
     case "postgres":
     case "postgresql":
-      return openPostgres(url, pool)
+      if (options.engine === "native" && !postgresNativeWarned) {
+        postgresNativeWarned = true
+        process.emitWarning("Ferro's native engine is SQLite-only; PostgreSQL connections use the generated-JS engine", {
+          code: "FERRO_NATIVE_UNAVAILABLE",
+        })
+      }
+      return openPostgres(url, options.pool)
     default:
       throw new ConnectionError(
         `Cannot connect to ${redactUrl(url)}: unsupported database URL scheme${scheme ? ` '${scheme}'` : ""}. Supported schemes: ${SUPPORTED}`,
@@ -69,6 +85,9 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
   if (allConnections().some((c) => c.name === name)) {
     throw new ConnectionError(`Connection '${name}' is already registered; disconnect('${name}') first`, redactUrl(url))
   }
+  if (options.engine !== undefined && options.engine !== "js" && options.engine !== "native") {
+    throw new ConnectionError(`engine must be "js" or "native", got ${JSON.stringify(String(options.engine))}`, redactUrl(url))
+  }
   if (options.pool !== undefined) {
     const { max = 10, min = 0 } = options.pool
     if (!Number.isInteger(max) || max < 1 || !Number.isInteger(min) || min < 0 || min > max) {
@@ -78,7 +97,7 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
   // Resolves every model's relations first: a relation naming a missing model or back
   // reference fails here, naming both models, before anything is opened.
   const models = modelsMetadata()
-  const driver = await openDriver(url, options.pool)
+  const driver = await openDriver(url, options)
   try {
     if (options.migrateUpdates || options.migrateDestructive) {
       await migrateSchema(driver, models, { updates: true, destructive: options.migrateDestructive === true })

@@ -53,6 +53,7 @@ export {
   type ModelProps,
 } from "@ferro/core"
 export {
+  LazyRows,
   Model,
   Predicate,
   Query,
@@ -65,9 +66,11 @@ export {
   not,
   or,
   sql,
+  type AllOptions,
   type AnyModelClass,
   type BoundModel,
   type Column,
+  type LazyRow,
   type ColumnsOf,
   type InstanceOf,
   type ModelClass,

@@ -3,7 +3,7 @@
 // A failed build is not an install failure: connections asking for the native engine fall
 // back to better-sqlite3 and say so once. FERRO_NATIVE_REQUIRED=1 makes a failure fatal.
 import { spawnSync } from "node:child_process"
-import { existsSync, rmSync, symlinkSync } from "node:fs"
+import { existsSync, rmSync, statSync, symlinkSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -15,6 +15,12 @@ const env = { ...process.env }
 if (!env.npm_config_nodedir && existsSync(join(dirname(process.execPath), "..", "include", "node", "node.h"))) {
   env.npm_config_nodedir = join(dirname(process.execPath), "..")
 }
+const addon = join(here, "build", "Release", "ferro_native.node")
+const sources = [join(here, "native", "ferro_native.cc"), join(here, "binding.gyp")]
+// pnpm runs this on every install; a build newer than its sources is kept.
+const upToDate =
+  existsSync(addon) && sources.every((source) => statSync(source).mtimeMs <= statSync(addon).mtimeMs)
+if (upToDate && process.env.FERRO_NATIVE_REBUILD !== "1") process.exit(0)
 let status = 1
 try {
   // binding.gyp reads better-sqlite3's amalgamation and compile options through this link.

@@ -23,6 +23,12 @@ export interface Hydrator<T> {
    * list the model's columns in metadata order for it to serve as a change-tracking snapshot.
    */
   readonly props: (row: ReadonlyArray<unknown>) => Record<string, unknown>
+  /**
+   * A row callback for engines that hand over cells as call arguments (the native engine's
+   * `forEachRow`): each call hydrates one row, exactly as {@link all} would, and appends the
+   * instance to `out`. No row array is built unless the instance is new (its snapshot).
+   */
+  readonly collector: (out: Array<T>, target: HydrationTarget) => (...cells: Array<unknown>) => void
 }
 
 interface Plan {
@@ -35,15 +41,24 @@ interface Plan {
 
 const cache = new WeakMap<object, Map<string, Hydrator<unknown>>>()
 
-const propsSource = (columns: ReadonlyArray<ColumnMetadata>, dialect: Dialect, bigints: boolean): string => {
+/**
+ * Source that declares `props` from the row's cells. `cell(i)` is the expression of cell i:
+ * `row[i]` for array rows, an argument name for cells passed as arguments.
+ */
+const propsSource = (
+  columns: ReadonlyArray<ColumnMetadata>,
+  dialect: Dialect,
+  bigints: boolean,
+  cell: (i: number) => string = (i) => `row[${i}]`,
+): string => {
   const decls: Array<string> = []
   const fields: Array<string> = []
   columns.forEach((column, i) => {
     const expression = decoderFor(column, dialect, bigints)
     if (expression === null) {
-      fields.push(`${JSON.stringify(column.property)}: row[${i}]`)
+      fields.push(`${JSON.stringify(column.property)}: ${cell(i)}`)
     } else {
-      decls.push(`const c${i} = row[${i}];`)
+      decls.push(`const c${i} = ${cell(i)};`)
       const inlined = expression.replace(/\bv\b/g, `c${i}`)
       fields.push(`${JSON.stringify(column.property)}: c${i} === null ? null : ${inlined}`)
     }
@@ -95,6 +110,32 @@ export const hydratorFor = <T>(
       return out;
     }`
   const propsOnly = `"use strict"; return function props(row) { ${body} return props; }`
+  const args = plan.columns.map((_, i) => `a${i}`)
+  const collectorSource = `
+    "use strict";
+    return function collector(out, target) {
+      const map = target.identityMap;
+      const connection = target.connection;
+      return function onRow(${args.join(", ")}) {
+        ${propsSource(plan.columns, dialect, bigints, (i) => `a${i}`)}
+        const pk = ${pkExpression};
+        if (map !== null && pk !== undefined) {
+          const hit = map.get(table, pk);
+          if (hit !== undefined) { out.push(hit); return; }
+        }
+        const instance = new Model(props, TRUSTED);
+        markPersisted(instance, connection, [${args.join(", ")}], pk);
+        if (map !== null && pk !== undefined) map.set(table, pk, instance);
+        out.push(instance);
+      };
+    }`
+  const collector = new Function("Model", "TRUSTED", "markPersisted", "table", "helpers", collectorSource)(
+    modelClass,
+    TRUSTED,
+    Instances.markPersisted,
+    plan.table,
+    decoderHelpers,
+  ) as Hydrator<T>["collector"]
   const all = new Function("Model", "TRUSTED", "markPersisted", "table", "helpers", allSource)(
     modelClass,
     TRUSTED,
@@ -103,7 +144,7 @@ export const hydratorFor = <T>(
     decoderHelpers,
   ) as Hydrator<T>["all"]
   const props = new Function("helpers", propsOnly)(decoderHelpers) as Hydrator<T>["props"]
-  const hydrator: Hydrator<T> = { bigints, all, props }
+  const hydrator: Hydrator<T> = { bigints, all, props, collector }
   perClass.set(key, hydrator as Hydrator<unknown>)
   return hydrator
 }

@@ -20,7 +20,16 @@ export {
   type OrmModelConstructor,
   type PrimaryKey,
 } from "./model.js"
-export { Query, type ColumnsOf, type RelationPath, type SortDirection, type UpdateValues, type Where } from "./query.js"
+export {
+  Query,
+  type AllOptions,
+  type ColumnsOf,
+  type RelationPath,
+  type SortDirection,
+  type UpdateValues,
+  type Where,
+} from "./query.js"
+export { LazyRows, type LazyRow } from "@ferro/hydrate"
 export { Predicate, UpdateExpression, and, isPredicate, not, or } from "./predicate.js"
 export type { Column, ColumnFor, Comparable, NumericColumn, TextColumn } from "./column.js"
 export { execute, fetchAll, fetchOne, sql, compileFragment, type RawOptions, type SqlFragment } from "./raw.js"

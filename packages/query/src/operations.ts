@@ -18,7 +18,17 @@ import {
   modelRuntime,
   registerModel,
 } from "@ferro/core"
-import { type HydratableClass, type Hydrator, cellDecoder, hydratorFor } from "@ferro/hydrate"
+import {
+  type HydratableClass,
+  type Hydrator,
+  type LazyPlan,
+  LazyRows,
+  arrayCells,
+  cellDecoder,
+  columnarCells,
+  columnarKind,
+  hydratorFor,
+} from "@ferro/hydrate"
 import { compilerFor } from "./compiler/index.js"
 import type { Condition, DeleteNode, SelectNode, UpdateNode } from "./expression.js"
 import { checkValue } from "./values.js"
@@ -85,8 +95,39 @@ export const fetchInstances = async (
 ): Promise<Array<object>> => {
   const hydrate = hydrator(modelClass, connection)
   const statement = compilerFor(connection.driver.dialect).select(node)
-  const rows = await connection.driver.rows(statement, { bigints: hydrate.bigints })
-  return hydrate.all(rows, { connection: connection.name, identityMap: connection.identityMap })
+  const target = { connection: connection.name, identityMap: connection.identityMap }
+  const { driver } = connection
+  if (driver.forEachRow !== undefined) {
+    // The native engine hands each row's cells straight to the hydrator: no row arrays.
+    const instances: Array<object> = []
+    await driver.forEachRow(statement, { bigints: hydrate.bigints }, hydrate.collector(instances, target))
+    return instances
+  }
+  const rows = await driver.rows(statement, { bigints: hydrate.bigints })
+  return hydrate.all(rows, target)
+}
+
+const lazyPlans = new WeakMap<Hydrator<object>, LazyPlan>()
+
+/**
+ * Reads the rows of `node` as a lazy result: typed-array columns on the native engine, the
+ * driver's array rows elsewhere; decoded on access, hydrated by `materialize()`.
+ */
+export const fetchLazy = async (modelClass: ModelClass, connection: Connection, node: SelectNode): Promise<LazyRows<object, object>> => {
+  const hydrate = hydrator(modelClass, connection)
+  let plan = lazyPlans.get(hydrate)
+  if (plan === undefined) {
+    plan = { columns: node.columns, dialect: connection.driver.dialect, bigints: hydrate.bigints }
+    lazyPlans.set(hydrate, plan)
+  }
+  const statement = compilerFor(connection.driver.dialect).select(node)
+  const { driver } = connection
+  const cells =
+    driver.columnar !== undefined
+      ? columnarCells(await driver.columnar(statement, node.columns.map((c) => columnarKind(c, hydrate.bigints))))
+      : arrayCells(await driver.rows(statement, { bigints: hydrate.bigints }))
+  const target = { connection: connection.name, identityMap: connection.identityMap }
+  return new LazyRows(cells, plan, (rows) => hydrate.all(rows, target))
 }
 
 export const fetchByPrimaryKey = async (

@@ -8,6 +8,7 @@ import {
   type ColumnKeys,
   type ColumnMetadata,
   type InstanceFields,
+  type ModelProps,
   type PropertyType,
   QueryError,
   type RelationField,
@@ -18,6 +19,7 @@ import {
   modelRuntime,
   operation,
 } from "@ferro/core"
+import type { LazyRows } from "@ferro/hydrate"
 import { type LinkContext, addLinks, checkPaths, loadPaths, removeLinks } from "./relations.js"
 import { type ColumnFor, type ColumnRef, columnsOf } from "./column.js"
 import { compilerFor } from "./compiler/index.js"
@@ -26,6 +28,7 @@ import { type Condition, type Ordering, type SelectNode, and } from "./expressio
 import {
   type ModelClass,
   fetchInstances,
+  fetchLazy,
   modelName,
   runDelete,
   runUpdate,
@@ -60,6 +63,12 @@ export type UpdateValues<F> = {
 } & { readonly [K in keyof ShadowProps<F>]?: ShadowProps<F>[K] }
 
 export type SortDirection = "asc" | "desc"
+
+/** Options of {@link Query.all}. */
+export interface AllOptions {
+  /** Return a {@link LazyRows} (views decoded on access) instead of model instances. */
+  readonly lazy?: boolean
+}
 
 const columnsIn = (condition: Condition): Array<ColumnMetadata> => {
   switch (condition.kind) {
@@ -205,8 +214,26 @@ export class Query<M, F> {
     return { table: modelClass.metadata.table, columns: modelClass.metadata.columns, where: and(where), orderBy, limit, offset }
   }
 
-  /** Every matching row as a model instance. */
-  all(): Operation<Array<M>> {
+  /**
+   * Every matching row as a model instance. With `{ lazy: true }`, a {@link LazyRows} instead:
+   * the rows stay in the engine's compact form (typed-array columns on the native SQLite
+   * engine) and each view decodes a column when it is read; `materialize()` gives instances.
+   * Lazy results skip the identity map and cannot be combined with `with()`.
+   */
+  all(): Operation<Array<M>>
+  all(options: { readonly lazy: true }): Operation<LazyRows<M, ModelProps<F>>>
+  all(options: AllOptions): Operation<Array<M> | LazyRows<M, ModelProps<F>>>
+  all(options: AllOptions = {}): Operation<Array<M> | LazyRows<M, ModelProps<F>>> {
+    if (options.lazy === true) {
+      return operation(async () => {
+        const { modelClass, include } = this.#state
+        if (include.length > 0) {
+          throw new QueryError("all({ lazy: true }) does not load relations: drop with(), or materialize() and load them")
+        }
+        const connection = resolveConnection(this.#state.using)
+        return (await fetchLazy(modelClass, connection, this.#node())) as unknown as LazyRows<M, ModelProps<F>>
+      })
+    }
     return operation(async () => {
       const { modelClass, preloaded, include } = this.#state
       const connection = resolveConnection(this.#state.using)

@@ -3,6 +3,8 @@ import { dirname } from "node:path"
 import Database from "better-sqlite3"
 import {
   type BeginOptions,
+  type ColumnarKind,
+  type ColumnarResult,
   ConnectionError,
   type Driver,
   type ReadOptions,
@@ -13,29 +15,97 @@ import {
   quoteIdentifier,
   redactUrl,
 } from "@ferro/core"
+import { type NativeDatabase, loadNativeEngine } from "@ferro/hydrate"
+import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
+import type { SqliteEngine } from "./engine.js"
 import { translateSqliteError } from "./errors.js"
 import { ferroDecimalKey, ferroInt32, ferroLower } from "./functions.js"
-import { parseSqliteUrl } from "./url.js"
+import { NativeSqliteEngine } from "./native-engine.js"
+import { type SqliteLocation, parseSqliteUrl } from "./url.js"
 
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
 const MAX_PARAMETERS = 32766
-/** Prepared statements kept per connection; the least recently used is dropped past this. */
-const STATEMENT_CACHE_SIZE = 500
+const BUSY_TIMEOUT_MS = 5000
 
-type Prepared = Database.Statement<unknown[], unknown>
+/** Which SQLite engine a connection runs on. */
+export type SqliteEngineName = "js" | "native"
+
+/** Options of {@link SqliteDriver}. */
+export interface SqliteDriverOptions {
+  /**
+   * `"js"` (default): better-sqlite3 with the generated-JS hydrators. `"native"`: Ferro's
+   * C++ addon steps statements and feeds the hydrators directly, and offers lazy columnar
+   * results; when the addon is unavailable the connection uses better-sqlite3 and a warning
+   * says so once per process. A `?engine=` URL parameter has the same effect.
+   */
+  readonly engine?: SqliteEngineName
+}
+
+let fallbackWarned = false
+
+/** Says once per process that the native engine was asked for but is not available. */
+const warnFallback = (reason: string): void => {
+  if (fallbackWarned) return
+  fallbackWarned = true
+  process.emitWarning(`Ferro's native SQLite engine is unavailable (${reason}); using better-sqlite3 instead`, {
+    code: "FERRO_NATIVE_UNAVAILABLE",
+  })
+}
+
+const openEngine = (location: SqliteLocation, requested: SqliteEngineName): SqliteEngine => {
+  if (requested === "native") {
+    const native = loadNativeEngine()
+    if (native.available) {
+      const database = new native.binding.NativeDatabase(location.filename, location.readonly, BUSY_TIMEOUT_MS)
+      try {
+        registerFunctions((name, options, fn) =>
+          database.function(name, fn.length, options.deterministic, options.safeIntegers === true, fn),
+        )
+      } catch (error) {
+        database.close()
+        throw error
+      }
+      return new NativeSqliteEngine(database)
+    }
+    warnFallback(native.reason)
+  }
+  const database = new Database(location.filename, { readonly: location.readonly, fileMustExist: location.readonly })
+  try {
+    registerFunctions((name, options, fn) => database.function(name, options, fn))
+  } catch (error) {
+    database.close()
+    throw error
+  }
+  return new BetterSqlite3Engine(database)
+}
+
+type Register = (
+  name: string,
+  options: { readonly deterministic: boolean; readonly safeIntegers?: boolean },
+  fn: (value: unknown) => unknown,
+) => void
+
+/** SQL functions every connection gets, so compiled SQL behaves as on PostgreSQL. */
+const registerFunctions = (register: Register): void => {
+  register("ferro_lower", { deterministic: true }, ferroLower)
+  register("ferro_decimal_key", { deterministic: true }, ferroDecimalKey)
+  register("ferro_int32", { deterministic: true, safeIntegers: true }, ferroInt32)
+}
 
 /**
- * Ferro's driver on better-sqlite3. One connection, statements prepared once and cached by
- * SQL text, rows read as arrays. better-sqlite3 is synchronous; calls settle as promises so
- * every driver has the same shape.
+ * Ferro's SQLite driver: one connection (better-sqlite3, or the native engine), statements
+ * prepared once and cached by SQL text, rows read as arrays. The engines are synchronous;
+ * calls settle as promises so every driver has the same shape.
  */
 export class SqliteDriver implements Driver {
   readonly dialect = "sqlite" as const
   readonly maxParameters = MAX_PARAMETERS
   readonly url: string
-  /** The underlying better-sqlite3 handle (for escape hatches and tests). */
-  readonly database: Database.Database
-  readonly #cache = new Map<string, Prepared>()
+  /** The engine this connection runs on (`"js"` when the native engine was asked for but is unavailable). */
+  readonly engine: SqliteEngineName
+  /** The underlying handle (a better-sqlite3 `Database`, or the native engine's), for escape hatches and tests. */
+  readonly database: Database.Database | NativeDatabase
+  readonly #engine: SqliteEngine
   #statements = 0
   /**
    * Whether a transaction (or a statement queued behind one) owns the single connection.
@@ -50,60 +120,81 @@ export class SqliteDriver implements Driver {
     return this.#statements
   }
 
-  constructor(url: string) {
+  constructor(url: string, options: SqliteDriverOptions = {}) {
     this.url = redactUrl(url)
     const location = parseSqliteUrl(url)
+    let engine: SqliteEngine | undefined
     try {
       if (location.filename !== ":memory:" && !location.readonly) {
         mkdirSync(dirname(location.filename), { recursive: true })
       }
-      this.database = new Database(location.filename, { readonly: location.readonly, fileMustExist: location.readonly })
-      this.database.pragma("foreign_keys = ON")
+      engine = openEngine(location, options.engine ?? location.engine ?? "js")
+      engine.exec("PRAGMA foreign_keys = ON")
       // LIKE is case-sensitive on PostgreSQL; make SQLite agree (ilike is the insensitive one).
-      this.database.pragma("case_sensitive_like = ON")
-      this.database.pragma("busy_timeout = 5000")
-      this.database.function("ferro_lower", { deterministic: true }, ferroLower)
-      this.database.function("ferro_decimal_key", { deterministic: true }, ferroDecimalKey)
-      this.database.function("ferro_int32", { deterministic: true, safeIntegers: true }, ferroInt32)
-      if (location.filename !== ":memory:" && !location.readonly) this.database.pragma("journal_mode = WAL")
+      engine.exec("PRAGMA case_sensitive_like = ON")
+      engine.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      if (location.filename !== ":memory:" && !location.readonly) engine.exec("PRAGMA journal_mode = WAL")
+      this.#engine = engine
     } catch (error) {
+      engine?.close()
       throw new ConnectionError(
         `Could not open ${this.url}: ${error instanceof Error ? error.message : String(error)}`,
         this.url,
         { cause: error },
       )
     }
+    this.engine = this.#engine.kind
+    this.database = (this.#engine as BetterSqlite3Engine | NativeSqliteEngine).database
+    if (this.#engine.kind === "native") {
+      this.forEachRow = (statement, options, onRow) => this.#run(() => this.forEachRowSync(statement, options, onRow))
+      this.columnar = (statement, kinds) => this.#run(() => this.columnarSync(statement, kinds))
+    }
   }
 
-  #prepare(statement: Statement): Prepared {
+  /** Runs `work` on the engine, counting the statement and translating its errors. */
+  #sync<T>(statement: Statement, work: (engine: SqliteEngine) => T): T {
     this.#statements++
-    let prepared = this.#cache.get(statement.sql)
-    if (prepared !== undefined) {
-      // Refresh recency: Map iteration order is insertion order.
-      this.#cache.delete(statement.sql)
-      this.#cache.set(statement.sql, prepared)
-      return prepared
-    }
     try {
-      prepared = this.database.prepare(statement.sql)
+      return work(this.#engine)
     } catch (error) {
       throw translateSqliteError(error, statement)
     }
-    if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!)
-    this.#cache.set(statement.sql, prepared)
-    return prepared
   }
 
   /** Synchronous core of {@link rows}. */
   rowsSync(statement: Statement, options?: ReadOptions): Array<Array<unknown>> {
-    const prepared = this.#prepare(statement)
-    try {
-      prepared.raw(true)
-      prepared.safeIntegers(options?.bigints === true)
-      return prepared.all(...statement.params) as Array<Array<unknown>>
-    } catch (error) {
-      throw translateSqliteError(error, statement)
+    return this.#sync(statement, (engine) => engine.rows(statement, options?.bigints === true))
+  }
+
+  objectsSync(statement: Statement): Array<Record<string, unknown>> {
+    const rows = this.#sync(statement, (engine) => engine.objects(statement))
+    // Read integers exactly, then give back plain numbers where that loses nothing.
+    for (const row of rows) {
+      for (const key in row) {
+        const value = row[key]
+        if (typeof value === "bigint" && value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER) {
+          row[key] = Number(value)
+        }
+      }
     }
+    return rows
+  }
+
+  executeSync(statement: Statement): WriteResult {
+    return this.#sync(statement, (engine) => engine.execute(statement))
+  }
+
+  forEachRowSync(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): number {
+    return this.#sync(statement, (engine) => engine.each!(statement, options.bigints === true, onRow))
+  }
+
+  columnarSync(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult {
+    return this.#sync(statement, (engine) => engine.columnar!(statement, kinds))
+  }
+
+  /** Whether this connection's engine hands rows to callbacks and fills columnar results. */
+  get native(): boolean {
+    return this.#engine.kind === "native"
   }
 
   /** Takes the connection, waiting in line while a transaction owns it. */
@@ -149,58 +240,48 @@ export class SqliteDriver implements Driver {
     return this.#run(() => this.objectsSync(statement))
   }
 
-  objectsSync(statement: Statement): Array<Record<string, unknown>> {
-    const prepared = this.#prepare(statement)
-    try {
-      if (!prepared.reader) {
-        prepared.run(...statement.params)
-        return []
-      }
-      prepared.raw(false)
-      // Read integers exactly, then give back plain numbers where that loses nothing.
-      prepared.safeIntegers(true)
-      const rows = prepared.all(...statement.params) as Array<Record<string, unknown>>
-      for (const row of rows) {
-        for (const key in row) {
-          const value = row[key]
-          if (typeof value === "bigint" && value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER) {
-            row[key] = Number(value)
-          }
-        }
-      }
-      return rows
-    } catch (error) {
-      throw translateSqliteError(error, statement)
-    }
-  }
-
-  executeSync(statement: Statement): WriteResult {
-    const prepared = this.#prepare(statement)
-    try {
-      if (prepared.reader) {
-        prepared.raw(true)
-        prepared.safeIntegers(false)
-        return { rowsAffected: prepared.all(...statement.params).length }
-      }
-      return { rowsAffected: prepared.run(...statement.params).changes }
-    } catch (error) {
-      throw translateSqliteError(error, statement)
-    }
-  }
-
   async execute(statement: Statement): Promise<WriteResult> {
     return this.#run(() => this.executeSync(statement))
   }
+
+  /** Present only on the native engine (see {@link Driver.forEachRow}). */
+  readonly forEachRow?: (statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void) => Promise<number>
+
+  /** Present only on the native engine (see {@link Driver.columnar}). */
+  readonly columnar?: (statement: Statement, kinds: ReadonlyArray<ColumnarKind>) => Promise<ColumnarResult>
 
   async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
     return this.#run(() => this.executeAtomicallySync(statements))
   }
 
   executeAtomicallySync(statements: ReadonlyArray<Statement>): Array<WriteResult> {
-    // better-sqlite3 turns a nested transaction() into a savepoint, so this also composes
-    // with a transaction that is already open.
-    const run = this.database.transaction(() => statements.map((s) => this.executeSync(s)))
-    return run()
+    // Inside an open transaction the batch is a savepoint, so it composes with it.
+    const nested = this.#engine.inTransaction
+    const begin: Statement = { sql: nested ? 'SAVEPOINT "ferro_atomic"' : "BEGIN", params: [] }
+    this.#sync(begin, (engine) => engine.exec(begin.sql))
+    try {
+      const results = statements.map((s) => this.executeSync(s))
+      const end: Statement = { sql: nested ? 'RELEASE SAVEPOINT "ferro_atomic"' : "COMMIT", params: [] }
+      this.#sync(end, (engine) => engine.exec(end.sql))
+      return results
+    } catch (error) {
+      if (nested) {
+        this.#engine.exec('ROLLBACK TO SAVEPOINT "ferro_atomic"')
+        this.#engine.exec('RELEASE SAVEPOINT "ferro_atomic"')
+      } else if (this.#engine.inTransaction) this.#engine.exec("ROLLBACK")
+      throw error
+    }
+  }
+
+  /** Whether the connection has a transaction open. */
+  get inTransaction(): boolean {
+    return this.#engine.inTransaction
+  }
+
+  /** Runs a parameterless statement that returns nothing (BEGIN, PRAGMA x = y). */
+  execSync(sql: string): void {
+    const statement: Statement = { sql, params: [] }
+    this.#sync(statement, (engine) => engine.exec(sql))
   }
 
   async begin(options: BeginOptions = {}): Promise<TransactionDriver> {
@@ -218,7 +299,7 @@ export class SqliteDriver implements Driver {
     }
     try {
       this.executeSync({ sql: `BEGIN ${(options.sqliteMode ?? "deferred").toUpperCase()}`, params: [] })
-      if (options.readOnly) this.database.pragma("query_only = ON")
+      if (options.readOnly) this.#engine.exec("PRAGMA query_only = ON")
     } catch (error) {
       unlock()
       throw error
@@ -228,7 +309,7 @@ export class SqliteDriver implements Driver {
 
   /** Drop every cached prepared statement (after DDL). */
   clearStatementCache(): void {
-    this.#cache.clear()
+    this.#engine.clearStatementCache()
   }
 
   schemaChanged(): void {
@@ -237,15 +318,14 @@ export class SqliteDriver implements Driver {
 
   async close(): Promise<void> {
     this.#closed = true
-    this.#cache.clear()
-    if (this.database.open) this.database.close()
+    this.#engine.close()
     // Wake everything queued: each finds the connection closed and fails with ConnectionError.
     while (this.#waiters.length > 0) this.#release()
   }
 }
 
 /** Opens a SQLite database from a `sqlite:` URL. Throws `ConnectionError` when it cannot. */
-export const openSqlite = (url: string): SqliteDriver => new SqliteDriver(url)
+export const openSqlite = (url: string, options?: SqliteDriverOptions): SqliteDriver => new SqliteDriver(url, options)
 
 /** A transaction owning the SQLite connection until it commits or rolls back. */
 class SqliteTransaction implements TransactionDriver {
@@ -256,7 +336,18 @@ class SqliteTransaction implements TransactionDriver {
     readonly driver: SqliteDriver,
     readonly readOnly: boolean,
     readonly unlock: () => void,
-  ) {}
+  ) {
+    if (driver.native) {
+      this.forEachRow = async (statement, options, onRow) => {
+        this.#check()
+        return this.driver.forEachRowSync(statement, options, onRow)
+      }
+      this.columnar = async (statement, kinds) => {
+        this.#check()
+        return this.driver.columnarSync(statement, kinds)
+      }
+    }
+  }
 
   get url(): string {
     return this.driver.url
@@ -311,18 +402,21 @@ class SqliteTransaction implements TransactionDriver {
     this.#check()
     this.#open = false
     try {
-      if (this.readOnly) this.driver.database.pragma("query_only = OFF")
+      if (this.readOnly) this.driver.execSync("PRAGMA query_only = OFF")
       // A failed COMMIT (e.g. a deferred constraint) leaves the transaction open: roll it back.
       try {
         this.driver.executeSync({ sql, params: [] })
       } catch (error) {
-        if (this.driver.database.inTransaction) this.driver.executeSync({ sql: "ROLLBACK", params: [] })
+        if (this.driver.inTransaction) this.driver.executeSync({ sql: "ROLLBACK", params: [] })
         throw error
       }
     } finally {
       this.unlock()
     }
   }
+  readonly forEachRow?: (statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void) => Promise<number>
+  readonly columnar?: (statement: Statement, kinds: ReadonlyArray<ColumnarKind>) => Promise<ColumnarResult>
+
   async begin(): Promise<TransactionDriver> {
     throw new TransactionError("Nested transactions are savepoints; use transaction() inside the block")
   }

@@ -1,8 +1,9 @@
 /**
- * `@ferro/sqlite`: Ferro's embedded default backend, on better-sqlite3.
+ * `@ferro/sqlite`: Ferro's embedded default backend, on better-sqlite3 or on Ferro's native
+ * engine (`engine: "native"`).
  *
  * @packageDocumentation
  */
-export { SqliteDriver, openSqlite } from "./driver.js"
+export { SqliteDriver, openSqlite, type SqliteDriverOptions, type SqliteEngineName } from "./driver.js"
 export { parseSqliteUrl, type SqliteLocation } from "./url.js"
 export { translateSqliteError } from "./errors.js"

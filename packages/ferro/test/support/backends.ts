@@ -60,6 +60,17 @@ export const backends: ReadonlyArray<Backend> = [
       return `sqlite:${join(dir, "test.db")}`
     },
   },
+  {
+    // The native engine (the C++ addon) on a file; falls back to better-sqlite3 only if the
+    // addon was not built, which test/native-engine.test.ts refuses.
+    name: "sqlite-native",
+    dialect: "sqlite",
+    freshUrl: async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ferro-test-"))
+      tempDirs.push(dir)
+      return `sqlite:${join(dir, "test.db")}?engine=native`
+    },
+  },
   { name: "postgres", dialect: "postgres", freshUrl: freshPostgresUrl },
 ]
 

@@ -1,0 +1,28 @@
+import type { ColumnarKind, ColumnarResult, Statement, WriteResult } from "@ferro/core"
+
+/**
+ * One SQLite connection as the driver uses it: synchronous statement execution with a
+ * statement cache. Two engines implement it, better-sqlite3 (`"js"`, the default) and
+ * Ferro's native addon (`"native"`); the driver around them (queueing, transactions,
+ * error translation) is the same, so both behave alike.
+ */
+export interface SqliteEngine {
+  readonly kind: "js" | "native"
+  readonly inTransaction: boolean
+  /** Rows as arrays; integers as bigint when `bigints`. Throws for statements that return no data. */
+  rows(statement: Statement, bigints: boolean): Array<Array<unknown>>
+  /** Rows as objects keyed by column name, integers exact (bigint). Runs non-readers and returns []. */
+  objects(statement: Statement): Array<Record<string, unknown>>
+  execute(statement: Statement): WriteResult
+  /** Calls `onRow` with each row's cells as arguments; returns the row count (native only). */
+  each?(statement: Statement, bigints: boolean, onRow: (...cells: Array<unknown>) => void): number
+  /** Reads typed-array columns (native only). */
+  columnar?(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult
+  /** Runs SQL with no parameters and no result (BEGIN, PRAGMA ... = ...). */
+  exec(sql: string): void
+  clearStatementCache(): void
+  close(): void
+}
+
+/** What both engines throw when `rows()` meets a statement that returns no data. */
+export const notAReader = (): TypeError => new TypeError("This statement does not return data; use execute()")

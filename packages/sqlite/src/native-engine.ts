@@ -1,0 +1,83 @@
+import type { ColumnarKind, ColumnarResult, Statement, WriteResult } from "@ferro/core"
+import type { NativeDatabase, NativeStatement } from "@ferro/hydrate"
+import { type SqliteEngine, notAReader } from "./engine.js"
+import { StatementCache } from "./statement-cache.js"
+
+/**
+ * Ferro's native engine: the C++ addon owns the connection and steps statements itself.
+ * Hydration reads go through {@link each}, which hands each row's cells to generated JS as
+ * call arguments; lazy results through {@link columnar}.
+ */
+export class NativeSqliteEngine implements SqliteEngine {
+  readonly kind = "native" as const
+  readonly #cache: StatementCache<NativeStatement>
+
+  constructor(readonly database: NativeDatabase) {
+    this.#cache = new StatementCache(
+      (sql) => database.prepare(sql),
+      (statement) => statement.finalize(),
+    )
+  }
+
+  get inTransaction(): boolean {
+    return this.database.inTransaction
+  }
+
+  rows(statement: Statement, bigints: boolean): Array<Array<unknown>> {
+    const prepared = this.#cache.get(statement.sql)
+    if (!prepared.reader) throw notAReader()
+    const rows: Array<Array<unknown>> = []
+    prepared.each(statement.params, bigints, (...cells) => {
+      rows.push(cells)
+    })
+    return rows
+  }
+
+  objects(statement: Statement): Array<Record<string, unknown>> {
+    const prepared = this.#cache.get(statement.sql)
+    if (!prepared.reader) {
+      prepared.run(statement.params)
+      return []
+    }
+    const names = prepared.columns()
+    const rows: Array<Record<string, unknown>> = []
+    prepared.each(statement.params, true, (...cells) => {
+      const row: Record<string, unknown> = {}
+      // Duplicate names keep the last cell, as better-sqlite3 does.
+      for (let i = 0; i < names.length; i++) row[names[i]!] = cells[i]
+      rows.push(row)
+    })
+    return rows
+  }
+
+  each(statement: Statement, bigints: boolean, onRow: (...cells: Array<unknown>) => void): number {
+    const prepared = this.#cache.get(statement.sql)
+    if (!prepared.reader) throw notAReader()
+    return prepared.each(statement.params, bigints, onRow)
+  }
+
+  columnar(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult {
+    const prepared = this.#cache.get(statement.sql)
+    if (!prepared.reader) throw notAReader()
+    return prepared.columnar(statement.params, kinds)
+  }
+
+  execute(statement: Statement): WriteResult {
+    const prepared = this.#cache.get(statement.sql)
+    if (prepared.reader) return { rowsAffected: prepared.each(statement.params, false, () => {}) }
+    return { rowsAffected: prepared.run(statement.params) }
+  }
+
+  exec(sql: string): void {
+    this.database.exec(sql)
+  }
+
+  clearStatementCache(): void {
+    this.#cache.clear()
+  }
+
+  close(): void {
+    this.#cache.clear()
+    if (this.database.open) this.database.close()
+  }
+}
