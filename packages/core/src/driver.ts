@@ -10,6 +10,11 @@ export interface Statement {
 export interface ReadOptions {
   /** Return 64-bit integers as `bigint` (SQLite only; PostgreSQL returns them as text). */
   readonly bigints?: boolean
+  /**
+   * `forEachRow` only: columns (1 = yes) holding ISO-8601 UTC datetimes, which the engine may
+   * hand over as epoch milliseconds instead of text. The decoders accept both.
+   */
+  readonly epochColumns?: Uint8Array
 }
 
 /**

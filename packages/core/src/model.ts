@@ -585,12 +585,20 @@ export function Model<const F extends FieldsShape>(
   ) => object
 
   class FerroModel extends SchemaBase {
-    constructor(input: Record<string, unknown> = {}, trusted?: typeof TRUSTED | boolean) {
-      if (trusted === TRUSTED || trusted === true) {
-        super(input, true)
+    constructor(input: Record<string, unknown> | null = {}, trusted?: typeof TRUSTED | boolean) {
+      if (trusted === TRUSTED) {
+        // Rows read from the database are trusted: skip Effect's constructor (a props copy,
+        // a defaults pass, then Object.assign) and return the instance built here. Subclass
+        // field initialisers still run on it, since a returned object becomes their `this`.
+        // biome-ignore lint/correctness/noConstructorReturn: the fast path for hydration.
+        const self = Object.create(new.target.prototype) as FerroModel
+        return (input === null ? self : Object.assign(self, input)) as FerroModel
+      }
+      if (trusted === true) {
+        super(input ?? {}, true)
         return
       }
-      super(prepare(new.target.name || table, input), true)
+      super(prepare(new.target.name || table, input as Record<string, unknown>), true)
       for (const [property, value] of pendingRelated) {
         setRelated(this, property, value, (this as Record<string, unknown>)[shadowKeys.get(property)!])
       }

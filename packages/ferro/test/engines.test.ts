@@ -51,6 +51,22 @@ class Owner extends Model("eng_owners", {
   plains: field.backRef((): ModelClass<Plain> => Plain),
 }) {}
 
+/** A subclass with its own field initialiser, getter and method: hydration must keep them. */
+class Rich extends Model("eng_rich", {
+  id: field.id(),
+  first: field.text(),
+  last: field.text(),
+}) {
+  visits = 0
+  get full(): string {
+    return `${this.first} ${this.last}`
+  }
+  greet(): string {
+    this.visits++
+    return `hello ${this.full}`
+  }
+}
+
 const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i)
 
 /** Edge values per column, cycled so that every value of every column appears in some row. */
@@ -188,6 +204,31 @@ describe("differential: every type and edge value through every engine on both b
     expect(native.lazy).toEqual(js.all)
     expect(js.all).toHaveLength(300)
     expect(js.all[1]).toMatchObject({ count: -149, flag: false, label: "p1", ownerId: null })
+  })
+})
+
+describe("hydrated instances are full model instances on every engine", () => {
+  test.each(["js", "native"] as const)("subclass initialisers, getters and methods survive hydration [%s]", async (engine) => {
+    await connect("sqlite::memory:", { engine, autoMigrate: true })
+    const created = await Rich.create({ first: "Ada", last: "Lovelace" })
+    created.visits = 5
+    const [loaded] = await Rich.select().all({ lazy: false })
+    expect(loaded).toBe(created)
+    const { Instances } = await import("@ferro/core")
+    Instances.markTransient(created)
+    const { evictInstance } = await import("ferro-orm")
+    evictInstance(Rich, created.id)
+    const fresh = (await Rich.select().all())[0]!
+    expect(fresh).not.toBe(created)
+    expect(fresh).toBeInstanceOf(Rich)
+    expect(fresh.visits).toBe(0)
+    expect(fresh.greet()).toBe("hello Ada Lovelace")
+    expect(fresh.visits).toBe(1)
+    expect(Object.keys(fresh).sort()).toEqual(["first", "id", "last", "visits"])
+    expect({ ...fresh }).toEqual({ id: created.id, first: "Ada", last: "Lovelace", visits: 1 })
+    fresh.last = "King"
+    await fresh.save()
+    expect((await Rich.where((r) => r.last.eq("King")).count())).toBe(1)
   })
 })
 

@@ -184,6 +184,26 @@ Napi::FunctionReference* Database::constructor = nullptr;
 
 // ---- cells -------------------------------------------------------------------------------
 
+// ASCII text can be handed to V8 as Latin-1, skipping UTF-8 decoding (most cells are ASCII).
+inline bool IsAscii(const char* text, int bytes) {
+  int i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text + i, 8);
+    if (word & 0x8080808080808080ULL) return false;
+  }
+  for (; i < bytes; i++)
+    if (static_cast<unsigned char>(text[i]) & 0x80) return false;
+  return true;
+}
+
+inline napi_value TextValue(napi_env env, const char* text, int bytes) {
+  napi_value value;
+  if (IsAscii(text, bytes)) napi_create_string_latin1(env, text, bytes, &value);
+  else napi_create_string_utf8(env, text, bytes, &value);
+  return value;
+}
+
 inline napi_value CellValue(napi_env env, sqlite3_stmt* stmt, int i, bool bigints) {
   napi_value value;
   switch (sqlite3_column_type(stmt, i)) {
@@ -198,9 +218,7 @@ inline napi_value CellValue(napi_env env, sqlite3_stmt* stmt, int i, bool bigint
       return value;
     case SQLITE_TEXT: {
       const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      int bytes = sqlite3_column_bytes(stmt, i);
-      napi_create_string_utf8(env, text, bytes, &value);
-      return value;
+      return TextValue(env, text, sqlite3_column_bytes(stmt, i));
     }
     case SQLITE_BLOB: {
       const void* blob = sqlite3_column_blob(stmt, i);
@@ -213,6 +231,38 @@ inline napi_value CellValue(napi_env env, sqlite3_stmt* stmt, int i, bool bigint
       napi_get_null(env, &value);
       return value;
   }
+}
+
+// Parses exactly `YYYY-MM-DDTHH:MM:SS.sssZ` (what Ferro writes, Date#toISOString) into epoch
+// milliseconds, as `new Date(text)` would. Anything else returns false and stays text.
+inline bool ParseIsoUtc(const char* t, int bytes, double* out) {
+  if (bytes != 24 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != '.' ||
+      t[23] != 'Z')
+    return false;
+  static const int digits[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
+  for (int index : digits)
+    if (t[index] < '0' || t[index] > '9') return false;
+  auto num = [t](int from, int count) {
+    int n = 0;
+    for (int i = from; i < from + count; i++) n = n * 10 + (t[i] - '0');
+    return n;
+  };
+  int64_t year = num(0, 4);
+  int month = num(5, 2), day = num(8, 2), hour = num(11, 2), minute = num(14, 2), second = num(17, 2), ms = num(20, 3);
+  static const int monthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > monthDays[month - 1] + (month == 2 && leap ? 1 : 0) || hour > 23 ||
+      minute > 59 || second > 59)
+    return false;
+  // Days from the civil date (H. Hinnant's algorithm), proleptic Gregorian like JS Date.
+  int64_t y = year - (month <= 2 ? 1 : 0);
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  *out = static_cast<double>(((days * 24 + hour) * 60 + minute) * 60 * 1000 + second * 1000 + ms);
+  return true;
 }
 
 inline napi_value ValueCell(napi_env env, sqlite3_value* v, bool bigints) {
@@ -410,13 +460,24 @@ class Statement : public Napi::ObjectWrap<Statement> {
     return Napi::Value(env, changes);
   }
 
-  // each(params, bigints, fn): calls fn(cell0, ..., cellN) for every row, with the cells as
-  // arguments (no row array). Returns the number of rows.
+  // each(params, bigints, fn, epochColumns?): calls fn(cell0, ..., cellN) for every row, with
+  // the cells as arguments (no row array). Where epochColumns[i] is 1, an ISO-8601 UTC text
+  // cell is handed over as epoch milliseconds (a Date is then built without parsing in JS).
+  // Returns the number of rows.
   Napi::Value Each(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
     if (!Ready(env) || !BindAll(env, info[0])) return Napi::Value();
     bool bigints = info[1].ToBoolean().Value();
     napi_value fn = info[2];
+    std::vector<uint8_t> epoch(columnCount > 0 ? columnCount : 1, 0);
+    bool anyEpoch = false;
+    if (info.Length() > 3 && info[3].IsTypedArray()) {
+      Napi::Uint8Array hints = info[3].As<Napi::Uint8Array>();
+      for (int i = 0; i < columnCount && static_cast<size_t>(i) < hints.ElementLength(); i++) {
+        epoch[i] = hints[i];
+        anyEpoch = anyEpoch || hints[i] != 0;
+      }
+    }
     napi_value receiver;
     napi_get_undefined(env, &receiver);
     std::vector<napi_value> argv(columnCount > 0 ? columnCount : 1);
@@ -429,7 +490,15 @@ class Statement : public Napi::ObjectWrap<Statement> {
       for (int batch = 0; batch < 256; batch++) {
         rc = sqlite3_step(stmt);
         if (rc != SQLITE_ROW) break;
-        for (int i = 0; i < columnCount; i++) argv[i] = CellValue(env, stmt, i, bigints);
+        for (int i = 0; i < columnCount; i++) {
+          double ms;
+          if (anyEpoch && epoch[i] != 0 && sqlite3_column_type(stmt, i) == SQLITE_TEXT &&
+              ParseIsoUtc(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)), sqlite3_column_bytes(stmt, i), &ms)) {
+            napi_create_double(env, ms, &argv[i]);
+          } else {
+            argv[i] = CellValue(env, stmt, i, bigints);
+          }
+        }
         napi_value ignored;
         if (napi_call_function(env, receiver, fn, columnCount, argv.data(), &ignored) != napi_ok) {
           napi_close_handle_scope(env, scope);

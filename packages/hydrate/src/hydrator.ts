@@ -2,7 +2,7 @@ import { type ColumnMetadata, type Dialect, type IdentityMap, Instances, TRUSTED
 import { decoderFor, decoderHelpers, needsBigints } from "./decoders.js"
 
 /** A model class as the hydrator sees it: constructed with `(props, TRUSTED)`. */
-export type HydratableClass<T> = new (props: Record<string, unknown>, trusted: typeof TRUSTED) => T
+export type HydratableClass<T> = new (props: Record<string, unknown> | null, trusted: typeof TRUSTED) => T
 
 /** Where hydrated instances belong. */
 export interface HydrationTarget {
@@ -16,6 +16,8 @@ export interface HydrationTarget {
 export interface Hydrator<T> {
   /** Whether the statement must read integers as `bigint`. */
   readonly bigints: boolean
+  /** SQLite datetime columns (1 = yes), which a `forEachRow` engine may pass as epoch milliseconds. */
+  readonly epochColumns: Uint8Array | undefined
   /** Hydrates every row; rows whose key is already mapped yield the mapped instance. */
   readonly all: (rows: ReadonlyArray<ReadonlyArray<unknown>>, target: HydrationTarget) => Array<T>
   /**
@@ -41,29 +43,39 @@ interface Plan {
 
 const cache = new WeakMap<object, Map<string, Hydrator<unknown>>>()
 
+/** The JS expression decoding cell `i` (its source expression is `cell`), null-safe. */
+const decodedCell = (column: ColumnMetadata, dialect: Dialect, bigints: boolean, cell: string, i: number) => {
+  const expression = decoderFor(column, dialect, bigints)
+  if (expression === null) return { decl: "", value: cell }
+  return {
+    decl: `const c${i} = ${cell};`,
+    value: `(c${i} === null ? null : ${expression.replace(/\bv\b/g, `c${i}`)})`,
+  }
+}
+
 /**
- * Source that declares `props` from the row's cells. `cell(i)` is the expression of cell i:
- * `row[i]` for array rows, an argument name for cells passed as arguments.
+ * Source that fills `target` from the row's cells. `cell(i)` is the expression of cell i:
+ * `row[i]` for array rows, an argument name for cells passed as arguments. With `target`
+ * "props" it declares a props object literal; otherwise it assigns properties one by one (in
+ * column order, so every hydrated instance of a model shares one hidden class).
  */
-const propsSource = (
+const fillSource = (
   columns: ReadonlyArray<ColumnMetadata>,
   dialect: Dialect,
   bigints: boolean,
-  cell: (i: number) => string = (i) => `row[${i}]`,
+  cell: (i: number) => string,
+  target: "props" | "instance",
 ): string => {
   const decls: Array<string> = []
   const fields: Array<string> = []
   columns.forEach((column, i) => {
-    const expression = decoderFor(column, dialect, bigints)
-    if (expression === null) {
-      fields.push(`${JSON.stringify(column.property)}: ${cell(i)}`)
-    } else {
-      decls.push(`const c${i} = ${cell(i)};`)
-      const inlined = expression.replace(/\bv\b/g, `c${i}`)
-      fields.push(`${JSON.stringify(column.property)}: c${i} === null ? null : ${inlined}`)
-    }
+    const { decl, value } = decodedCell(column, dialect, bigints, cell(i), i)
+    if (decl !== "") decls.push(decl)
+    fields.push(target === "props" ? `${JSON.stringify(column.property)}: ${value}` : `instance[${JSON.stringify(column.property)}] = ${value};`)
   })
-  return `${decls.join("\n")}\nconst props = { ${fields.join(", ")} };`
+  return target === "props"
+    ? `${decls.join("\n")}\nconst props = { ${fields.join(", ")} };`
+    : `${decls.join("\n")}\n${fields.join("\n")}`
 }
 
 /**
@@ -85,9 +97,25 @@ export const hydratorFor = <T>(
   if (cached !== undefined) return cached as Hydrator<T>
 
   const bigints = dialect === "sqlite" && (plan.bigints === true || needsBigints(plan.columns))
-  const body = propsSource(plan.columns, dialect, bigints)
   const pkIndex = plan.primaryKey === null ? -1 : plan.columns.findIndex((c) => c.property === plan.primaryKey)
-  const pkExpression = pkIndex < 0 ? "undefined" : `props[${JSON.stringify(plan.primaryKey)}]`
+  const pkSource = (cell: (i: number) => string): string => {
+    if (pkIndex < 0) return "const pk = undefined;"
+    const { decl, value } = decodedCell(plan.columns[pkIndex]!, dialect, bigints, cell(pkIndex), pkIndex)
+    return `${decl.replace("const ", "const pk_")} const pk = ${value.replaceAll(`c${pkIndex}`, `pk_c${pkIndex}`)};`
+  }
+  // The instance is built bare (the model constructor's trusted path: no props copy, no
+  // validation, subclass initialisers still run) and then filled property by property.
+  const rowSource = (cell: (i: number) => string, snapshot: string, emit: string, skip: string) => `
+        ${pkSource(cell)}
+        if (map !== null && pk !== undefined) {
+          const hit = map.get(table, pk);
+          if (hit !== undefined) { ${emit.replace("INSTANCE", "hit")} ${skip} }
+        }
+        const instance = new Model(null, TRUSTED);
+        ${fillSource(plan.columns, dialect, bigints, cell, "instance")}
+        markPersisted(instance, connection, ${snapshot}, pk);
+        if (map !== null && pk !== undefined) map.set(table, pk, instance);
+        ${emit.replace("INSTANCE", "instance")}`
   const allSource = `
     "use strict";
     return function hydrateAll(rows, target) {
@@ -96,20 +124,11 @@ export const hydratorFor = <T>(
       const out = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i];
-        ${body}
-        const pk = ${pkExpression};
-        if (map !== null && pk !== undefined) {
-          const hit = map.get(table, pk);
-          if (hit !== undefined) { out[i] = hit; continue; }
-        }
-        const instance = new Model(props, TRUSTED);
-        markPersisted(instance, connection, row, pk);
-        if (map !== null && pk !== undefined) map.set(table, pk, instance);
-        out[i] = instance;
+        ${rowSource((i) => `row[${i}]`, "row", "out[i] = INSTANCE;", "continue;")}
       }
       return out;
     }`
-  const propsOnly = `"use strict"; return function props(row) { ${body} return props; }`
+  const propsOnly = `"use strict"; return function props(row) { ${fillSource(plan.columns, dialect, bigints, (i) => `row[${i}]`, "props")} return props; }`
   const args = plan.columns.map((_, i) => `a${i}`)
   const collectorSource = `
     "use strict";
@@ -117,16 +136,7 @@ export const hydratorFor = <T>(
       const map = target.identityMap;
       const connection = target.connection;
       return function onRow(${args.join(", ")}) {
-        ${propsSource(plan.columns, dialect, bigints, (i) => `a${i}`)}
-        const pk = ${pkExpression};
-        if (map !== null && pk !== undefined) {
-          const hit = map.get(table, pk);
-          if (hit !== undefined) { out.push(hit); return; }
-        }
-        const instance = new Model(props, TRUSTED);
-        markPersisted(instance, connection, [${args.join(", ")}], pk);
-        if (map !== null && pk !== undefined) map.set(table, pk, instance);
-        out.push(instance);
+        ${rowSource((i) => `a${i}`, `[${args.join(", ")}]`, "out.push(INSTANCE);", "return;")}
       };
     }`
   const collector = new Function("Model", "TRUSTED", "markPersisted", "table", "helpers", collectorSource)(
@@ -144,7 +154,11 @@ export const hydratorFor = <T>(
     decoderHelpers,
   ) as Hydrator<T>["all"]
   const props = new Function("helpers", propsOnly)(decoderHelpers) as Hydrator<T>["props"]
-  const hydrator: Hydrator<T> = { bigints, all, props, collector }
+  const epochColumns =
+    dialect === "sqlite" && plan.columns.some((c) => c.type === "datetime")
+      ? Uint8Array.from(plan.columns, (c) => (c.type === "datetime" ? 1 : 0))
+      : undefined
+  const hydrator: Hydrator<T> = { bigints, epochColumns, all, props, collector }
   perClass.set(key, hydrator as Hydrator<unknown>)
   return hydrator
 }

@@ -18,8 +18,16 @@ export interface NativeStatement {
   columns(): Array<string>
   /** Runs to completion; resolves the rows changed. */
   run(params: ReadonlyArray<unknown>): number
-  /** Calls `onRow(cell0, ..., cellN)` per row; returns the row count. */
-  each(params: ReadonlyArray<unknown>, bigints: boolean, onRow: (...cells: Array<unknown>) => void): number
+  /**
+   * Calls `onRow(cell0, ..., cellN)` per row; returns the row count. Where `epochColumns[i]`
+   * is 1, ISO-8601 UTC text (`Date#toISOString` form) arrives as epoch milliseconds.
+   */
+  each(
+    params: ReadonlyArray<unknown>,
+    bigints: boolean,
+    onRow: (...cells: Array<unknown>) => void,
+    epochColumns?: Uint8Array,
+  ): number
   /** Reads every row into typed-array columns. */
   columnar(params: ReadonlyArray<unknown>, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult
   /** Frees the statement now rather than when it is collected. */

@@ -100,7 +100,8 @@ export const fetchInstances = async (
   if (driver.forEachRow !== undefined) {
     // The native engine hands each row's cells straight to the hydrator: no row arrays.
     const instances: Array<object> = []
-    await driver.forEachRow(statement, { bigints: hydrate.bigints }, hydrate.collector(instances, target))
+    const options = hydrate.epochColumns === undefined ? { bigints: hydrate.bigints } : { bigints: hydrate.bigints, epochColumns: hydrate.epochColumns }
+    await driver.forEachRow(statement, options, hydrate.collector(instances, target))
     return instances
   }
   const rows = await driver.rows(statement, { bigints: hydrate.bigints })

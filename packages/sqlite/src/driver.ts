@@ -185,7 +185,7 @@ export class SqliteDriver implements Driver {
   }
 
   forEachRowSync(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): number {
-    return this.#sync(statement, (engine) => engine.each!(statement, options.bigints === true, onRow))
+    return this.#sync(statement, (engine) => engine.each!(statement, options, onRow))
   }
 
   columnarSync(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult {

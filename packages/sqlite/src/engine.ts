@@ -1,4 +1,4 @@
-import type { ColumnarKind, ColumnarResult, Statement, WriteResult } from "@ferro/core"
+import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core"
 
 /**
  * One SQLite connection as the driver uses it: synchronous statement execution with a
@@ -15,7 +15,7 @@ export interface SqliteEngine {
   objects(statement: Statement): Array<Record<string, unknown>>
   execute(statement: Statement): WriteResult
   /** Calls `onRow` with each row's cells as arguments; returns the row count (native only). */
-  each?(statement: Statement, bigints: boolean, onRow: (...cells: Array<unknown>) => void): number
+  each?(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): number
   /** Reads typed-array columns (native only). */
   columnar?(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult
   /** Runs SQL with no parameters and no result (BEGIN, PRAGMA ... = ...). */

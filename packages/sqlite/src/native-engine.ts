@@ -1,4 +1,4 @@
-import type { ColumnarKind, ColumnarResult, Statement, WriteResult } from "@ferro/core"
+import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core"
 import type { NativeDatabase, NativeStatement } from "@ferro/hydrate"
 import { type SqliteEngine, notAReader } from "./engine.js"
 import { StatementCache } from "./statement-cache.js"
@@ -50,10 +50,10 @@ export class NativeSqliteEngine implements SqliteEngine {
     return rows
   }
 
-  each(statement: Statement, bigints: boolean, onRow: (...cells: Array<unknown>) => void): number {
+  each(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): number {
     const prepared = this.#cache.get(statement.sql)
     if (!prepared.reader) throw notAReader()
-    return prepared.each(statement.params, bigints, onRow)
+    return prepared.each(statement.params, options.bigints === true, onRow, options.epochColumns)
   }
 
   columnar(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult {
