@@ -330,8 +330,9 @@ describeEachBackend("queries", (backend) => {
       .limit(10)
       .offset(20)
       .toSQL()
-    expect(sql).toMatch(/^SELECT .* FROM "q_posts" WHERE .*"views" >= .*"title" LIKE .* ORDER BY "created_at" DESC LIMIT .* OFFSET /)
-    expect(parameterCount).toBe(4)
+    expect(sql).toMatch(/^SELECT .* FROM "q_posts" WHERE .*"views" >= .*"title" LIKE .* ORDER BY "created_at" DESC LIMIT 10 OFFSET 20$/)
+    // Values are bound; limit and offset (validated integers) are literals.
+    expect(parameterCount).toBe(2)
     expect(sql).not.toContain("Intro%")
   })
 

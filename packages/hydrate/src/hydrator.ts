@@ -42,6 +42,7 @@ interface Plan {
 }
 
 const cache = new WeakMap<object, Map<string, Hydrator<unknown>>>()
+const fastCache = new WeakMap<object, WeakMap<ReadonlyArray<ColumnMetadata>, Array<Hydrator<unknown> | undefined>>>()
 
 /** The JS expression decoding cell `i` (its source expression is `cell`), null-safe. */
 const decodedCell = (column: ColumnMetadata, dialect: Dialect, bigints: boolean, cell: string, i: number) => {
@@ -87,6 +88,14 @@ export const hydratorFor = <T>(
   plan: Plan,
   dialect: Dialect,
 ): Hydrator<T> => {
+  // Fast path first: the same columns array (a model's metadata.columns) needs no key string.
+  let byColumns = fastCache.get(modelClass)
+  if (byColumns === undefined) fastCache.set(modelClass, (byColumns = new WeakMap()))
+  let slots = byColumns.get(plan.columns)
+  if (slots === undefined) byColumns.set(plan.columns, (slots = []))
+  const slot = (dialect === "sqlite" ? 0 : 2) + (plan.bigints === true ? 1 : 0)
+  const fast = slots[slot]
+  if (fast !== undefined) return fast as Hydrator<T>
   let perClass = cache.get(modelClass)
   if (perClass === undefined) {
     perClass = new Map()
@@ -94,7 +103,10 @@ export const hydratorFor = <T>(
   }
   const key = `${dialect}:${plan.bigints === true}:${plan.columns.map((c) => c.column).join(",")}`
   const cached = perClass.get(key)
-  if (cached !== undefined) return cached as Hydrator<T>
+  if (cached !== undefined) {
+    slots[slot] = cached
+    return cached as Hydrator<T>
+  }
 
   const bigints = dialect === "sqlite" && (plan.bigints === true || needsBigints(plan.columns))
   const pkIndex = plan.primaryKey === null ? -1 : plan.columns.findIndex((c) => c.property === plan.primaryKey)
@@ -160,5 +172,6 @@ export const hydratorFor = <T>(
       : undefined
   const hydrator: Hydrator<T> = { bigints, epochColumns, all, props, collector }
   perClass.set(key, hydrator as Hydrator<unknown>)
+  slots[slot] = hydrator as Hydrator<unknown>
   return hydrator
 }

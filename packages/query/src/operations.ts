@@ -7,6 +7,7 @@
 import {
   type ColumnMetadata,
   type ActiveConnection as Connection,
+  type Dialect,
   Instances,
   ModelDoesNotExist,
   type ModelMetadata,
@@ -31,7 +32,7 @@ import {
 } from "@ferro/hydrate"
 import { compilerFor } from "./compiler/index.js"
 import type { Condition, DeleteNode, SelectNode, UpdateNode } from "./expression.js"
-import { checkValue } from "./values.js"
+import { checkValue, encodeValue } from "./values.js"
 import { normalizeValue } from "@ferro/core"
 
 /** A concrete model class as operations see it. */
@@ -93,8 +94,12 @@ export const fetchInstances = async (
   connection: Connection,
   node: SelectNode,
 ): Promise<Array<object>> => {
+  return fetchStatement(modelClass, connection, compilerFor(connection.driver.dialect).select(node))
+}
+
+/** Runs a compiled SELECT of the model's columns and hydrates the rows. */
+const fetchStatement = async (modelClass: ModelClass, connection: Connection, statement: Statement): Promise<Array<object>> => {
   const hydrate = hydrator(modelClass, connection)
-  const statement = compilerFor(connection.driver.dialect).select(node)
   const target = { connection: connection.name, identityMap: connection.identityMap }
   const { driver } = connection
   if (driver.forEachRow !== undefined) {
@@ -138,11 +143,33 @@ export const fetchByPrimaryKey = async (
 ): Promise<object | null> => {
   const pkColumn = primaryKeyColumn(modelClass)
   const value = checkValue(modelName(modelClass), pkColumn, pk, false)
-  const [instance] = await fetchInstances(modelClass, connection, {
+  const { dialect } = connection.driver
+  const cached = pkLookups.get(modelClass.metadata)?.[dialect]
+  const statement: Statement =
+    cached !== undefined ? { sql: cached, params: [encodeValue(pkColumn, value, dialect)] } : compilePkLookup(modelClass, pkColumn, value, dialect)
+  const [instance] = await fetchStatement(modelClass, connection, statement)
+  return instance ?? null
+}
+
+/**
+ * Primary-key lookups are the hottest query shape: their SQL is compiled once per model and
+ * dialect (it does not depend on the key's value), and later calls only encode the key.
+ */
+const pkLookups = new WeakMap<ModelMetadata, { [D in Dialect]?: string }>()
+
+const compilePkLookup = (modelClass: ModelClass, pkColumn: ColumnMetadata, value: unknown, dialect: Dialect): Statement => {
+  const statement = compilerFor(dialect).select({
     ...selectNode(modelClass, { kind: "compare", column: pkColumn, op: "=", value }),
     limit: 1,
   })
-  return instance ?? null
+  const encoded = encodeValue(pkColumn, value, dialect)
+  // Cache only the layout this relies on: the key is the one parameter.
+  if (statement.params.length === 1 && Object.is(statement.params[0], encoded)) {
+    let entry = pkLookups.get(modelClass.metadata)
+    if (entry === undefined) pkLookups.set(modelClass.metadata, (entry = {}))
+    entry[dialect] = statement.sql
+  }
+  return statement
 }
 
 /** Inside a transaction: remembers the instance's persisted state so a rollback can restore it. */

@@ -217,12 +217,23 @@ export class SqliteDriver implements Driver {
     if (this.#closed) throw new ConnectionError(`The connection to ${this.url} is closed`, this.url)
   }
 
-  /** Runs a statement now when the connection is free (the hot path), else in line. */
-  async #run<T>(work: () => T): Promise<T> {
+  /**
+   * Runs a statement now when the connection is free (the hot path: a settled promise, no
+   * async frame), else in line.
+   */
+  #run<T>(work: () => T): Promise<T> {
     if (!this.#busy) {
-      this.#checkOpen()
-      return work()
+      try {
+        this.#checkOpen()
+        return Promise.resolve(work())
+      } catch (error) {
+        return Promise.reject(error)
+      }
     }
+    return this.#queued(work)
+  }
+
+  async #queued<T>(work: () => T): Promise<T> {
     await this.#acquire()
     try {
       this.#checkOpen()
@@ -232,15 +243,15 @@ export class SqliteDriver implements Driver {
     }
   }
 
-  async rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+  rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
     return this.#run(() => this.rowsSync(statement, options))
   }
 
-  async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
+  objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
     return this.#run(() => this.objectsSync(statement))
   }
 
-  async execute(statement: Statement): Promise<WriteResult> {
+  execute(statement: Statement): Promise<WriteResult> {
     return this.#run(() => this.executeSync(statement))
   }
 
@@ -250,7 +261,7 @@ export class SqliteDriver implements Driver {
   /** Present only on the native engine (see {@link Driver.columnar}). */
   readonly columnar?: (statement: Statement, kinds: ReadonlyArray<ColumnarKind>) => Promise<ColumnarResult>
 
-  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+  executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
     return this.#run(() => this.executeAtomicallySync(statements))
   }
 
