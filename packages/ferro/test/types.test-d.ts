@@ -1,6 +1,16 @@
 import { Schema } from "effect"
 import { describe, expectTypeOf, test } from "vitest"
-import { type CreateInput, Model, type ModelClass, type Predicate, type Query, field, not, type Operation } from "ferro-orm"
+import {
+  type CreateInput,
+  LazyRows,
+  Model,
+  type ModelClass,
+  type Predicate,
+  type Query,
+  field,
+  not,
+  type Operation,
+} from "ferro-orm"
 
 class Author extends Model("t_authors", {
   id: field.id(),
@@ -144,5 +154,27 @@ describe("predicates are typed per column", () => {
       expectTypeOf(predicate).toEqualTypeOf<Predicate>()
       return predicate
     })
+  })
+})
+
+describe("lazy results are typed from the model", () => {
+  test("all({ lazy: true }) gives LazyRows whose views carry the column types", async () => {
+    const rows = await Post.select().all({ lazy: true })
+    expectTypeOf(rows).toExtend<LazyRows<Post, object>>()
+    const row = rows.at(0)!
+    expectTypeOf(row.views).toEqualTypeOf<number>()
+    expectTypeOf(row.createdAt).toEqualTypeOf<Date>()
+    expectTypeOf(row.big).toEqualTypeOf<bigint | null>()
+    expectTypeOf(row.status).toEqualTypeOf<"draft" | "live">()
+    expectTypeOf(row.materialize()).toEqualTypeOf<Post>()
+    expectTypeOf(rows.materialize()).toEqualTypeOf<Array<Post>>()
+    expectTypeOf(row.toJSON().title).toEqualTypeOf<string>()
+    // Views are read-only and have no instance methods.
+    // @ts-expect-error a view cannot be assigned to
+    row.views = 1
+    // @ts-expect-error a view is not an instance
+    row.save()
+    expectTypeOf(await Post.select().all({ lazy: false })).toExtend<Array<Post> | LazyRows<Post, object>>()
+    expectTypeOf(Post.select().all()).toEqualTypeOf<Operation<Array<Post>>>()
   })
 })
