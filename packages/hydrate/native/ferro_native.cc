@@ -204,35 +204,6 @@ inline napi_value TextValue(napi_env env, const char* text, int bytes) {
   return value;
 }
 
-inline napi_value CellValue(napi_env env, sqlite3_stmt* stmt, int i, bool bigints) {
-  napi_value value;
-  switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER: {
-      sqlite3_int64 n = sqlite3_column_int64(stmt, i);
-      if (bigints) napi_create_bigint_int64(env, n, &value);
-      else napi_create_double(env, static_cast<double>(n), &value);
-      return value;
-    }
-    case SQLITE_FLOAT:
-      napi_create_double(env, sqlite3_column_double(stmt, i), &value);
-      return value;
-    case SQLITE_TEXT: {
-      const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      return TextValue(env, text, sqlite3_column_bytes(stmt, i));
-    }
-    case SQLITE_BLOB: {
-      const void* blob = sqlite3_column_blob(stmt, i);
-      int bytes = sqlite3_column_bytes(stmt, i);
-      void* data;
-      napi_create_buffer_copy(env, bytes, bytes > 0 ? blob : "", &data, &value);
-      return value;
-    }
-    default:
-      napi_get_null(env, &value);
-      return value;
-  }
-}
-
 // Parses exactly `YYYY-MM-DDTHH:MM:SS.sssZ` (what Ferro writes, Date#toISOString) into epoch
 // milliseconds, as `new Date(text)` would. Anything else returns false and stays text.
 inline bool ParseIsoUtc(const char* t, int bytes, double* out) {
@@ -265,6 +236,8 @@ inline bool ParseIsoUtc(const char* t, int bytes, double* out) {
   return true;
 }
 
+// A SQLite value (a result column or a function argument) as a JS value, the way
+// better-sqlite3 converts it: integers as numbers (bigints when asked), blobs as Buffer copies.
 inline napi_value ValueCell(napi_env env, sqlite3_value* v, bool bigints) {
   napi_value value;
   switch (sqlite3_value_type(v)) {
@@ -276,8 +249,7 @@ inline napi_value ValueCell(napi_env env, sqlite3_value* v, bool bigints) {
       napi_create_double(env, sqlite3_value_double(v), &value);
       return value;
     case SQLITE_TEXT:
-      napi_create_string_utf8(env, reinterpret_cast<const char*>(sqlite3_value_text(v)), sqlite3_value_bytes(v), &value);
-      return value;
+      return TextValue(env, reinterpret_cast<const char*>(sqlite3_value_text(v)), sqlite3_value_bytes(v));
     case SQLITE_BLOB: {
       int bytes = sqlite3_value_bytes(v);
       const void* blob = sqlite3_value_blob(v);
@@ -289,6 +261,10 @@ inline napi_value ValueCell(napi_env env, sqlite3_value* v, bool bigints) {
       napi_get_null(env, &value);
       return value;
   }
+}
+
+inline napi_value CellValue(napi_env env, sqlite3_stmt* stmt, int i, bool bigints) {
+  return ValueCell(env, sqlite3_column_value(stmt, i), bigints);
 }
 
 // Binds one JS value as better-sqlite3 does: numbers as doubles, bigints as 64-bit integers,
