@@ -371,6 +371,12 @@ class Statement : public Napi::ObjectWrap<Statement> {
 
   // Resets and binds `params` (a JS array). On failure a JS exception is pending.
   bool BindAll(napi_env env, napi_value params) {
+    // An exception a function raised in an earlier statement that SQLite did not report
+    // must not surface as this statement's error.
+    if (database->hasPending) {
+      database->hasPending = false;
+      database->pending.Reset();
+    }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     uint32_t length = 0;
