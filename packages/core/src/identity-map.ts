@@ -6,75 +6,85 @@
  * @module
  */
 
-interface Entry {
-  readonly table: string
-  readonly pk: unknown
-  readonly ref: WeakRef<object>
+/** Dead entries are swept once a table's map reaches this many entries (then twice its live size). */
+const FIRST_SWEEP = 1024
+
+interface TableEntries {
+  readonly refs: Map<unknown, WeakRef<object>>
+  /** Size at which the next sweep runs. */
+  sweepAt: number
 }
 
+/**
+ * Entries are weak references swept lazily: a lookup drops a dead entry it meets, and a table
+ * that grows past twice its live size is swept whole. No FinalizationRegistry: registering
+ * every hydrated instance (a cell and an unregister token each) cost more than the hydration
+ * around it at 100k rows, and amortised sweeping keeps the map within 2x of its live size.
+ */
 export class IdentityMap {
-  readonly #tables = new Map<string, Map<unknown, Entry>>()
-  readonly #finalizer = new FinalizationRegistry<Entry>((entry) => {
-    const table = this.#tables.get(entry.table)
-    // Only drop the entry if it was not replaced by a newer instance for the same key.
-    if (table !== undefined && table.get(entry.pk) === entry) table.delete(entry.pk)
-  })
+  readonly #tables = new Map<string, TableEntries>()
 
   /** The live instance for `(table, pk)`, if one is held. */
   get(table: string, pk: unknown): object | undefined {
-    return this.#tables.get(table)?.get(pk)?.ref.deref()
+    const entries = this.#tables.get(table)
+    if (entries === undefined) return undefined
+    const ref = entries.refs.get(pk)
+    if (ref === undefined) return undefined
+    const instance = ref.deref()
+    if (instance === undefined) entries.refs.delete(pk)
+    return instance
   }
 
   /** Hold `instance` as the object for `(table, pk)`. */
   set(table: string, pk: unknown, instance: object): void {
     let entries = this.#tables.get(table)
     if (entries === undefined) {
-      entries = new Map()
+      entries = { refs: new Map(), sweepAt: FIRST_SWEEP }
       this.#tables.set(table, entries)
     }
-    const previous = entries.get(pk)
-    if (previous !== undefined) {
-      if (previous.ref.deref() === instance) return
-      this.#finalizer.unregister(previous)
+    if (entries.refs.get(pk)?.deref() === instance) return
+    entries.refs.set(pk, new WeakRef(instance))
+    if (entries.refs.size >= entries.sweepAt) {
+      sweep(entries.refs)
+      entries.sweepAt = Math.max(FIRST_SWEEP, entries.refs.size * 2)
     }
-    const entry: Entry = { table, pk, ref: new WeakRef(instance) }
-    entries.set(pk, entry)
-    this.#finalizer.register(instance, entry, entry)
   }
 
   /** Forget the instance for `(table, pk)`. */
   evict(table: string, pk: unknown): void {
-    const entries = this.#tables.get(table)
-    const entry = entries?.get(pk)
-    if (entry !== undefined) {
-      this.#finalizer.unregister(entry)
-      entries!.delete(pk)
-    }
+    this.#tables.get(table)?.refs.delete(pk)
   }
 
   /** Live instances of `table`, by primary key. */
   live(table: string): ReadonlyArray<readonly [pk: unknown, instance: object]> {
     const out: Array<readonly [unknown, object]> = []
-    for (const [pk, entry] of this.#tables.get(table) ?? []) {
-      const instance = entry.ref.deref()
+    for (const [pk, ref] of this.#tables.get(table)?.refs ?? []) {
+      const instance = ref.deref()
       if (instance !== undefined) out.push([pk, instance])
     }
     return out
   }
 
-  /** Number of entries (live or not yet finalised); for tests and diagnostics. */
+  /** Number of live entries (dead ones are swept first); for tests and diagnostics. */
   size(table?: string): number {
-    if (table !== undefined) return this.#tables.get(table)?.size ?? 0
+    const tables = table === undefined ? [...this.#tables.values()] : [this.#tables.get(table)]
     let n = 0
-    for (const entries of this.#tables.values()) n += entries.size
+    for (const entries of tables) {
+      if (entries === undefined) continue
+      sweep(entries.refs)
+      n += entries.refs.size
+    }
     return n
   }
 
   /** Forget every instance. */
   clear(): void {
-    for (const entries of this.#tables.values()) for (const entry of entries.values()) this.#finalizer.unregister(entry)
     this.#tables.clear()
   }
+}
+
+const sweep = (refs: Map<unknown, WeakRef<object>>): void => {
+  for (const [pk, ref] of refs) if (ref.deref() === undefined) refs.delete(pk)
 }
 
 /**
