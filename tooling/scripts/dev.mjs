@@ -122,7 +122,13 @@ switch (command) {
     setup()
     await test(rest)
     break
+  case "bench":
+    // tooling/bench: seeds SQLite and a throwaway PostgreSQL, runs every contestant; see its README.
+    setup()
+    build()
+    must(process.execPath, [join(root, "tooling", "bench", "dist", "main.mjs"), ...rest])
+    break
   default:
-    console.error(`unknown command ${command}; expected setup, build, typecheck, demo or test`)
+    console.error(`unknown command ${command}; expected setup, build, typecheck, demo, test or bench`)
     process.exit(2)
 }

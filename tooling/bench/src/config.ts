@@ -1,0 +1,198 @@
+/**
+ * Command-line options, data sizes and repeat counts. Everything a child process needs to
+ * reproduce the parent's plan travels in {@link ChildConfig}.
+ *
+ * @module
+ */
+
+export type Backend = "sqlite" | "postgres"
+
+export const BACKENDS: ReadonlyArray<Backend> = ["sqlite", "postgres"]
+
+/** Every contestant, in table order. `raw` is the floor the ratios divide by. */
+export const CONTESTANTS = [
+  "raw",
+  "ferro",
+  "ferro-native",
+  "ferro-lazy",
+  "drizzle",
+  "kysely",
+  "typeorm",
+  "mikroorm",
+  "prisma",
+] as const
+
+export type ContestantName = (typeof CONTESTANTS)[number]
+
+/** Contestants that only exist on one backend. */
+export const SQLITE_ONLY: ReadonlySet<ContestantName> = new Set(["ferro-native", "ferro-lazy"])
+
+/** Sizes of the seeded data and of each workload. */
+export interface Sizes {
+  readonly authors: number
+  readonly posts: number
+  readonly tags: number
+  readonly tagsPerPost: number
+  /** Lookups per point-lookup sample (distinct random ids). */
+  readonly pointLookups: number
+  readonly readSmall: number
+  readonly readLarge: number
+  /** The largest read (memory is measured on it): every post. */
+  readonly readHuge: number
+  readonly pageMinViews: number
+  readonly pageLimit: number
+  readonly pageOffset: number
+  readonly eagerAuthors: number
+  readonly eagerPosts: number
+  readonly bulkInsert: number
+  /** Rows the batch update touches (`id <= batchUpdate`). */
+  readonly batchUpdate: number
+}
+
+/** Warm-up and measured samples for one class of workload. */
+export interface Repeats {
+  readonly warmup: number
+  readonly samples: number
+}
+
+export interface Plan {
+  readonly sizes: Sizes
+  /** Reads, point lookups, pages and eager loads. */
+  readonly read: Repeats
+  /** The every-row read (with memory). */
+  readonly huge: Repeats
+  /** Bulk insert and batch update. */
+  readonly write: Repeats
+  /** PostgreSQL pool size for every contestant. */
+  readonly poolMax: number
+}
+
+const FULL: Plan = {
+  sizes: {
+    authors: 10_000,
+    posts: 100_000,
+    tags: 50,
+    tagsPerPost: 3,
+    pointLookups: 2_000,
+    readSmall: 1_000,
+    readLarge: 10_000,
+    readHuge: 100_000,
+    pageMinViews: 5_000,
+    pageLimit: 50,
+    pageOffset: 100,
+    eagerAuthors: 100,
+    eagerPosts: 1_000,
+    bulkInsert: 10_000,
+    batchUpdate: 10_000,
+  },
+  read: { warmup: 3, samples: 11 },
+  huge: { warmup: 1, samples: 5 },
+  write: { warmup: 2, samples: 9 },
+  poolMax: 4,
+}
+
+const QUICK: Plan = {
+  sizes: {
+    authors: 1_000,
+    posts: 10_000,
+    tags: 20,
+    tagsPerPost: 3,
+    pointLookups: 200,
+    readSmall: 100,
+    readLarge: 1_000,
+    readHuge: 10_000,
+    pageMinViews: 5_000,
+    pageLimit: 50,
+    pageOffset: 100,
+    eagerAuthors: 20,
+    eagerPosts: 200,
+    bulkInsert: 1_000,
+    batchUpdate: 1_000,
+  },
+  read: { warmup: 1, samples: 3 },
+  huge: { warmup: 1, samples: 2 },
+  write: { warmup: 1, samples: 3 },
+  poolMax: 4,
+}
+
+export interface Options {
+  readonly quick: boolean
+  readonly backends: ReadonlyArray<Backend>
+  /** Contestants to run besides `raw` (always run: the ratios need it). Empty: all. */
+  readonly only: ReadonlyArray<ContestantName>
+  readonly plan: Plan
+  /** Write results/*.json and results/README.md. */
+  readonly write: boolean
+}
+
+const USAGE = `usage: npm run bench -- [--quick] [--backend sqlite|postgres] [--only <contestant>[,<contestant>]] [--no-write]
+contestants: ${CONTESTANTS.join(", ")}
+PostgreSQL: a throwaway server is started unless FERRO_BENCH_POSTGRES_URL is set.`
+
+const isContestant = (value: string): value is ContestantName => (CONTESTANTS as ReadonlyArray<string>).includes(value)
+const isBackend = (value: string): value is Backend => (BACKENDS as ReadonlyArray<string>).includes(value)
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n${USAGE}`)
+  }
+}
+
+export const parseOptions = (argv: ReadonlyArray<string>): Options => {
+  let quick = false
+  let write = true
+  const backends: Array<Backend> = []
+  const only: Array<ContestantName> = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined]
+    const value = (): string => {
+      const v = inline ?? argv[++i]
+      if (v === undefined) throw new UsageError(`${flag} needs a value`)
+      return v
+    }
+    switch (flag) {
+      case "--quick":
+        quick = true
+        break
+      case "--no-write":
+        write = false
+        break
+      case "--backend":
+        for (const b of value().split(",")) {
+          if (!isBackend(b)) throw new UsageError(`unknown backend '${b}'`)
+          backends.push(b)
+        }
+        break
+      case "--only":
+        for (const c of value().split(",")) {
+          if (!isContestant(c)) throw new UsageError(`unknown contestant '${c}'`)
+          only.push(c)
+        }
+        break
+      case "--help":
+      case "-h":
+        console.log(USAGE)
+        process.exit(0)
+        break
+      default:
+        throw new UsageError(`unknown argument '${arg}'`)
+    }
+  }
+  return { quick, write, backends: backends.length ? backends : BACKENDS, only, plan: quick ? QUICK : FULL }
+}
+
+/** Contestants to run on `backend`: `raw` first, always. */
+export const contestantsFor = (backend: Backend, only: ReadonlyArray<ContestantName>): ReadonlyArray<ContestantName> =>
+  CONTESTANTS.filter(
+    (c) => (c === "raw" || only.length === 0 || only.includes(c)) && (backend === "sqlite" || !SQLITE_ONLY.has(c)),
+  )
+
+/** What the parent hands a child process (as JSON in argv). */
+export interface ChildConfig {
+  readonly contestant: ContestantName
+  readonly backend: Backend
+  /** SQLite: the contestant's own copy of the seeded file. PostgreSQL: a URL to its own database. */
+  readonly target: string
+  readonly plan: Plan
+}

@@ -1,0 +1,104 @@
+/**
+ * What every contestant implements: one method per workload, each returning what it loaded so
+ * the runner can check that every contestant did the same work (and keep the result alive for
+ * the memory measurement).
+ *
+ * @module
+ */
+import type { ChildConfig } from "./config.js"
+import type { NewPost } from "./data.js"
+
+/** What a workload produced: `count` is compared across contestants; `value` is the result. */
+export interface Loaded {
+  /**
+   * Rows loaded (reads), children loaded (eager loads), rows found (point lookups) or written.
+   * A function is called after the timed region (e.g. to walk eager-loaded children through
+   * the ORM's accessors without charging that walk to the load).
+   */
+  readonly count: number | (() => number | Promise<number>)
+  /** The result itself, kept referenced until the runner is done measuring. */
+  readonly value: unknown
+}
+
+/** Counts statements sent to the database between `start()` and `stop()`. */
+export interface StatementCounter {
+  start(): void
+  stop(): number
+}
+
+/** The filtered, ordered page: `views > minViews ORDER BY created_at DESC LIMIT limit OFFSET offset`. */
+export interface PageParams {
+  readonly minViews: number
+  readonly limit: number
+  readonly offset: number
+}
+
+/** An open contestant. Methods a contestant does not have are absent (shown as "–"). */
+export interface Session {
+  /** Short note for the report (e.g. "relational queries, prepared statements"). */
+  readonly notes: string
+  /** Null: statements cannot be counted for this contestant ("n/a"). */
+  readonly statements: StatementCounter | null
+  /** Called before every sample, outside the timed region (e.g. clear an identity map). */
+  beforeSample?(): void | Promise<void>
+  /** One `Post` by primary key per id, one after another. `count`: posts found. */
+  pointLookup?(ids: ReadonlyArray<number>): Promise<Loaded>
+  /** The first `limit` posts by id, full rows. */
+  readPosts?(limit: number): Promise<Loaded>
+  page?(params: PageParams): Promise<Loaded>
+  /** The first `authors` authors by id with their posts. `count`: posts loaded. */
+  authorsWithPosts?(authors: number): Promise<Loaded>
+  /** The first `posts` posts by id with their tags. `count`: tags loaded (with repeats). */
+  postsWithTags?(posts: number): Promise<Loaded>
+  /** Inserts `rows` (ids assigned by the database). `count`: rows inserted. */
+  bulkInsert?(rows: ReadonlyArray<NewPost>): Promise<Loaded>
+  /** `UPDATE posts SET views = views + 1 WHERE id <= maxId`. `count`: rows updated. */
+  batchUpdate?(maxId: number): Promise<Loaded>
+  close(): Promise<void>
+}
+
+/** A contestant module's default export. Throwing here reports the contestant as unavailable. */
+export type OpenSession = (config: ChildConfig) => Promise<Session>
+
+/** A statement counter over a running total that something else increments. */
+export const totalCounter = (read: () => number): StatementCounter => {
+  let from = 0
+  return {
+    start: () => {
+      from = read()
+    },
+    stop: () => read() - from,
+  }
+}
+
+/** A counter for hooks that report each statement: `counter.hit()` from the hook. */
+export const hookCounter = (): StatementCounter & { hit(): void } => {
+  let n = 0
+  let on = false
+  return {
+    hit: () => {
+      if (on) n++
+    },
+    start: () => {
+      n = 0
+      on = true
+    },
+    stop: () => {
+      on = false
+      return n
+    },
+  }
+}
+
+/**
+ * Rows per multi-row INSERT where a tool does not split a bulk insert itself: 6 parameters a
+ * row stays well inside SQLite's limit of 32,766 bound parameters (and PostgreSQL's 65,535).
+ */
+export const INSERT_CHUNK = 5_000
+
+/** `items` in slices of at most `size`. */
+export const chunks = <T>(items: ReadonlyArray<T>, size: number): Array<Array<T>> => {
+  const out: Array<Array<T>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}

@@ -1,0 +1,193 @@
+/**
+ * Drizzle ORM with its better-sqlite3 and node-postgres drivers. Prepared statements wherever
+ * Drizzle offers them (placeholders for ids, limits and offsets); eager loads through the
+ * relational query API (`db.query.x.findMany({ with })`), the many-to-many through the join
+ * table's relations. Statements are counted by Drizzle's logger hook.
+ *
+ * @module
+ */
+import Database from "better-sqlite3"
+import { asc, desc, eq, gt, lte, sql } from "drizzle-orm"
+import { type BetterSQLite3Database, drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3"
+import { type NodePgDatabase, drizzle as drizzlePg } from "drizzle-orm/node-postgres"
+import pg from "pg"
+import type { ChildConfig } from "../config.js"
+import { INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
+import type { NewPost } from "../data.js"
+import * as pgSchema from "../schema/drizzle-pg.js"
+import * as sqliteSchema from "../schema/drizzle-sqlite.js"
+
+const openSqlite = (file: string): Session => {
+  const client = new Database(file)
+  client.pragma("foreign_keys = ON")
+  const counter = hookCounter()
+  const db: BetterSQLite3Database<typeof sqliteSchema> = drizzleSqlite({
+    client,
+    schema: sqliteSchema,
+    logger: { logQuery: () => counter.hit() },
+  })
+  const { posts } = sqliteSchema
+  const byId = db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare()
+  const first = db.select().from(posts).orderBy(asc(posts.id)).limit(sql.placeholder("limit")).prepare()
+  const page = db
+    .select()
+    .from(posts)
+    .where(gt(posts.views, sql.placeholder("minViews")))
+    .orderBy(desc(posts.createdAt))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare()
+  const authorsWithPosts = db.query.authors
+    .findMany({ orderBy: (a, { asc }) => [asc(a.id)], limit: sql.placeholder("limit"), with: { posts: true } })
+    .prepare()
+  const postsWithTags = db.query.posts
+    .findMany({
+      orderBy: (p, { asc }) => [asc(p.id)],
+      limit: sql.placeholder("limit"),
+      with: { postsTags: { with: { tag: true } } },
+    })
+    .prepare()
+  const update = db
+    .update(posts)
+    .set({ views: sql`${posts.views} + 1` })
+    .where(lte(posts.id, sql.placeholder("maxId")))
+    .prepare()
+
+  return {
+    notes: "better-sqlite3 driver, prepared statements, relational queries for eager loads",
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: unknown = null
+      for (const id of ids) {
+        const row = byId.get({ id })
+        if (row !== undefined) {
+          last = row
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const rows = first.all({ limit })
+      return { count: rows.length, value: rows }
+    },
+    async page({ minViews, limit, offset }) {
+      const rows = page.all({ minViews, limit, offset })
+      return { count: rows.length, value: rows }
+    },
+    async authorsWithPosts(limit) {
+      const authors = authorsWithPosts.all({ limit })
+      return { count: authors.reduce((n, a) => n + a.posts.length, 0), value: authors }
+    },
+    async postsWithTags(limit) {
+      const rows = postsWithTags.all({ limit })
+      return { count: rows.reduce((n, p) => n + p.postsTags.length, 0), value: rows }
+    },
+    async bulkInsert(rows: ReadonlyArray<NewPost>) {
+      const inserted = db.transaction((tx) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) n += tx.insert(posts).values(chunk).run().changes
+        return n
+      })
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      return { count: update.run({ maxId }).changes, value: null }
+    },
+    async close() {
+      client.close()
+    },
+  }
+}
+
+const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax })
+  pool.on("error", () => {})
+  await Promise.all(Array.from({ length: poolMax }, () => pool.query("SELECT 1")))
+  const counter = hookCounter()
+  const db: NodePgDatabase<typeof pgSchema> = drizzlePg({
+    client: pool,
+    schema: pgSchema,
+    logger: { logQuery: () => counter.hit() },
+  })
+  const { posts } = pgSchema
+  const byId = db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare("post_by_id")
+  const first = db.select().from(posts).orderBy(asc(posts.id)).limit(sql.placeholder("limit")).prepare("first_posts")
+  const page = db
+    .select()
+    .from(posts)
+    .where(gt(posts.views, sql.placeholder("minViews")))
+    .orderBy(desc(posts.createdAt))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare("posts_page")
+  const authorsWithPosts = db.query.authors
+    .findMany({ orderBy: (a, { asc }) => [asc(a.id)], limit: sql.placeholder("limit"), with: { posts: true } })
+    .prepare("authors_with_posts")
+  const postsWithTags = db.query.posts
+    .findMany({
+      orderBy: (p, { asc }) => [asc(p.id)],
+      limit: sql.placeholder("limit"),
+      with: { postsTags: { with: { tag: true } } },
+    })
+    .prepare("posts_with_tags")
+  const update = db
+    .update(posts)
+    .set({ views: sql`${posts.views} + 1` })
+    .where(lte(posts.id, sql.placeholder("maxId")))
+    .prepare("batch_update")
+
+  return {
+    notes: `node-postgres driver (pool max ${poolMax}), named prepared statements, relational queries for eager loads`,
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: unknown = null
+      for (const id of ids) {
+        const rows = await byId.execute({ id })
+        if (rows.length === 1) {
+          last = rows[0]
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const rows = await first.execute({ limit })
+      return { count: rows.length, value: rows }
+    },
+    async page({ minViews, limit, offset }) {
+      const rows = await page.execute({ minViews, limit, offset })
+      return { count: rows.length, value: rows }
+    },
+    async authorsWithPosts(limit) {
+      const authors = await authorsWithPosts.execute({ limit })
+      return { count: authors.reduce((n, a) => n + a.posts.length, 0), value: authors }
+    },
+    async postsWithTags(limit) {
+      const rows = await postsWithTags.execute({ limit })
+      return { count: rows.reduce((n, p) => n + p.postsTags.length, 0), value: rows }
+    },
+    async bulkInsert(rows) {
+      const inserted = await db.transaction(async (tx) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) n += (await tx.insert(posts).values(chunk)).rowCount ?? 0
+        return n
+      })
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      const result = await update.execute({ maxId })
+      return { count: result.rowCount ?? 0, value: null }
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
+const open: OpenSession = async (config: ChildConfig) =>
+  config.backend === "sqlite" ? openSqlite(config.target) : openPostgres(config.target, config.plan.poolMax)
+
+export default open

@@ -1,0 +1,169 @@
+/**
+ * Ferro, three ways: `ferro` (the default generated-JS engine), `ferro-native` (SQLite's native
+ * engine, `connect(url, { engine: "native" })`) and `ferro-lazy` (the native engine's lazy row
+ * views, `all({ lazy: true })`, on the read workloads only).
+ *
+ * The identity map stays on (Ferro's default) and is cleared before every sample, outside the
+ * timed region, so every sample hydrates new objects instead of returning cached ones.
+ *
+ * @module
+ */
+import { type ConnectOptions, connect, disconnect } from "ferro-orm"
+import { getConnection } from "@ferro/core"
+import type { ChildConfig } from "../config.js"
+import { type Loaded, type OpenSession, type Session, totalCounter } from "../contestant.js"
+import { Author, Post } from "../schema/ferro-models.js"
+
+export type FerroVariant = "js" | "native" | "lazy"
+
+/** `connect()` options including the engine choice (not in every build's ConnectOptions type). */
+type EngineConnectOptions = ConnectOptions & { readonly engine?: "js" | "native" }
+
+/** What `all({ lazy: true })` returns: row views, not model instances. */
+interface LazyRows extends Iterable<unknown> {
+  readonly length: number
+  materialize(): ReadonlyArray<unknown>
+}
+
+/** A query whose `all()` takes the lazy option (typed apart: older builds do not have it). */
+interface LazyCapable {
+  all(options: { readonly lazy: true }): PromiseLike<unknown>
+}
+
+const isLazyRows = (value: unknown): value is LazyRows =>
+  typeof value === "object" &&
+  value !== null &&
+  !Array.isArray(value) &&
+  typeof (value as { length?: unknown }).length === "number" &&
+  typeof (value as { materialize?: unknown }).materialize === "function" &&
+  typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function"
+
+const lazyAll = async (query: object): Promise<LazyRows> => {
+  const result: unknown = await (query as LazyCapable).all({ lazy: true })
+  if (!isLazyRows(result)) {
+    throw new Error("all({ lazy: true }) did not return a lazy result (no length/materialize/iterator): lazy mode is not available in this build")
+  }
+  return result
+}
+
+const engineOf = (driver: object): string | undefined => {
+  const engine = (driver as { engine?: unknown }).engine
+  return typeof engine === "string" ? engine : undefined
+}
+
+export const openFerro = async (config: ChildConfig, variant: FerroVariant): Promise<Session> => {
+  const url = config.backend === "sqlite" ? `sqlite:${config.target}` : config.target
+  const options: EngineConnectOptions = {
+    pool: { max: config.plan.poolMax },
+    ...(variant === "js" ? {} : { engine: "native" as const }),
+  }
+  await connect(url, options)
+  const connection = getConnection()
+  if (variant !== "js") {
+    const engine = engineOf(connection.driver)
+    if (engine !== "native") {
+      await disconnect()
+      throw new Error(
+        `connect(url, { engine: "native" }) opened engine '${engine ?? "unknown"}': this build's connect() ignores the option, or the native addon did not load`,
+      )
+    }
+  }
+  if (variant === "lazy") {
+    try {
+      await lazyAll(Post.select().limit(1))
+    } catch (error) {
+      await disconnect()
+      throw error
+    }
+  }
+  const statements = totalCounter(() => getConnection().driver.statementCount)
+  const base = {
+    notes:
+      variant === "js"
+        ? "generated-JS engine, identity map on (cleared before each sample)"
+        : variant === "native"
+          ? "native SQLite engine, identity map on (cleared before each sample)"
+          : "native engine, lazy row views (`all({ lazy: true })`): created, not materialised",
+    statements,
+    beforeSample() {
+      getConnection().identityMap?.clear()
+    },
+    async close() {
+      await disconnect()
+    },
+  }
+
+  if (variant === "lazy") {
+    const loaded = (rows: LazyRows): Loaded => ({ count: rows.length, value: rows })
+    return {
+      ...base,
+      async readPosts(limit) {
+        return loaded(await lazyAll(Post.select().orderBy((p) => p.id).limit(limit)))
+      },
+      async page({ minViews, limit, offset }) {
+        return loaded(
+          await lazyAll(
+            Post.where((p) => p.views.gt(minViews))
+              .orderBy((p) => p.createdAt, "desc")
+              .limit(limit)
+              .offset(offset),
+          ),
+        )
+      },
+    }
+  }
+
+  return {
+    ...base,
+    async pointLookup(ids) {
+      let last: Post | null = null
+      for (const id of ids) last = await Post.get(id)
+      return { count: ids.length, value: last }
+    },
+    async readPosts(limit) {
+      const posts = await Post.select().orderBy((p) => p.id).limit(limit).all()
+      return { count: posts.length, value: posts }
+    },
+    async page({ minViews, limit, offset }) {
+      const posts = await Post.where((p) => p.views.gt(minViews))
+        .orderBy((p) => p.createdAt, "desc")
+        .limit(limit)
+        .offset(offset)
+        .all()
+      return { count: posts.length, value: posts }
+    },
+    async authorsWithPosts(n) {
+      const authors = await Author.select().orderBy((a) => a.id).limit(n).with("posts").all()
+      return {
+        count: async () => {
+          let children = 0
+          for (const author of authors) children += (await author.posts.all()).length
+          return children
+        },
+        value: authors,
+      }
+    },
+    async postsWithTags(n) {
+      const posts = await Post.select().orderBy((p) => p.id).limit(n).with("tags").all()
+      return {
+        count: async () => {
+          let children = 0
+          for (const post of posts) children += (await post.tags.all()).length
+          return children
+        },
+        value: posts,
+      }
+    },
+    async bulkInsert(rows) {
+      return { count: await Post.bulkCreate(rows), value: null }
+    },
+    async batchUpdate(maxId) {
+      const updated = await Post.where((p) => p.id.lte(maxId)).update({ views: (p) => p.views.add(1) })
+      return { count: updated, value: null }
+    },
+  }
+}
+
+const open: OpenSession = (config) => openFerro(config, "js")
+
+export default open

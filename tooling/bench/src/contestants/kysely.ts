@@ -1,0 +1,184 @@
+/**
+ * Kysely with its SqliteDialect (better-sqlite3) and PostgresDialect (pg pool). Rows come back
+ * as the driver returns them (snake_case keys; on SQLite `published` is 0/1 and `created_at`
+ * ISO text: Kysely does not convert values). Eager loads use the `jsonArrayFrom` helpers the
+ * Kysely docs recommend (one statement; on SQLite with `ParseJSONResultsPlugin` on those
+ * queries). Kysely has no prepared-statement API: each call compiles its query. Statements are
+ * counted by Kysely's `log` hook.
+ *
+ * @module
+ */
+import Database from "better-sqlite3"
+import {
+  type Generated,
+  type Insertable,
+  Kysely,
+  type LogEvent,
+  ParseJSONResultsPlugin,
+  PostgresDialect,
+  SqliteDialect,
+} from "kysely"
+import { jsonArrayFrom as pgJsonArrayFrom } from "kysely/helpers/postgres"
+import { jsonArrayFrom as sqliteJsonArrayFrom } from "kysely/helpers/sqlite"
+import pg from "pg"
+import type { ChildConfig } from "../config.js"
+import { INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
+import type { NewPost } from "../data.js"
+
+/** The tables as the database stores them (SQLite types | PostgreSQL types). */
+interface DB {
+  authors: { id: Generated<number>; name: string; email: string }
+  posts: {
+    id: Generated<number>
+    title: string
+    body: string
+    views: number
+    published: number | boolean
+    created_at: string | Date
+    author_id: number
+  }
+  tags: { id: Generated<number>; name: string }
+  posts_tags: { posts_id: number; tags_id: number }
+}
+
+const POST_COLUMNS = [
+  "posts.id",
+  "posts.title",
+  "posts.body",
+  "posts.views",
+  "posts.published",
+  "posts.created_at",
+  "posts.author_id",
+] as const
+
+const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
+  const counter = hookCounter()
+  const log = (event: LogEvent): void => {
+    if (event.level === "query") counter.hit()
+  }
+  const sqlite = config.backend === "sqlite"
+  let pool: pg.Pool | null = null
+  let dialect: SqliteDialect | PostgresDialect
+  if (sqlite) {
+    const database = new Database(config.target)
+    database.pragma("foreign_keys = ON")
+    dialect = new SqliteDialect({ database })
+  } else {
+    pool = new pg.Pool({ connectionString: config.target, max: config.plan.poolMax })
+    pool.on("error", () => {})
+    const warm = pool
+    await Promise.all(Array.from({ length: config.plan.poolMax }, () => warm.query("SELECT 1")))
+    dialect = new PostgresDialect({ pool })
+  }
+  const db = new Kysely<DB>({ dialect, log })
+  const jsonArrayFrom = sqlite ? sqliteJsonArrayFrom : pgJsonArrayFrom
+  const parseJson = new ParseJSONResultsPlugin()
+  const toRow: (p: NewPost) => Insertable<DB["posts"]> = sqlite
+    ? (p: NewPost) => ({
+        title: p.title,
+        body: p.body,
+        views: p.views,
+        published: p.published ? 1 : 0,
+        created_at: p.createdAt.toISOString(),
+        author_id: p.authorId,
+      })
+    : (p: NewPost) => ({
+        title: p.title,
+        body: p.body,
+        views: p.views,
+        published: p.published,
+        created_at: p.createdAt,
+        author_id: p.authorId,
+      })
+
+  return {
+    notes: sqlite
+      ? "SqliteDialect (better-sqlite3), rows as the driver returns them, jsonArrayFrom + ParseJSONResultsPlugin for eager loads"
+      : `PostgresDialect (pool max ${config.plan.poolMax}), jsonArrayFrom for eager loads`,
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: unknown = null
+      for (const id of ids) {
+        const row = await db.selectFrom("posts").selectAll().where("id", "=", id).executeTakeFirst()
+        if (row !== undefined) {
+          last = row
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const rows = await db.selectFrom("posts").selectAll().orderBy("id").limit(limit).execute()
+      return { count: rows.length, value: rows }
+    },
+    async page({ minViews, limit, offset }) {
+      const rows = await db
+        .selectFrom("posts")
+        .selectAll()
+        .where("views", ">", minViews)
+        .orderBy("created_at", "desc")
+        .limit(limit)
+        .offset(offset)
+        .execute()
+      return { count: rows.length, value: rows }
+    },
+    async authorsWithPosts(limit) {
+      const authors = await db
+        .withPlugin(parseJson)
+        .selectFrom("authors")
+        .selectAll("authors")
+        .select((eb) => [
+          // Explicit columns: Kysely's SQLite helper cannot take selectAll() (json_object needs names).
+          jsonArrayFrom(eb.selectFrom("posts").select(POST_COLUMNS).whereRef("posts.author_id", "=", "authors.id")).as("posts"),
+        ])
+        .orderBy("authors.id")
+        .limit(limit)
+        .execute()
+      return { count: authors.reduce((n, a) => n + a.posts.length, 0), value: authors }
+    },
+    async postsWithTags(limit) {
+      const posts = await db
+        .withPlugin(parseJson)
+        .selectFrom("posts")
+        .selectAll("posts")
+        .select((eb) => [
+          jsonArrayFrom(
+            eb
+              .selectFrom("posts_tags")
+              .innerJoin("tags", "tags.id", "posts_tags.tags_id")
+              .select(["tags.id", "tags.name"])
+              .whereRef("posts_tags.posts_id", "=", "posts.id"),
+          ).as("tags"),
+        ])
+        .orderBy("posts.id")
+        .limit(limit)
+        .execute()
+      return { count: posts.reduce((n, p) => n + p.tags.length, 0), value: posts }
+    },
+    async bulkInsert(rows) {
+      const inserted = await db.transaction().execute(async (trx) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          const result = await trx.insertInto("posts").values(chunk.map(toRow)).executeTakeFirst()
+          n += Number(result.numInsertedOrUpdatedRows ?? 0n)
+        }
+        return n
+      })
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      const result = await db
+        .updateTable("posts")
+        .set((eb) => ({ views: eb("views", "+", 1) }))
+        .where("id", "<=", maxId)
+        .executeTakeFirst()
+      return { count: Number(result.numUpdatedRows), value: null }
+    },
+    async close() {
+      await db.destroy()
+    },
+  }
+}
+
+export default open

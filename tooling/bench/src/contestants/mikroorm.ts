@@ -1,0 +1,112 @@
+/**
+ * MikroORM 6 with `EntitySchema`s on its better-sqlite and postgresql drivers, used as its docs
+ * show: a forked EntityManager (identity map cleared before every sample, outside the timed
+ * region), `findOne`/`find` for reads, `populate` for eager loads (MikroORM's default load
+ * strategy), `insertMany` for the bulk insert and `nativeUpdate` with a `raw()` expression for
+ * the batch update. Statements are counted with MikroORM's query logger, switched on only for
+ * the counting run (its formatting would otherwise be timed).
+ *
+ * @module
+ */
+import { MikroORM as SqliteOrm } from "@mikro-orm/better-sqlite"
+import { type EntityManager, type MikroORM, type Options, raw } from "@mikro-orm/core"
+import { MikroORM as PostgresOrm } from "@mikro-orm/postgresql"
+import type { ChildConfig } from "../config.js"
+import { INSERT_CHUNK, chunks, type OpenSession, type Session, type StatementCounter, hookCounter } from "../contestant.js"
+import { AuthorSchema, type PostEntity, PostSchema, TagSchema } from "../schema/mikroorm.js"
+
+const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
+  const hits = hookCounter()
+  const common: Options = {
+    entities: [AuthorSchema, PostSchema, TagSchema],
+    logger: () => hits.hit(),
+    debug: false,
+    allowGlobalContext: false,
+  }
+  const orm: MikroORM =
+    config.backend === "sqlite"
+      ? await SqliteOrm.init({ ...common, dbName: config.target })
+      : await PostgresOrm.init({ ...common, clientUrl: config.target, pool: { min: 0, max: config.plan.poolMax } })
+  const em: EntityManager = orm.em.fork()
+  if (config.backend === "postgres") {
+    await Promise.all(Array.from({ length: config.plan.poolMax }, () => em.getConnection().execute("SELECT 1")))
+  }
+  // Through the configuration: MikroORM re-applies `debug` to its logger whenever an option is
+  // set, which would undo a direct logger.setDebugMode().
+  const statements: StatementCounter = {
+    start() {
+      orm.config.set("debug", ["query"])
+      hits.start()
+    },
+    stop() {
+      orm.config.set("debug", false)
+      return hits.stop()
+    },
+  }
+
+  return {
+    notes: `EntitySchema, ${config.backend === "sqlite" ? "better-sqlite" : `postgresql (pool max ${config.plan.poolMax})`} driver, forked EntityManager cleared before each sample`,
+    statements,
+    beforeSample() {
+      em.clear()
+    },
+    async pointLookup(ids) {
+      let found = 0
+      let last: PostEntity | null = null
+      for (const id of ids) {
+        const post = await em.findOne(PostSchema, id)
+        if (post !== null) {
+          last = post
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const rows = await em.find(PostSchema, {}, { orderBy: { id: "asc" }, limit })
+      return { count: rows.length, value: rows }
+    },
+    async page({ minViews, limit, offset }) {
+      const rows = await em.find(PostSchema, { views: { $gt: minViews } }, { orderBy: { createdAt: "desc" }, limit, offset })
+      return { count: rows.length, value: rows }
+    },
+    async authorsWithPosts(limit) {
+      const rows = await em.find(AuthorSchema, {}, { populate: ["posts"], orderBy: { id: "asc" }, limit })
+      return { count: rows.reduce((n, a) => n + a.posts.length, 0), value: rows }
+    },
+    async postsWithTags(limit) {
+      const rows = await em.find(PostSchema, {}, { populate: ["tags"], orderBy: { id: "asc" }, limit })
+      return { count: rows.reduce((n, p) => n + p.tags.length, 0), value: rows }
+    },
+    async bulkInsert(rows) {
+      const inserted = await em.transactional(async (tx) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          const ids = await tx.insertMany(
+            PostSchema,
+            chunk.map((p) => ({
+              title: p.title,
+              body: p.body,
+              views: p.views,
+              published: p.published,
+              createdAt: p.createdAt,
+              author: p.authorId,
+            })),
+          )
+          n += ids.length
+        }
+        return n
+      })
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      const updated = await em.nativeUpdate(PostSchema, { id: { $lte: maxId } }, { views: raw("views + 1") })
+      return { count: updated, value: null }
+    },
+    async close() {
+      await orm.close(true)
+    },
+  }
+}
+
+export default open

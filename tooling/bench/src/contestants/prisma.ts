@@ -1,0 +1,131 @@
+/**
+ * Prisma 7 with driver adapters (`@prisma/adapter-better-sqlite3`, `@prisma/adapter-pg`) and
+ * its query compiler: no engine binaries. The clients are generated from prisma/*.prisma at
+ * build time (scripts/prisma-generate.mjs). Used as its docs show: `findUnique`, `findMany`
+ * with `where`/`orderBy`/`take`/`skip`, `include` for eager loads (the many-to-many through an
+ * explicit join model over Ferro's posts_tags), `createMany`, `updateMany` with `increment`.
+ * Statements are counted with Prisma's `query` log events.
+ *
+ * @module
+ */
+import type { ChildConfig } from "../config.js"
+import { type OpenSession, type Session, hookCounter } from "../contestant.js"
+import type { NewPost } from "../data.js"
+
+/** The part of a generated client the workloads use (both backends' clients have it). */
+interface PrismaLike {
+  post: {
+    findUnique(args: { where: { id: number } }): PromiseLike<object | null>
+    findMany(args: {
+      where?: { views: { gt: number } }
+      orderBy: { id: "asc" } | { createdAt: "desc" }
+      take: number
+      skip?: number
+    }): PromiseLike<Array<object>>
+    createMany(args: { data: Array<NewPost> }): PromiseLike<{ count: number }>
+    updateMany(args: {
+      where: { id: { lte: number } }
+      data: { views: { increment: number } }
+    }): PromiseLike<{ count: number }>
+  }
+  $disconnect(): Promise<void>
+  $queryRawUnsafe(sql: string): PromiseLike<unknown>
+}
+
+/** The eager loads, typed apart (their result types carry the included relations). */
+interface PrismaEager {
+  authorsWithPosts(limit: number): PromiseLike<Array<{ posts: Array<object> }>>
+  postsWithTags(limit: number): PromiseLike<Array<{ postsTags: Array<object> }>>
+}
+
+const openClient = async (config: ChildConfig, onQuery: () => void): Promise<PrismaLike & PrismaEager> => {
+  const log = [{ level: "query" as const, emit: "event" as const }]
+  if (config.backend === "sqlite") {
+    const { PrismaClient } = await import("../../generated/prisma/sqlite/client.js")
+    const { PrismaBetterSqlite3 } = await import("@prisma/adapter-better-sqlite3")
+    const client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${config.target}` }), log })
+    client.$on("query", onQuery)
+    return {
+      post: client.post,
+      $disconnect: () => client.$disconnect(),
+      $queryRawUnsafe: (sql) => client.$queryRawUnsafe(sql),
+      authorsWithPosts: (limit) => client.author.findMany({ orderBy: { id: "asc" }, take: limit, include: { posts: true } }),
+      postsWithTags: (limit) =>
+        client.post.findMany({ orderBy: { id: "asc" }, take: limit, include: { postsTags: { include: { tag: true } } } }),
+    }
+  }
+  const { PrismaClient } = await import("../../generated/prisma/postgres/client.js")
+  const { PrismaPg } = await import("@prisma/adapter-pg")
+  const client = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: config.target, max: config.plan.poolMax }),
+    log,
+  })
+  client.$on("query", onQuery)
+  return {
+    post: client.post,
+    $disconnect: () => client.$disconnect(),
+    $queryRawUnsafe: (sql) => client.$queryRawUnsafe(sql),
+    authorsWithPosts: (limit) => client.author.findMany({ orderBy: { id: "asc" }, take: limit, include: { posts: true } }),
+    postsWithTags: (limit) =>
+      client.post.findMany({ orderBy: { id: "asc" }, take: limit, include: { postsTags: { include: { tag: true } } } }),
+  }
+}
+
+const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
+  const counter = hookCounter()
+  const prisma = await openClient(config, () => counter.hit())
+  if (config.backend === "postgres") {
+    await Promise.all(Array.from({ length: config.plan.poolMax }, () => prisma.$queryRawUnsafe("SELECT 1")))
+  }
+
+  return {
+    notes: `Prisma 7 client on ${config.backend === "sqlite" ? "@prisma/adapter-better-sqlite3" : `@prisma/adapter-pg (pool max ${config.plan.poolMax})`}, query compiler (no engine binaries), include for eager loads`,
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: object | null = null
+      for (const id of ids) {
+        const post = await prisma.post.findUnique({ where: { id } })
+        if (post !== null) {
+          last = post
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const rows = await prisma.post.findMany({ orderBy: { id: "asc" }, take: limit })
+      return { count: rows.length, value: rows }
+    },
+    async page({ minViews, limit, offset }) {
+      const rows = await prisma.post.findMany({
+        where: { views: { gt: minViews } },
+        orderBy: { createdAt: "desc" },
+        take: limit,
+        skip: offset,
+      })
+      return { count: rows.length, value: rows }
+    },
+    async authorsWithPosts(limit) {
+      const rows = await prisma.authorsWithPosts(limit)
+      return { count: rows.reduce((n, a) => n + a.posts.length, 0), value: rows }
+    },
+    async postsWithTags(limit) {
+      const rows = await prisma.postsWithTags(limit)
+      return { count: rows.reduce((n, p) => n + p.postsTags.length, 0), value: rows }
+    },
+    async bulkInsert(rows) {
+      const result = await prisma.post.createMany({ data: [...rows] })
+      return { count: result.count, value: null }
+    },
+    async batchUpdate(maxId) {
+      const result = await prisma.post.updateMany({ where: { id: { lte: maxId } }, data: { views: { increment: 1 } } })
+      return { count: result.count, value: null }
+    },
+    async close() {
+      await prisma.$disconnect()
+    },
+  }
+}
+
+export default open

@@ -1,0 +1,263 @@
+/**
+ * The floor: the drivers themselves with hand-written SQL. SQLite: better-sqlite3 prepared
+ * statements read in array mode (`.raw()`), each row turned into a plain object with the same
+ * JS types the ORMs produce (`Date`, `boolean`). PostgreSQL: `pool.query` with the same SQL;
+ * pg's own type parsing produces the objects. Statements are counted here, one per call.
+ *
+ * @module
+ */
+import Database from "better-sqlite3"
+import pg from "pg"
+import type { ChildConfig } from "../config.js"
+import { INSERT_CHUNK, chunks, type OpenSession, type PageParams, type Session, hookCounter } from "../contestant.js"
+import type { NewPost, PostRow } from "../data.js"
+
+const POST_COLUMNS = "id, title, body, views, published, created_at, author_id"
+
+interface AuthorObject {
+  id: number
+  name: string
+  email: string
+  posts: Array<PostRow>
+}
+
+interface TagObject {
+  id: number
+  name: string
+}
+
+type PostWithTags = PostRow & { tags: Array<TagObject> }
+
+const toPost = (r: ReadonlyArray<unknown>): PostRow => ({
+  id: r[0] as number,
+  title: r[1] as string,
+  body: r[2] as string,
+  views: r[3] as number,
+  published: r[4] === 1,
+  createdAt: new Date(r[5] as string),
+  authorId: r[6] as number,
+})
+
+const insertSqlCache = new Map<string, string>()
+/** The multi-row INSERT for `rows` rows; `numbered`: `$1, $2, …` (PostgreSQL) instead of `?`. */
+const insertSql = (rows: number, numbered: boolean): string => {
+  const key = `${rows}:${numbered}`
+  let sql = insertSqlCache.get(key)
+  if (sql === undefined) {
+    const values: Array<string> = []
+    for (let r = 0; r < rows; r++) {
+      const p = Array.from({ length: 6 }, (_, c) => (numbered ? `$${r * 6 + c + 1}` : "?"))
+      values.push(`(${p.join(", ")})`)
+    }
+    sql = `INSERT INTO posts (title, body, views, published, created_at, author_id) VALUES ${values.join(", ")}`
+    insertSqlCache.set(key, sql)
+  }
+  return sql
+}
+
+const openSqlite = (file: string): Session => {
+  const db = new Database(file)
+  db.pragma("foreign_keys = ON")
+  const counter = hookCounter()
+  const cache = new Map<string, Database.Statement<Array<unknown>, unknown>>()
+  /** Prepared once per SQL text. */
+  const prepare = (sql: string) => {
+    let statement = cache.get(sql)
+    if (statement === undefined) {
+      statement = db.prepare<Array<unknown>, unknown>(sql)
+      cache.set(sql, statement)
+    }
+    return statement
+  }
+  const byId = prepare(`SELECT ${POST_COLUMNS} FROM posts WHERE id = ?`).raw(true)
+  const firstPosts = prepare(`SELECT ${POST_COLUMNS} FROM posts ORDER BY id LIMIT ?`).raw(true)
+  const page = prepare(
+    `SELECT ${POST_COLUMNS} FROM posts WHERE views > ? ORDER BY created_at DESC LIMIT ? OFFSET ?`,
+  ).raw(true)
+  const firstAuthors = prepare("SELECT id, name, email FROM authors ORDER BY id LIMIT ?").raw(true)
+  const update = prepare("UPDATE posts SET views = views + 1 WHERE id <= ?")
+  const insert = (rows: number) => prepare(insertSql(rows, false))
+  const all = (statement: Database.Statement<Array<unknown>, unknown>, ...params: Array<unknown>) => {
+    counter.hit()
+    return statement.all(...params) as Array<Array<unknown>>
+  }
+  const inList = (n: number) => Array.from({ length: n }, () => "?").join(", ")
+
+  return {
+    notes: "better-sqlite3 12 prepared statements, array rows mapped to plain objects",
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: PostRow | null = null
+      for (const id of ids) {
+        counter.hit()
+        const row = byId.get(id) as Array<unknown> | undefined
+        if (row !== undefined) {
+          last = toPost(row)
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const posts = all(firstPosts, limit).map(toPost)
+      return { count: posts.length, value: posts }
+    },
+    async page({ minViews, limit, offset }: PageParams) {
+      const posts = all(page, minViews, limit, offset).map(toPost)
+      return { count: posts.length, value: posts }
+    },
+    async authorsWithPosts(n) {
+      const authors: Array<AuthorObject> = all(firstAuthors, n).map((r) => ({
+        id: r[0] as number,
+        name: r[1] as string,
+        email: r[2] as string,
+        posts: [],
+      }))
+      const byAuthor = new Map(authors.map((a) => [a.id, a]))
+      const rows = all(prepare(`SELECT ${POST_COLUMNS} FROM posts WHERE author_id IN (${inList(authors.length)})`).raw(true), ...byAuthor.keys())
+      for (const r of rows) {
+        const post = toPost(r)
+        byAuthor.get(post.authorId)!.posts.push(post)
+      }
+      return { count: rows.length, value: authors }
+    },
+    async postsWithTags(n) {
+      const posts: Array<PostWithTags> = all(firstPosts, n).map((r) => ({ ...toPost(r), tags: [] }))
+      const byPost = new Map(posts.map((p) => [p.id, p]))
+      const rows = all(
+        prepare(
+          `SELECT pt.posts_id, t.id, t.name FROM posts_tags pt JOIN tags t ON t.id = pt.tags_id WHERE pt.posts_id IN (${inList(posts.length)})`,
+        ).raw(true),
+        ...byPost.keys(),
+      )
+      for (const r of rows) byPost.get(r[0] as number)!.tags.push({ id: r[1] as number, name: r[2] as string })
+      return { count: rows.length, value: posts }
+    },
+    async bulkInsert(rows: ReadonlyArray<NewPost>) {
+      let inserted = 0
+      counter.hit() // BEGIN
+      db.transaction(() => {
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          const params: Array<unknown> = []
+          for (const p of chunk) {
+            params.push(p.title, p.body, p.views, p.published ? 1 : 0, p.createdAt.toISOString(), p.authorId)
+          }
+          counter.hit()
+          inserted += insert(chunk.length).run(...params).changes
+        }
+      })()
+      counter.hit() // COMMIT
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      counter.hit()
+      return { count: update.run(maxId).changes, value: null }
+    },
+    async close() {
+      db.close()
+    },
+  }
+}
+
+const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax })
+  pool.on("error", () => {})
+  const counter = hookCounter()
+  const query = async <R extends object>(text: string, values: Array<unknown>): Promise<Array<R>> => {
+    counter.hit()
+    return (await pool.query<R>(text, values)).rows
+  }
+  const POST_SELECT = `SELECT id, title, body, views, published, created_at AS "createdAt", author_id AS "authorId" FROM posts`
+  // Open the pool's connections up front, as every contestant does, outside the timed region.
+  await Promise.all(Array.from({ length: poolMax }, () => pool.query("SELECT 1")))
+
+  return {
+    notes: `pg pool.query, pool max ${poolMax}, rows as pg returns them`,
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: PostRow | null = null
+      for (const id of ids) {
+        const rows = await query<PostRow>(`${POST_SELECT} WHERE id = $1`, [id])
+        if (rows.length === 1) {
+          last = rows[0]!
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const posts = await query<PostRow>(`${POST_SELECT} ORDER BY id LIMIT $1`, [limit])
+      return { count: posts.length, value: posts }
+    },
+    async page({ minViews, limit, offset }) {
+      const posts = await query<PostRow>(`${POST_SELECT} WHERE views > $1 ORDER BY created_at DESC LIMIT $2 OFFSET $3`, [
+        minViews,
+        limit,
+        offset,
+      ])
+      return { count: posts.length, value: posts }
+    },
+    async authorsWithPosts(n) {
+      const authors = await query<AuthorObject>("SELECT id, name, email FROM authors ORDER BY id LIMIT $1", [n])
+      const byAuthor = new Map<number, AuthorObject>()
+      for (const a of authors) {
+        a.posts = []
+        byAuthor.set(a.id, a)
+      }
+      const posts = await query<PostRow>(`${POST_SELECT} WHERE author_id = ANY($1)`, [[...byAuthor.keys()]])
+      for (const p of posts) byAuthor.get(p.authorId)!.posts.push(p)
+      return { count: posts.length, value: authors }
+    },
+    async postsWithTags(n) {
+      const posts = await query<PostWithTags>(`${POST_SELECT} ORDER BY id LIMIT $1`, [n])
+      const byPost = new Map<number, PostWithTags>()
+      for (const p of posts) {
+        p.tags = []
+        byPost.set(p.id, p)
+      }
+      const rows = await query<{ postId: number; id: number; name: string }>(
+        `SELECT pt.posts_id AS "postId", t.id, t.name FROM posts_tags pt JOIN tags t ON t.id = pt.tags_id WHERE pt.posts_id = ANY($1)`,
+        [[...byPost.keys()]],
+      )
+      for (const r of rows) byPost.get(r.postId)!.tags.push({ id: r.id, name: r.name })
+      return { count: rows.length, value: posts }
+    },
+    async bulkInsert(rows) {
+      const client = await pool.connect()
+      let inserted = 0
+      try {
+        counter.hit()
+        await client.query("BEGIN")
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          const params: Array<unknown> = []
+          for (const p of chunk) params.push(p.title, p.body, p.views, p.published, p.createdAt, p.authorId)
+          counter.hit()
+          inserted += (await client.query(insertSql(chunk.length, true), params)).rowCount ?? 0
+        }
+        counter.hit()
+        await client.query("COMMIT")
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      counter.hit()
+      const result = await pool.query("UPDATE posts SET views = views + 1 WHERE id <= $1", [maxId])
+      return { count: result.rowCount ?? 0, value: null }
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
+const open: OpenSession = async (config: ChildConfig) =>
+  config.backend === "sqlite" ? openSqlite(config.target) : openPostgres(config.target, config.plan.poolMax)
+
+export default open

@@ -1,0 +1,105 @@
+/**
+ * TypeORM with `EntitySchema`s, on its better-sqlite3 and postgres drivers, used as its docs
+ * show: repositories (`findOneBy`, `find` with `order`/`take`/`skip`/`where`) for reads,
+ * `find({ relations })` for eager loads, the query builder for the bulk insert (chunked: SQLite
+ * binds at most 32,766 parameters) and the batch update. Statements are counted by a custom
+ * logger (TypeORM calls `logQuery` for every statement it sends).
+ *
+ * @module
+ */
+import { DataSource, type Logger, MoreThan } from "typeorm"
+import type { ChildConfig } from "../config.js"
+import { INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
+import { type PostEntity, typeormSchemas } from "../schema/typeorm.js"
+
+const countingLogger = (hit: () => void): Logger => ({
+  logQuery: hit,
+  logQueryError: () => {},
+  logQuerySlow: () => {},
+  logSchemaBuild: () => {},
+  logMigration: () => {},
+  log: () => {},
+})
+
+const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
+  const counter = hookCounter()
+  const schemas = typeormSchemas(config.backend)
+  const common = {
+    entities: [schemas.Author, schemas.Post, schemas.Tag],
+    synchronize: false,
+    logger: countingLogger(() => counter.hit()),
+  }
+  const dataSource =
+    config.backend === "sqlite"
+      ? new DataSource({ type: "better-sqlite3", database: config.target, ...common })
+      : new DataSource({ type: "postgres", url: config.target, poolSize: config.plan.poolMax, ...common })
+  await dataSource.initialize()
+  if (config.backend === "postgres") {
+    await Promise.all(Array.from({ length: config.plan.poolMax }, () => dataSource.query("SELECT 1")))
+  }
+  const posts = dataSource.getRepository(schemas.Post)
+  const authors = dataSource.getRepository(schemas.Author)
+
+  return {
+    notes: `EntitySchema, ${config.backend === "sqlite" ? "better-sqlite3" : `postgres (pool max ${config.plan.poolMax})`} driver, repositories + find({ relations })`,
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: PostEntity | null = null
+      for (const id of ids) {
+        const post = await posts.findOneBy({ id })
+        if (post !== null) {
+          last = post
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const rows = await posts.find({ order: { id: "ASC" }, take: limit })
+      return { count: rows.length, value: rows }
+    },
+    async page({ minViews, limit, offset }) {
+      const rows = await posts.find({
+        where: { views: MoreThan(minViews) },
+        order: { createdAt: "DESC" },
+        take: limit,
+        skip: offset,
+      })
+      return { count: rows.length, value: rows }
+    },
+    async authorsWithPosts(limit) {
+      const rows = await authors.find({ relations: { posts: true }, order: { id: "ASC" }, take: limit })
+      return { count: rows.reduce((n, a) => n + (a.posts?.length ?? 0), 0), value: rows }
+    },
+    async postsWithTags(limit) {
+      const rows = await posts.find({ relations: { tags: true }, order: { id: "ASC" }, take: limit })
+      return { count: rows.reduce((n, p) => n + (p.tags?.length ?? 0), 0), value: rows }
+    },
+    async bulkInsert(rows) {
+      const inserted = await dataSource.transaction(async (manager) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          await manager.createQueryBuilder().insert().into(schemas.Post).values(chunk).updateEntity(false).execute()
+          n += chunk.length
+        }
+        return n
+      })
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      const result = await dataSource
+        .createQueryBuilder()
+        .update(schemas.Post)
+        .set({ views: () => "views + 1" })
+        .where("id <= :maxId", { maxId })
+        .execute()
+      return { count: result.affected ?? 0, value: null }
+    },
+    async close() {
+      await dataSource.destroy()
+    },
+  }
+}
+
+export default open

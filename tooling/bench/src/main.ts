@@ -1,0 +1,141 @@
+/**
+ * `npm run bench [-- --quick] [--backend sqlite|postgres] [--only <contestant>]`: seeds each
+ * backend, runs every workload for every contestant side by side, prints the tables and writes
+ * results/<backend>.json and results/README.md.
+ *
+ * @module
+ */
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import Database from "better-sqlite3"
+import pg from "pg"
+import { type Backend, type Options, UsageError, contestantsFor, parseOptions } from "./config.js"
+import { type BackendReport, printReport, resultsDir, writeJson, writeMarkdown } from "./report.js"
+import { killChildren, runBackend } from "./runner.js"
+import { type Seeded, seedPostgres, seedSqlite } from "./seed.js"
+import { machine, repoRoot, versions } from "./system.js"
+
+interface PostgresServer {
+  readonly url: string
+  readonly pid: number
+  stop(): void
+}
+
+const isServer = (value: unknown): value is PostgresServer =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as { url?: unknown }).url === "string" &&
+  typeof (value as { stop?: unknown }).stop === "function"
+
+/** Starts the repo's throwaway PostgreSQL (tooling/testing/postgres.mjs). */
+const startPostgres = async (): Promise<PostgresServer> => {
+  const module: unknown = await import(pathToFileURL(join(repoRoot, "tooling", "testing", "postgres.mjs")).href)
+  const start = (module as { startPostgres?: unknown }).startPostgres
+  if (typeof start !== "function") throw new Error("tooling/testing/postgres.mjs has no startPostgres()")
+  const server: unknown = await start()
+  if (!isServer(server)) throw new Error("startPostgres() returned no { url, stop }")
+  return server
+}
+
+const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]+@/, "//$1:<redacted>@")
+
+/** Things to undo when the process ends, however it ends. */
+const cleanups: Array<() => void> = []
+const onSignal = (): void => {
+  killChildren()
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
+  process.exit(130)
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
+
+const sqliteVersion = (): string => {
+  const db = new Database(":memory:")
+  try {
+    return `SQLite ${db.prepare("SELECT sqlite_version()").pluck().get() as string}`
+  } finally {
+    db.close()
+  }
+}
+
+const postgresVersion = async (url: string): Promise<string> => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return `PostgreSQL ${(await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version}`
+  } finally {
+    await client.end()
+  }
+}
+
+const runOne = async (backend: Backend, options: Options): Promise<BackendReport | null> => {
+  const started = Date.now()
+  const contestants = contestantsFor(backend, options.only)
+  const log = (line: string) => console.log(line)
+  let seeded: Seeded
+  let server: string
+  let stopServer: (() => void) | null = null
+  console.log(`\n• ${backend}: seeding ${options.plan.sizes.posts.toLocaleString("en-US")} posts for ${contestants.join(", ")}`)
+  if (backend === "sqlite") {
+    seeded = await seedSqlite(options.plan.sizes, contestants)
+    server = sqliteVersion()
+  } else {
+    let url = process.env.FERRO_BENCH_POSTGRES_URL
+    if (url === undefined || url === "") {
+      const pgServer = await startPostgres()
+      stopServer = () => pgServer.stop()
+      cleanups.push(stopServer)
+      url = pgServer.url
+      console.log(`  throwaway PostgreSQL on ${redact(url)} (pid ${pgServer.pid})`)
+    } else console.log(`  PostgreSQL from FERRO_BENCH_POSTGRES_URL: ${redact(url)}`)
+    server = await postgresVersion(url)
+    seeded = await seedPostgres(url, options.plan.sizes, contestants)
+  }
+  const cleanupNow = seeded.cleanupNow
+  if (cleanupNow !== undefined) cleanups.push(cleanupNow)
+  try {
+    const result = await runBackend({ backend, plan: options.plan, contestants, targets: seeded.targets, log })
+    const report: BackendReport = {
+      ...result,
+      mode: options.quick ? "quick" : "full",
+      date: new Date().toISOString(),
+      durationSeconds: (Date.now() - started) / 1000,
+      machine: machine(),
+      server,
+      versions: versions(),
+      plan: options.plan,
+    }
+    printReport(report)
+    return report
+  } finally {
+    await seeded.cleanup().catch((error: unknown) => console.error(`cleanup failed: ${String(error)}`))
+    if (cleanupNow !== undefined) cleanups.splice(cleanups.indexOf(cleanupNow), 1)
+    if (stopServer !== null) {
+      stopServer()
+      cleanups.splice(cleanups.indexOf(stopServer), 1)
+    }
+  }
+}
+
+const main = async (): Promise<void> => {
+  let options: Options
+  try {
+    options = parseOptions(process.argv.slice(2))
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message)
+      process.exit(2)
+    }
+    throw error
+  }
+  const started = Date.now()
+  const dir = resultsDir(options.quick || options.only.length > 0)
+  for (const backend of options.backends) {
+    const report = await runOne(backend, options)
+    if (report !== null && options.write) console.log(`\n  wrote ${writeJson(report, dir)}`)
+  }
+  if (options.write) console.log(`  wrote ${writeMarkdown(dir)}`)
+  console.log(`\n• done in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+}
+
+await main()

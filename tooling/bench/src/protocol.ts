@@ -1,0 +1,33 @@
+/**
+ * Messages between the parent and a contestant's child process (Node IPC, JSON).
+ *
+ * @module
+ */
+import type { WorkloadId } from "./workloads.js"
+
+export type Phase = "warmup" | "count" | "measure"
+
+export type ToChild =
+  | { readonly type: "run"; readonly workload: WorkloadId; readonly sample: number; readonly phase: Phase }
+  | { readonly type: "close" }
+
+export type SampleOutcome =
+  | {
+      readonly type: "result"
+      readonly ms: number
+      readonly count: number
+      /** Counting run only; null when the contestant cannot count statements. */
+      readonly statements?: number | null
+      /** Memory workloads: heap bytes held by the result (after gc). */
+      readonly memoryBytes?: number
+      /** Counting run: statements issued while walking the loaded children (should be none). */
+      readonly lateStatements?: number
+    }
+  | { readonly type: "unsupported" }
+  | { readonly type: "failed"; readonly error: string }
+
+export type FromChild =
+  | { readonly type: "ready"; readonly notes: string }
+  | { readonly type: "unavailable"; readonly reason: string }
+  | SampleOutcome
+  | { readonly type: "closed" }

@@ -1,0 +1,32 @@
+/**
+ * The benchmark schema as Ferro models. Ferro's autoMigrate creates the tables from these
+ * (authors, posts, tags and the join table posts_tags(posts_id, tags_id)); every other
+ * contestant maps its own schema onto the same tables and columns.
+ *
+ * @module
+ */
+import { Model, type ModelClass, field } from "ferro-orm"
+
+export class Author extends Model("authors", {
+  id: field.id(),
+  name: field.text(),
+  email: field.text({ unique: true }),
+  posts: field.backRef((): ModelClass<Post> => Post),
+}) {}
+
+export class Post extends Model("posts", {
+  id: field.id(),
+  title: field.text(),
+  body: field.text(),
+  views: field.int({ default: 0, index: true }),
+  published: field.bool({ default: false }),
+  createdAt: field.datetime({ index: true }),
+  author: field.foreignKey((): ModelClass<Author> => Author, { relatedName: "posts" }),
+  tags: field.manyToMany((): ModelClass<Tag> => Tag, { relatedName: "posts" }),
+}) {}
+
+export class Tag extends Model("tags", {
+  id: field.id(),
+  name: field.text({ unique: true }),
+  posts: field.backRef((): ModelClass<Post> => Post),
+}) {}

@@ -1,0 +1,73 @@
+/**
+ * The benchmark schema for MikroORM as `EntitySchema`s (no decorators), mapped onto the tables
+ * Ferro created. MikroORM's default naming strategy already maps `createdAt` to `created_at` and
+ * the `author` relation to `author_id`; the many-to-many names Ferro's join table and columns.
+ *
+ * @module
+ */
+import { type Collection, EntitySchema } from "@mikro-orm/core"
+
+export interface AuthorEntity {
+  id: number
+  name: string
+  email: string
+  posts: Collection<PostEntity>
+}
+
+export interface PostEntity {
+  id: number
+  title: string
+  body: string
+  views: number
+  published: boolean
+  createdAt: Date
+  author: AuthorEntity
+  tags: Collection<TagEntity>
+}
+
+export interface TagEntity {
+  id: number
+  name: string
+}
+
+export const AuthorSchema = new EntitySchema<AuthorEntity>({
+  name: "Author",
+  tableName: "authors",
+  properties: {
+    id: { type: "number", primary: true },
+    name: { type: "string", columnType: "text" },
+    email: { type: "string", columnType: "text", unique: true },
+    posts: { kind: "1:m", entity: () => "Post", mappedBy: "author" },
+  },
+})
+
+export const PostSchema = new EntitySchema<PostEntity>({
+  name: "Post",
+  tableName: "posts",
+  properties: {
+    id: { type: "number", primary: true },
+    title: { type: "string", columnType: "text" },
+    body: { type: "string", columnType: "text" },
+    views: { type: "number", default: 0 },
+    published: { type: "boolean", default: false },
+    createdAt: { type: "Date", fieldName: "created_at" },
+    author: { kind: "m:1", entity: () => "Author", fieldName: "author_id" },
+    tags: {
+      kind: "m:n",
+      entity: () => "Tag",
+      owner: true,
+      pivotTable: "posts_tags",
+      joinColumn: "posts_id",
+      inverseJoinColumn: "tags_id",
+    },
+  },
+})
+
+export const TagSchema = new EntitySchema<TagEntity>({
+  name: "Tag",
+  tableName: "tags",
+  properties: {
+    id: { type: "number", primary: true },
+    name: { type: "string", columnType: "text", unique: true },
+  },
+})

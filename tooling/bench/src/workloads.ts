@@ -1,0 +1,99 @@
+/**
+ * The workloads (SPEC §4), in run order: reads first, then the writes (each contestant writes
+ * only to its own copy of the data). One definition serves every contestant: it picks the
+ * session method and its arguments from the plan and the sample number.
+ *
+ * @module
+ */
+import type { Plan, Repeats, Sizes } from "./config.js"
+import type { Loaded, Session } from "./contestant.js"
+import { bulkPosts, lookupIds } from "./data.js"
+
+export const WORKLOAD_IDS = [
+  "point",
+  "read-small",
+  "read-large",
+  "page",
+  "eager-1n",
+  "eager-mn",
+  "read-huge",
+  "bulk-insert",
+  "batch-update",
+] as const
+
+export type WorkloadId = (typeof WORKLOAD_IDS)[number]
+
+export interface Workload {
+  readonly id: WorkloadId
+  readonly label: string
+  /** Writes change the contestant's data: the runner resets what a bulk insert added after each sample. */
+  readonly writes: boolean
+  /** Heap used by the result is measured (after gc, result still referenced). */
+  readonly memory: boolean
+  readonly repeats: Repeats
+}
+
+const n = (value: number): string => value.toLocaleString("en-US")
+
+export const workloads = (plan: Plan): ReadonlyArray<Workload> => {
+  const s = plan.sizes
+  return [
+    { id: "point", label: `point lookup by PK (${n(s.pointLookups)}/sample)`, writes: false, memory: false, repeats: plan.read },
+    { id: "read-small", label: `read ${n(s.readSmall)} rows`, writes: false, memory: false, repeats: plan.read },
+    { id: "read-large", label: `read ${n(s.readLarge)} rows`, writes: false, memory: false, repeats: plan.read },
+    {
+      id: "page",
+      label: `filtered/ordered page (${s.pageLimit} @ ${s.pageOffset})`,
+      writes: false,
+      memory: false,
+      repeats: plan.read,
+    },
+    { id: "eager-1n", label: `eager 1:N (${n(s.eagerAuthors)} authors + posts)`, writes: false, memory: false, repeats: plan.read },
+    { id: "eager-mn", label: `eager M:N (${n(s.eagerPosts)} posts + tags)`, writes: false, memory: false, repeats: plan.read },
+    { id: "read-huge", label: `read ${n(s.readHuge)} rows`, writes: false, memory: true, repeats: plan.huge },
+    { id: "bulk-insert", label: `bulk insert ${n(s.bulkInsert)} rows`, writes: true, memory: false, repeats: plan.write },
+    { id: "batch-update", label: `batch update ${n(s.batchUpdate)} rows`, writes: true, memory: false, repeats: plan.write },
+  ]
+}
+
+/** Sample numbers: measured samples are 0, 1, …; warm-ups and the counting run use their own. */
+export const WARMUP_SAMPLE_BASE = 1_000
+export const COUNT_SAMPLE = 2_000
+
+/** The call one sample makes, or null when the contestant has no such operation. */
+export const sampleCall = (
+  session: Session,
+  id: WorkloadId,
+  sizes: Sizes,
+  sample: number,
+): (() => Promise<Loaded>) | null => {
+  switch (id) {
+    case "point": {
+      if (!session.pointLookup) return null
+      const ids = lookupIds(sample, sizes.pointLookups, sizes.posts)
+      return () => session.pointLookup!(ids)
+    }
+    case "read-small":
+      return session.readPosts ? () => session.readPosts!(sizes.readSmall) : null
+    case "read-large":
+      return session.readPosts ? () => session.readPosts!(sizes.readLarge) : null
+    case "read-huge":
+      return session.readPosts ? () => session.readPosts!(sizes.readHuge) : null
+    case "page": {
+      if (!session.page) return null
+      const params = { minViews: sizes.pageMinViews, limit: sizes.pageLimit, offset: sizes.pageOffset }
+      return () => session.page!(params)
+    }
+    case "eager-1n":
+      return session.authorsWithPosts ? () => session.authorsWithPosts!(sizes.eagerAuthors) : null
+    case "eager-mn":
+      return session.postsWithTags ? () => session.postsWithTags!(sizes.eagerPosts) : null
+    case "bulk-insert": {
+      if (!session.bulkInsert) return null
+      const rows = bulkPosts(sizes)
+      return () => session.bulkInsert!(rows)
+    }
+    case "batch-update":
+      return session.batchUpdate ? () => session.batchUpdate!(sizes.batchUpdate) : null
+  }
+}
