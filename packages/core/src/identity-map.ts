@@ -37,16 +37,35 @@ export class IdentityMap {
 
   /** Hold `instance` as the object for `(table, pk)`. */
   set(table: string, pk: unknown, instance: object): void {
+    const entries = this.#entries(table)
+    if (entries.refs.get(pk)?.deref() === instance) return
+    add(entries, pk, instance)
+  }
+
+  #entries(table: string): TableEntries {
     let entries = this.#tables.get(table)
     if (entries === undefined) {
       entries = { refs: new Map(), sweepAt: FIRST_SWEEP }
       this.#tables.set(table, entries)
     }
-    if (entries.refs.get(pk)?.deref() === instance) return
-    entries.refs.set(pk, new WeakRef(instance))
-    if (entries.refs.size >= entries.sweepAt) {
-      sweep(entries.refs)
-      entries.sweepAt = Math.max(FIRST_SWEEP, entries.refs.size * 2)
+    return entries
+  }
+
+  /**
+   * One table's entries, for hydrating many rows: `lookup` is {@link get}, `add` holds an
+   * instance for a key that `lookup` just missed. Saves the per-row table lookups.
+   */
+  table(table: string): TableIdentityMap {
+    const entries = this.#entries(table)
+    return {
+      lookup: (pk) => {
+        const ref = entries.refs.get(pk)
+        if (ref === undefined) return undefined
+        const instance = ref.deref()
+        if (instance === undefined) entries.refs.delete(pk)
+        return instance
+      },
+      add: (pk, instance) => add(entries, pk, instance),
     }
   }
 
@@ -83,6 +102,20 @@ export class IdentityMap {
   }
 }
 
+/** One table's view of an identity map (see {@link IdentityMap.table}). */
+export interface TableIdentityMap {
+  lookup(pk: unknown): object | undefined
+  add(pk: unknown, instance: object): void
+}
+
+const add = (entries: TableEntries, pk: unknown, instance: object): void => {
+  entries.refs.set(pk, new WeakRef(instance))
+  if (entries.refs.size >= entries.sweepAt) {
+    sweep(entries.refs)
+    entries.sweepAt = Math.max(FIRST_SWEEP, entries.refs.size * 2)
+  }
+}
+
 const sweep = (refs: Map<unknown, WeakRef<object>>): void => {
   for (const [pk, ref] of refs) if (ref.deref() === undefined) refs.delete(pk)
 }
@@ -104,6 +137,21 @@ export class TransactionIdentityMap extends IdentityMap {
     const shared = this.outer.get(table, pk)
     if (shared !== undefined) super.set(table, pk, shared)
     return shared
+  }
+
+  override table(table: string): TableIdentityMap {
+    const own = super.table(table)
+    const outer = this.outer.table(table)
+    return {
+      lookup: (pk) => {
+        const hit = own.lookup(pk)
+        if (hit !== undefined) return hit
+        const shared = outer.lookup(pk)
+        if (shared !== undefined) own.add(pk, shared)
+        return shared
+      },
+      add: own.add,
+    }
   }
 
   override live(table: string): ReadonlyArray<readonly [pk: unknown, instance: object]> {

@@ -59,7 +59,7 @@ export {
   type PropertyType,
 } from "./model.js"
 export { clearRegistry, getModel, modelsMetadata, registerModel, registeredModels, type RegisteredModel } from "./registry.js"
-export { IdentityMap, TransactionIdentityMap } from "./identity-map.js"
+export { IdentityMap, TransactionIdentityMap, type TableIdentityMap } from "./identity-map.js"
 export * as Instances from "./instance-state.js"
 export type {
   BeginOptions,

@@ -137,6 +137,23 @@ export interface ModelRuntime {
 /** Marks the constructor argument as already-valid database data. */
 export const TRUSTED: unique symbol = Symbol.for("ferro/trusted")
 
+const bareConstructors = new WeakMap<object, new () => object>()
+
+/**
+ * An empty constructor sharing `modelClass`'s prototype. Objects it builds are instances of
+ * the model, and V8's slack tracking sizes them for the properties hydration then adds, so
+ * they keep every column in-object (`Object.create` objects spill into a separate store).
+ */
+const bareConstructor = (modelClass: object & { readonly prototype: object }): (new () => object) => {
+  let Bare = bareConstructors.get(modelClass)
+  if (Bare === undefined) {
+    Bare = function FerroInstance() {} as unknown as new () => object
+    Bare.prototype = modelClass.prototype
+    bareConstructors.set(modelClass, Bare)
+  }
+  return Bare
+}
+
 /** The class `Model()` returns: construct to validate; also an Effect Schema. */
 export interface ModelConstructor<F extends FieldsShape, Instance = ModelProps<F>>
   extends Schema.Schema<ModelProps<F>, ModelEncoded<F>, never> {
@@ -591,7 +608,7 @@ export function Model<const F extends FieldsShape>(
         // a defaults pass, then Object.assign) and return the instance built here. Subclass
         // field initialisers still run on it, since a returned object becomes their `this`.
         // biome-ignore lint/correctness/noConstructorReturn: the fast path for hydration.
-        const self = Object.create(new.target.prototype) as FerroModel
+        const self = new (bareConstructor(new.target))() as FerroModel
         return (input === null ? self : Object.assign(self, input)) as FerroModel
       }
       if (trusted === true) {

@@ -120,18 +120,18 @@ export const hydratorFor = <T>(
   const rowSource = (cell: (i: number) => string, snapshot: string, emit: string, skip: string) => `
         ${pkSource(cell)}
         if (map !== null && pk !== undefined) {
-          const hit = map.get(table, pk);
+          const hit = map.lookup(pk);
           if (hit !== undefined) { ${emit.replace("INSTANCE", "hit")} ${skip} }
         }
         const instance = new Model(null, TRUSTED);
         ${fillSource(plan.columns, dialect, bigints, cell, "instance")}
         markPersisted(instance, connection, ${snapshot}, pk);
-        if (map !== null && pk !== undefined) map.set(table, pk, instance);
+        if (map !== null && pk !== undefined) map.add(pk, instance);
         ${emit.replace("INSTANCE", "instance")}`
   const allSource = `
     "use strict";
     return function hydrateAll(rows, target) {
-      const map = target.identityMap;
+      const map = target.identityMap === null ? null : target.identityMap.table(table);
       const connection = target.connection;
       const out = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
@@ -145,7 +145,7 @@ export const hydratorFor = <T>(
   const collectorSource = `
     "use strict";
     return function collector(out, target) {
-      const map = target.identityMap;
+      const map = target.identityMap === null ? null : target.identityMap.table(table);
       const connection = target.connection;
       return function onRow(${args.join(", ")}) {
         ${rowSource((i) => `a${i}`, `[${args.join(", ")}]`, "out.push(INSTANCE);", "return;")}
