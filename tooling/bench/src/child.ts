@@ -18,6 +18,8 @@ const loaders: Record<ContestantName, () => Promise<{ default: OpenSession }>> =
   ferro: () => import("./contestants/ferro.js"),
   "ferro-native": () => import("./contestants/ferro-native.js"),
   "ferro-lazy": () => import("./contestants/ferro-lazy.js"),
+  "ferro-nomap": () => import("./contestants/ferro-nomap.js"),
+  "ferro-native-nomap": () => import("./contestants/ferro-native-nomap.js"),
   drizzle: () => import("./contestants/drizzle.js"),
   kysely: () => import("./contestants/kysely.js"),
   typeorm: () => import("./contestants/typeorm.js"),

@@ -15,6 +15,8 @@ export const CONTESTANTS = [
   "ferro",
   "ferro-native",
   "ferro-lazy",
+  "ferro-nomap",
+  "ferro-native-nomap",
   "drizzle",
   "kysely",
   "typeorm",
@@ -25,7 +27,7 @@ export const CONTESTANTS = [
 export type ContestantName = (typeof CONTESTANTS)[number]
 
 /** Contestants that only exist on one backend. */
-export const SQLITE_ONLY: ReadonlySet<ContestantName> = new Set(["ferro-native", "ferro-lazy"])
+export const SQLITE_ONLY: ReadonlySet<ContestantName> = new Set(["ferro-native", "ferro-lazy", "ferro-native-nomap"])
 
 /** Sizes of the seeded data and of each workload. */
 export interface Sizes {
@@ -42,6 +44,8 @@ export interface Sizes {
   readonly pageMinViews: number
   readonly pageLimit: number
   readonly pageOffset: number
+  /** Page queries per sample: one takes well under a millisecond, too little to time alone. */
+  readonly pageCalls: number
   readonly eagerAuthors: number
   readonly eagerPosts: number
   readonly bulkInsert: number
@@ -80,6 +84,7 @@ const FULL: Plan = {
     pageMinViews: 5_000,
     pageLimit: 50,
     pageOffset: 100,
+    pageCalls: 50,
     eagerAuthors: 100,
     eagerPosts: 1_000,
     bulkInsert: 10_000,
@@ -104,6 +109,7 @@ const QUICK: Plan = {
     pageMinViews: 5_000,
     pageLimit: 50,
     pageOffset: 100,
+    pageCalls: 20,
     eagerAuthors: 20,
     eagerPosts: 200,
     bulkInsert: 1_000,

@@ -11,7 +11,7 @@
 import { type ConnectOptions, connect, disconnect } from "ferro-orm"
 import { getConnection } from "@ferro/core"
 import type { ChildConfig } from "../config.js"
-import { type Loaded, type OpenSession, type Session, totalCounter } from "../contestant.js"
+import { type Loaded, type OpenSession, type PageParams, type Session, totalCounter } from "../contestant.js"
 import { Author, Post } from "../schema/ferro-models.js"
 
 export type FerroVariant = "js" | "native" | "lazy"
@@ -51,10 +51,19 @@ const engineOf = (driver: object): string | undefined => {
   return typeof engine === "string" ? engine : undefined
 }
 
-export const openFerro = async (config: ChildConfig, variant: FerroVariant): Promise<Session> => {
+/**
+ * Opens Ferro as one contestant. `identityMap: false` measures the engine without the weak
+ * identity map (a WeakRef and a map entry per hydrated row), on the read workloads only.
+ */
+export const openFerro = async (
+  config: ChildConfig,
+  variant: FerroVariant,
+  { identityMap = true }: { readonly identityMap?: boolean } = {},
+): Promise<Session> => {
   const url = config.backend === "sqlite" ? `sqlite:${config.target}` : config.target
   const options: EngineConnectOptions = {
     pool: { max: config.plan.poolMax },
+    identityMap,
     ...(variant === "js" ? {} : { engine: "native" as const }),
   }
   await connect(url, options)
@@ -78,8 +87,9 @@ export const openFerro = async (config: ChildConfig, variant: FerroVariant): Pro
   }
   const statements = totalCounter(() => getConnection().driver.statementCount)
   const base = {
-    notes:
-      variant === "js"
+    notes: !identityMap
+      ? `${variant === "js" ? "generated-JS" : "native SQLite"} engine with \`identityMap: false\` (reads only): the engine without the weak identity map`
+      : variant === "js"
         ? "generated-JS engine, identity map on (cleared before each sample)"
         : variant === "native"
           ? "native SQLite engine, identity map on (cleared before each sample)"
@@ -113,18 +123,17 @@ export const openFerro = async (config: ChildConfig, variant: FerroVariant): Pro
     }
   }
 
-  return {
-    ...base,
-    async pointLookup(ids) {
+  const reads = {
+    async pointLookup(ids: ReadonlyArray<number>): Promise<Loaded> {
       let last: Post | null = null
       for (const id of ids) last = await Post.get(id)
       return { count: ids.length, value: last }
     },
-    async readPosts(limit) {
+    async readPosts(limit: number): Promise<Loaded> {
       const posts = await Post.select().orderBy((p) => p.id).limit(limit).all()
       return { count: posts.length, value: posts }
     },
-    async page({ minViews, limit, offset }) {
+    async page({ minViews, limit, offset }: PageParams): Promise<Loaded> {
       const posts = await Post.where((p) => p.views.gt(minViews))
         .orderBy((p) => p.createdAt, "desc")
         .limit(limit)
@@ -132,6 +141,12 @@ export const openFerro = async (config: ChildConfig, variant: FerroVariant): Pro
         .all()
       return { count: posts.length, value: posts }
     },
+  }
+  if (!identityMap) return { ...base, ...reads }
+
+  return {
+    ...base,
+    ...reads,
     async authorsWithPosts(n) {
       const authors = await Author.select().orderBy((a) => a.id).limit(n).with("posts").all()
       return {
