@@ -605,11 +605,14 @@ export function Model<const F extends FieldsShape>(
     constructor(input: Record<string, unknown> | null = {}, trusted?: typeof TRUSTED | boolean) {
       if (trusted === TRUSTED) {
         // Rows read from the database are trusted: skip Effect's constructor (a props copy,
-        // a defaults pass, then Object.assign) and return the instance built here. Subclass
-        // field initialisers still run on it, since a returned object becomes their `this`.
+        // a defaults pass, then Object.assign) and return the instance built here, filled by
+        // the hydrator's function (or from a props object). Subclass field initialisers run on
+        // it afterwards, since a returned object becomes their `this`, and see the columns.
         // biome-ignore lint/correctness/noConstructorReturn: the fast path for hydration.
         const self = new (bareConstructor(new.target))() as FerroModel
-        return (input === null ? self : Object.assign(self, input)) as FerroModel
+        if (typeof input === "function") (input as (instance: object) => void)(self)
+        else if (input !== null) Object.assign(self, input)
+        return self
       }
       if (trusted === true) {
         super(input ?? {}, true)

@@ -45,19 +45,256 @@ const char* PrimaryCodeName(int code) {
   }
 }
 
-// Constraint failures keep their extended names (what Ferro's error classes key on).
+// Extended result codes keep their names, as better-sqlite3 reports them (Ferro's error
+// classes key on them); anything else gets its primary code's name.
 std::string CodeName(int extended) {
   switch (extended) {
+#ifdef SQLITE_ERROR_MISSING_COLLSEQ
+    case SQLITE_ERROR_MISSING_COLLSEQ: return "SQLITE_ERROR_MISSING_COLLSEQ";
+#endif
+#ifdef SQLITE_ERROR_RETRY
+    case SQLITE_ERROR_RETRY: return "SQLITE_ERROR_RETRY";
+#endif
+#ifdef SQLITE_ERROR_SNAPSHOT
+    case SQLITE_ERROR_SNAPSHOT: return "SQLITE_ERROR_SNAPSHOT";
+#endif
+#ifdef SQLITE_ERROR_RESERVESIZE
+    case SQLITE_ERROR_RESERVESIZE: return "SQLITE_ERROR_RESERVESIZE";
+#endif
+#ifdef SQLITE_ERROR_KEY
+    case SQLITE_ERROR_KEY: return "SQLITE_ERROR_KEY";
+#endif
+#ifdef SQLITE_ERROR_UNABLE
+    case SQLITE_ERROR_UNABLE: return "SQLITE_ERROR_UNABLE";
+#endif
+#ifdef SQLITE_IOERR_READ
+    case SQLITE_IOERR_READ: return "SQLITE_IOERR_READ";
+#endif
+#ifdef SQLITE_IOERR_SHORT_READ
+    case SQLITE_IOERR_SHORT_READ: return "SQLITE_IOERR_SHORT_READ";
+#endif
+#ifdef SQLITE_IOERR_WRITE
+    case SQLITE_IOERR_WRITE: return "SQLITE_IOERR_WRITE";
+#endif
+#ifdef SQLITE_IOERR_FSYNC
+    case SQLITE_IOERR_FSYNC: return "SQLITE_IOERR_FSYNC";
+#endif
+#ifdef SQLITE_IOERR_DIR_FSYNC
+    case SQLITE_IOERR_DIR_FSYNC: return "SQLITE_IOERR_DIR_FSYNC";
+#endif
+#ifdef SQLITE_IOERR_TRUNCATE
+    case SQLITE_IOERR_TRUNCATE: return "SQLITE_IOERR_TRUNCATE";
+#endif
+#ifdef SQLITE_IOERR_FSTAT
+    case SQLITE_IOERR_FSTAT: return "SQLITE_IOERR_FSTAT";
+#endif
+#ifdef SQLITE_IOERR_UNLOCK
+    case SQLITE_IOERR_UNLOCK: return "SQLITE_IOERR_UNLOCK";
+#endif
+#ifdef SQLITE_IOERR_RDLOCK
+    case SQLITE_IOERR_RDLOCK: return "SQLITE_IOERR_RDLOCK";
+#endif
+#ifdef SQLITE_IOERR_DELETE
+    case SQLITE_IOERR_DELETE: return "SQLITE_IOERR_DELETE";
+#endif
+#ifdef SQLITE_IOERR_BLOCKED
+    case SQLITE_IOERR_BLOCKED: return "SQLITE_IOERR_BLOCKED";
+#endif
+#ifdef SQLITE_IOERR_NOMEM
+    case SQLITE_IOERR_NOMEM: return "SQLITE_IOERR_NOMEM";
+#endif
+#ifdef SQLITE_IOERR_ACCESS
+    case SQLITE_IOERR_ACCESS: return "SQLITE_IOERR_ACCESS";
+#endif
+#ifdef SQLITE_IOERR_CHECKRESERVEDLOCK
+    case SQLITE_IOERR_CHECKRESERVEDLOCK: return "SQLITE_IOERR_CHECKRESERVEDLOCK";
+#endif
+#ifdef SQLITE_IOERR_LOCK
+    case SQLITE_IOERR_LOCK: return "SQLITE_IOERR_LOCK";
+#endif
+#ifdef SQLITE_IOERR_CLOSE
+    case SQLITE_IOERR_CLOSE: return "SQLITE_IOERR_CLOSE";
+#endif
+#ifdef SQLITE_IOERR_DIR_CLOSE
+    case SQLITE_IOERR_DIR_CLOSE: return "SQLITE_IOERR_DIR_CLOSE";
+#endif
+#ifdef SQLITE_IOERR_SHMOPEN
+    case SQLITE_IOERR_SHMOPEN: return "SQLITE_IOERR_SHMOPEN";
+#endif
+#ifdef SQLITE_IOERR_SHMSIZE
+    case SQLITE_IOERR_SHMSIZE: return "SQLITE_IOERR_SHMSIZE";
+#endif
+#ifdef SQLITE_IOERR_SHMLOCK
+    case SQLITE_IOERR_SHMLOCK: return "SQLITE_IOERR_SHMLOCK";
+#endif
+#ifdef SQLITE_IOERR_SHMMAP
+    case SQLITE_IOERR_SHMMAP: return "SQLITE_IOERR_SHMMAP";
+#endif
+#ifdef SQLITE_IOERR_SEEK
+    case SQLITE_IOERR_SEEK: return "SQLITE_IOERR_SEEK";
+#endif
+#ifdef SQLITE_IOERR_DELETE_NOENT
+    case SQLITE_IOERR_DELETE_NOENT: return "SQLITE_IOERR_DELETE_NOENT";
+#endif
+#ifdef SQLITE_IOERR_MMAP
+    case SQLITE_IOERR_MMAP: return "SQLITE_IOERR_MMAP";
+#endif
+#ifdef SQLITE_IOERR_GETTEMPPATH
+    case SQLITE_IOERR_GETTEMPPATH: return "SQLITE_IOERR_GETTEMPPATH";
+#endif
+#ifdef SQLITE_IOERR_CONVPATH
+    case SQLITE_IOERR_CONVPATH: return "SQLITE_IOERR_CONVPATH";
+#endif
+#ifdef SQLITE_IOERR_VNODE
+    case SQLITE_IOERR_VNODE: return "SQLITE_IOERR_VNODE";
+#endif
+#ifdef SQLITE_IOERR_AUTH
+    case SQLITE_IOERR_AUTH: return "SQLITE_IOERR_AUTH";
+#endif
+#ifdef SQLITE_IOERR_BEGIN_ATOMIC
+    case SQLITE_IOERR_BEGIN_ATOMIC: return "SQLITE_IOERR_BEGIN_ATOMIC";
+#endif
+#ifdef SQLITE_IOERR_COMMIT_ATOMIC
+    case SQLITE_IOERR_COMMIT_ATOMIC: return "SQLITE_IOERR_COMMIT_ATOMIC";
+#endif
+#ifdef SQLITE_IOERR_ROLLBACK_ATOMIC
+    case SQLITE_IOERR_ROLLBACK_ATOMIC: return "SQLITE_IOERR_ROLLBACK_ATOMIC";
+#endif
+#ifdef SQLITE_IOERR_DATA
+    case SQLITE_IOERR_DATA: return "SQLITE_IOERR_DATA";
+#endif
+#ifdef SQLITE_IOERR_CORRUPTFS
+    case SQLITE_IOERR_CORRUPTFS: return "SQLITE_IOERR_CORRUPTFS";
+#endif
+#ifdef SQLITE_IOERR_IN_PAGE
+    case SQLITE_IOERR_IN_PAGE: return "SQLITE_IOERR_IN_PAGE";
+#endif
+#ifdef SQLITE_IOERR_BADKEY
+    case SQLITE_IOERR_BADKEY: return "SQLITE_IOERR_BADKEY";
+#endif
+#ifdef SQLITE_IOERR_CODEC
+    case SQLITE_IOERR_CODEC: return "SQLITE_IOERR_CODEC";
+#endif
+#ifdef SQLITE_LOCKED_SHAREDCACHE
+    case SQLITE_LOCKED_SHAREDCACHE: return "SQLITE_LOCKED_SHAREDCACHE";
+#endif
+#ifdef SQLITE_LOCKED_VTAB
+    case SQLITE_LOCKED_VTAB: return "SQLITE_LOCKED_VTAB";
+#endif
+#ifdef SQLITE_BUSY_RECOVERY
+    case SQLITE_BUSY_RECOVERY: return "SQLITE_BUSY_RECOVERY";
+#endif
+#ifdef SQLITE_BUSY_SNAPSHOT
+    case SQLITE_BUSY_SNAPSHOT: return "SQLITE_BUSY_SNAPSHOT";
+#endif
+#ifdef SQLITE_BUSY_TIMEOUT
+    case SQLITE_BUSY_TIMEOUT: return "SQLITE_BUSY_TIMEOUT";
+#endif
+#ifdef SQLITE_CANTOPEN_NOTEMPDIR
+    case SQLITE_CANTOPEN_NOTEMPDIR: return "SQLITE_CANTOPEN_NOTEMPDIR";
+#endif
+#ifdef SQLITE_CANTOPEN_ISDIR
+    case SQLITE_CANTOPEN_ISDIR: return "SQLITE_CANTOPEN_ISDIR";
+#endif
+#ifdef SQLITE_CANTOPEN_FULLPATH
+    case SQLITE_CANTOPEN_FULLPATH: return "SQLITE_CANTOPEN_FULLPATH";
+#endif
+#ifdef SQLITE_CANTOPEN_CONVPATH
+    case SQLITE_CANTOPEN_CONVPATH: return "SQLITE_CANTOPEN_CONVPATH";
+#endif
+#ifdef SQLITE_CANTOPEN_DIRTYWAL
+    case SQLITE_CANTOPEN_DIRTYWAL: return "SQLITE_CANTOPEN_DIRTYWAL";
+#endif
+#ifdef SQLITE_CANTOPEN_SYMLINK
+    case SQLITE_CANTOPEN_SYMLINK: return "SQLITE_CANTOPEN_SYMLINK";
+#endif
+#ifdef SQLITE_CORRUPT_VTAB
+    case SQLITE_CORRUPT_VTAB: return "SQLITE_CORRUPT_VTAB";
+#endif
+#ifdef SQLITE_CORRUPT_SEQUENCE
+    case SQLITE_CORRUPT_SEQUENCE: return "SQLITE_CORRUPT_SEQUENCE";
+#endif
+#ifdef SQLITE_CORRUPT_INDEX
+    case SQLITE_CORRUPT_INDEX: return "SQLITE_CORRUPT_INDEX";
+#endif
+#ifdef SQLITE_READONLY_RECOVERY
+    case SQLITE_READONLY_RECOVERY: return "SQLITE_READONLY_RECOVERY";
+#endif
+#ifdef SQLITE_READONLY_CANTLOCK
+    case SQLITE_READONLY_CANTLOCK: return "SQLITE_READONLY_CANTLOCK";
+#endif
+#ifdef SQLITE_READONLY_ROLLBACK
+    case SQLITE_READONLY_ROLLBACK: return "SQLITE_READONLY_ROLLBACK";
+#endif
+#ifdef SQLITE_READONLY_DBMOVED
+    case SQLITE_READONLY_DBMOVED: return "SQLITE_READONLY_DBMOVED";
+#endif
+#ifdef SQLITE_READONLY_CANTINIT
+    case SQLITE_READONLY_CANTINIT: return "SQLITE_READONLY_CANTINIT";
+#endif
+#ifdef SQLITE_READONLY_DIRECTORY
+    case SQLITE_READONLY_DIRECTORY: return "SQLITE_READONLY_DIRECTORY";
+#endif
+#ifdef SQLITE_ABORT_ROLLBACK
+    case SQLITE_ABORT_ROLLBACK: return "SQLITE_ABORT_ROLLBACK";
+#endif
+#ifdef SQLITE_CONSTRAINT_CHECK
     case SQLITE_CONSTRAINT_CHECK: return "SQLITE_CONSTRAINT_CHECK";
+#endif
+#ifdef SQLITE_CONSTRAINT_COMMITHOOK
     case SQLITE_CONSTRAINT_COMMITHOOK: return "SQLITE_CONSTRAINT_COMMITHOOK";
+#endif
+#ifdef SQLITE_CONSTRAINT_FOREIGNKEY
     case SQLITE_CONSTRAINT_FOREIGNKEY: return "SQLITE_CONSTRAINT_FOREIGNKEY";
+#endif
+#ifdef SQLITE_CONSTRAINT_FUNCTION
     case SQLITE_CONSTRAINT_FUNCTION: return "SQLITE_CONSTRAINT_FUNCTION";
+#endif
+#ifdef SQLITE_CONSTRAINT_NOTNULL
     case SQLITE_CONSTRAINT_NOTNULL: return "SQLITE_CONSTRAINT_NOTNULL";
+#endif
+#ifdef SQLITE_CONSTRAINT_PRIMARYKEY
     case SQLITE_CONSTRAINT_PRIMARYKEY: return "SQLITE_CONSTRAINT_PRIMARYKEY";
+#endif
+#ifdef SQLITE_CONSTRAINT_TRIGGER
     case SQLITE_CONSTRAINT_TRIGGER: return "SQLITE_CONSTRAINT_TRIGGER";
+#endif
+#ifdef SQLITE_CONSTRAINT_UNIQUE
     case SQLITE_CONSTRAINT_UNIQUE: return "SQLITE_CONSTRAINT_UNIQUE";
+#endif
+#ifdef SQLITE_CONSTRAINT_VTAB
     case SQLITE_CONSTRAINT_VTAB: return "SQLITE_CONSTRAINT_VTAB";
+#endif
+#ifdef SQLITE_CONSTRAINT_ROWID
     case SQLITE_CONSTRAINT_ROWID: return "SQLITE_CONSTRAINT_ROWID";
+#endif
+#ifdef SQLITE_CONSTRAINT_PINNED
+    case SQLITE_CONSTRAINT_PINNED: return "SQLITE_CONSTRAINT_PINNED";
+#endif
+#ifdef SQLITE_CONSTRAINT_DATATYPE
+    case SQLITE_CONSTRAINT_DATATYPE: return "SQLITE_CONSTRAINT_DATATYPE";
+#endif
+#ifdef SQLITE_NOTICE_RECOVER_WAL
+    case SQLITE_NOTICE_RECOVER_WAL: return "SQLITE_NOTICE_RECOVER_WAL";
+#endif
+#ifdef SQLITE_NOTICE_RECOVER_ROLLBACK
+    case SQLITE_NOTICE_RECOVER_ROLLBACK: return "SQLITE_NOTICE_RECOVER_ROLLBACK";
+#endif
+#ifdef SQLITE_NOTICE_RBU
+    case SQLITE_NOTICE_RBU: return "SQLITE_NOTICE_RBU";
+#endif
+#ifdef SQLITE_WARNING_AUTOINDEX
+    case SQLITE_WARNING_AUTOINDEX: return "SQLITE_WARNING_AUTOINDEX";
+#endif
+#ifdef SQLITE_AUTH_USER
+    case SQLITE_AUTH_USER: return "SQLITE_AUTH_USER";
+#endif
+#ifdef SQLITE_OK_LOAD_PERMANENTLY
+    case SQLITE_OK_LOAD_PERMANENTLY: return "SQLITE_OK_LOAD_PERMANENTLY";
+#endif
+#ifdef SQLITE_OK_SYMLINK
+    case SQLITE_OK_SYMLINK: return "SQLITE_OK_SYMLINK";
+#endif
     default: return PrimaryCodeName(extended);
   }
 }
@@ -76,10 +313,18 @@ napi_value MakeError(napi_env env, const std::string& message, const std::string
 
 class Statement;
 
+// The classes' constructors, per environment: the addon may be loaded by several worker
+// threads, and each must build objects from its own references.
+struct AddonData {
+  Napi::FunctionReference database;
+  Napi::FunctionReference statement;
+};
+
 class Database : public Napi::ObjectWrap<Database> {
  public:
-  static Napi::FunctionReference* constructor;
   sqlite3* db = nullptr;
+  // Statements currently stepping: closing the connection under them is refused.
+  int executing = 0;
   // A JS exception thrown by a registered function while SQLite stepped: rethrown as is.
   Napi::Reference<Napi::Value> pending;
   bool hasPending = false;
@@ -143,6 +388,10 @@ class Database : public Napi::ObjectWrap<Database> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (executing > 0) {
+      napi_throw(info.Env(), MakeError(info.Env(), "The database connection is busy executing a query", "SQLITE_BUSY"));
+      return Napi::Value();
+    }
     if (db != nullptr) {
       // close_v2 defers the real close until every statement is finalized (on their GC).
       sqlite3_close_v2(db);
@@ -180,7 +429,6 @@ class Database : public Napi::ObjectWrap<Database> {
   Napi::Value Function(const Napi::CallbackInfo& info);
 };
 
-Napi::FunctionReference* Database::constructor = nullptr;
 
 // ---- cells -------------------------------------------------------------------------------
 
@@ -336,11 +584,13 @@ bool BindValue(napi_env env, sqlite3_stmt* stmt, int index, napi_value value) {
 
 class Statement : public Napi::ObjectWrap<Statement> {
  public:
-  static Napi::FunctionReference* constructor;
   sqlite3_stmt* stmt = nullptr;
   Database* database = nullptr;
   Napi::ObjectReference databaseRef;  // keeps the connection alive while statements are
-  int columnCount = 0;
+  // Whether the statement is stepping (a row callback or SQL function may try to reuse it),
+  // and whether finalize() was asked for meanwhile.
+  bool busy = false;
+  bool finalizePending = false;
 
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeStatement",
@@ -352,6 +602,7 @@ class Statement : public Napi::ObjectWrap<Statement> {
                            InstanceMethod("finalize", &Statement::Finalize),
                            InstanceAccessor("reader", &Statement::Reader, nullptr),
                            InstanceAccessor("readonly", &Statement::ReadOnly, nullptr),
+                           InstanceAccessor("callbackFailed", &Statement::CallbackFailed, nullptr),
                        });
   }
 
@@ -366,7 +617,27 @@ class Statement : public Napi::ObjectWrap<Statement> {
       napi_throw(env, MakeError(env, "The statement's database connection is not open", "SQLITE_MISUSE"));
       return false;
     }
+    if (busy) {
+      napi_throw(env, MakeError(env, "This statement is busy executing a query", "SQLITE_MISUSE"));
+      return false;
+    }
     return true;
+  }
+
+  // Marks the statement (and its connection) as stepping until End().
+  void Begin() {
+    busy = true;
+    database->executing++;
+  }
+
+  void End() {
+    busy = false;
+    database->executing--;
+    if (finalizePending) {
+      finalizePending = false;
+      sqlite3_finalize(stmt);
+      stmt = nullptr;
+    }
   }
 
   // Resets and binds `params` (a JS array). On failure a JS exception is pending.
@@ -404,7 +675,11 @@ class Statement : public Napi::ObjectWrap<Statement> {
     database->ThrowLast(env);
   }
 
-  Napi::Value Reader(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), columnCount > 0); }
+  // Live counts: SQLite re-prepares a statement after a schema change, and `SELECT *` may then
+  // return other columns than when it was first prepared.
+  int ColumnCount() { return stmt == nullptr ? 0 : sqlite3_column_count(stmt); }
+
+  Napi::Value Reader(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), ColumnCount() > 0); }
 
   Napi::Value ReadOnly(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), stmt != nullptr && sqlite3_stmt_readonly(stmt) != 0);
@@ -412,12 +687,20 @@ class Statement : public Napi::ObjectWrap<Statement> {
 
   Napi::Value Columns(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Array names = Napi::Array::New(env, columnCount);
-    for (int i = 0; i < columnCount; i++) names.Set(i, Napi::String::New(env, sqlite3_column_name(stmt, i)));
+    int count = ColumnCount();
+    Napi::Array names = Napi::Array::New(env, count);
+    for (int i = 0; i < count; i++) {
+      const char* name = sqlite3_column_name(stmt, i);
+      names.Set(i, Napi::String::New(env, name != nullptr ? name : ""));
+    }
     return names;
   }
 
   Napi::Value Finalize(const Napi::CallbackInfo& info) {
+    if (busy) {
+      finalizePending = true;
+      return info.Env().Undefined();
+    }
     if (stmt != nullptr) {
       sqlite3_finalize(stmt);
       stmt = nullptr;
@@ -425,46 +708,58 @@ class Statement : public Napi::ObjectWrap<Statement> {
     return info.Env().Undefined();
   }
 
-  // run(params): executes to completion, returns the number of rows changed.
+  // run(params): executes to completion, returns the number of rows changed (0 for
+  // statements that change none, such as DDL, whatever the previous statement changed).
   Napi::Value Run(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
     if (!Ready(env) || !BindAll(env, info[0])) return Napi::Value();
+    sqlite3* db = database->db;
+    sqlite3_int64 totalBefore = sqlite3_total_changes64(db);
+    Begin();
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
+    sqlite3_int64 changes = sqlite3_total_changes64(db) == totalBefore ? 0 : sqlite3_changes64(db);
+    End();
     if (rc != SQLITE_DONE) {
       Fail(env);
       return Napi::Value();
     }
     sqlite3_reset(stmt);
-    napi_value changes;
-    napi_create_double(env, static_cast<double>(sqlite3_changes64(database->db)), &changes);
-    return Napi::Value(env, changes);
+    napi_value result;
+    napi_create_double(env, static_cast<double>(changes), &result);
+    return Napi::Value(env, result);
   }
 
   // each(params, bigints, fn, epochColumns?): calls fn(cell0, ..., cellN) for every row, with
   // the cells as arguments (no row array). Where epochColumns[i] is 1, an ISO-8601 UTC text
   // cell is handed over as epoch milliseconds (a Date is then built without parsing in JS).
   // Returns the number of rows.
+  // When the row callback throws, `each` returns with its exception pending and sets this,
+  // so the driver can tell the callback's own errors (passed through) from SQLite's.
+  bool callbackFailed = false;
+
+  Napi::Value CallbackFailed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), callbackFailed); }
+
   Napi::Value Each(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
+    callbackFailed = false;
     if (!Ready(env) || !BindAll(env, info[0])) return Napi::Value();
     bool bigints = info[1].ToBoolean().Value();
     napi_value fn = info[2];
-    std::vector<uint8_t> epoch(columnCount > 0 ? columnCount : 1, 0);
-    bool anyEpoch = false;
-    if (info.Length() > 3 && info[3].IsTypedArray()) {
-      Napi::Uint8Array hints = info[3].As<Napi::Uint8Array>();
-      for (int i = 0; i < columnCount && static_cast<size_t>(i) < hints.ElementLength(); i++) {
-        epoch[i] = hints[i];
-        anyEpoch = anyEpoch || hints[i] != 0;
-      }
-    }
+    Napi::Uint8Array hints;
+    bool hinted = info.Length() > 3 && info[3].IsTypedArray();
+    if (hinted) hints = info[3].As<Napi::Uint8Array>();
     napi_value receiver;
     napi_get_undefined(env, &receiver);
-    std::vector<napi_value> argv(columnCount > 0 ? columnCount : 1);
+    // The column count is read once the statement has stepped: a schema change re-prepares it.
+    int columnCount = -1;
+    std::vector<uint8_t> epoch;
+    bool anyEpoch = false;
+    std::vector<napi_value> argv;
     double rows = 0;
     int rc = SQLITE_ROW;
+    Begin();
     while (rc == SQLITE_ROW) {
       napi_handle_scope scope;
       napi_open_handle_scope(env, &scope);
@@ -472,6 +767,15 @@ class Statement : public Napi::ObjectWrap<Statement> {
       for (int batch = 0; batch < 256; batch++) {
         rc = sqlite3_step(stmt);
         if (rc != SQLITE_ROW) break;
+        if (columnCount < 0) {
+          columnCount = sqlite3_column_count(stmt);
+          argv.resize(columnCount > 0 ? columnCount : 1);
+          epoch.assign(columnCount > 0 ? columnCount : 1, 0);
+          for (int i = 0; hinted && i < columnCount && static_cast<size_t>(i) < hints.ElementLength(); i++) {
+            epoch[i] = hints[i];
+            anyEpoch = anyEpoch || hints[i] != 0;
+          }
+        }
         for (int i = 0; i < columnCount; i++) {
           double ms;
           if (anyEpoch && epoch[i] != 0 && sqlite3_column_type(stmt, i) == SQLITE_TEXT &&
@@ -484,12 +788,19 @@ class Statement : public Napi::ObjectWrap<Statement> {
         napi_value ignored;
         if (napi_call_function(env, receiver, fn, columnCount, argv.data(), &ignored) != napi_ok) {
           napi_close_handle_scope(env, scope);
-          sqlite3_reset(stmt);
+          if (stmt != nullptr) sqlite3_reset(stmt);
+          callbackFailed = true;
+          End();
           return Napi::Value();  // the callback threw; its exception propagates
         }
         rows++;
       }
       napi_close_handle_scope(env, scope);
+    }
+    End();
+    if (stmt == nullptr) {
+      napi_throw(env, MakeError(env, "The statement was finalized while it ran", "SQLITE_MISUSE"));
+      return Napi::Value();
     }
     if (rc != SQLITE_DONE) {
       Fail(env);
@@ -509,6 +820,21 @@ class Statement : public Napi::ObjectWrap<Statement> {
     napi_env env = info.Env();
     if (!Ready(env) || !BindAll(env, info[0])) return Napi::Value();
     Napi::Array kindsArray = info[1].As<Napi::Array>();
+    // Columnar reads call no JS while stepping, but SQL functions can: guard as each() does.
+    Begin();
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      End();
+      Fail(env);
+      return Napi::Value();
+    }
+    int columnCount = sqlite3_column_count(stmt);
+    if (static_cast<int>(kindsArray.Length()) != columnCount) {
+      End();
+      sqlite3_reset(stmt);
+      napi_throw_range_error(env, nullptr, "columnar(): one kind per result column is needed");
+      return Napi::Value();
+    }
     std::vector<int> kinds(columnCount);
     for (int i = 0; i < columnCount; i++) kinds[i] = kindsArray.Get(i).As<Napi::Number>().Int32Value();
     std::vector<std::vector<double>> numbers(columnCount);
@@ -519,8 +845,7 @@ class Statement : public Napi::ObjectWrap<Statement> {
     for (int i = 0; i < columnCount; i++)
       if (kinds[i] >= 2) offsets[i].push_back(0);
     size_t rows = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
       for (int i = 0; i < columnCount; i++) {
         bool isNull = sqlite3_column_type(stmt, i) == SQLITE_NULL;
         nulls[i].push_back(isNull ? 1 : 0);
@@ -538,7 +863,8 @@ class Statement : public Napi::ObjectWrap<Statement> {
               if (bytes > 0) heaps[i].append(static_cast<const char*>(data), bytes);
             }
             if (heaps[i].size() > UINT32_MAX) {
-              sqlite3_reset(stmt);
+              End();
+              if (stmt != nullptr) sqlite3_reset(stmt);
               napi_throw_range_error(env, nullptr, "A lazy result column holds more than 4 GiB");
               return Napi::Value();
             }
@@ -547,6 +873,11 @@ class Statement : public Napi::ObjectWrap<Statement> {
         }
       }
       rows++;
+    }
+    End();
+    if (stmt == nullptr) {
+      napi_throw(env, MakeError(env, "The statement was finalized while it ran", "SQLITE_MISUSE"));
+      return Napi::Value();
     }
     if (rc != SQLITE_DONE) {
       Fail(env);
@@ -584,7 +915,6 @@ class Statement : public Napi::ObjectWrap<Statement> {
   }
 };
 
-Napi::FunctionReference* Statement::constructor = nullptr;
 
 Napi::Value Database::Prepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -610,12 +940,11 @@ Napi::Value Database::Prepare(const Napi::CallbackInfo& info) {
     napi_throw(env, MakeError(env, "The supplied SQL string contains more than one statement", "SQLITE_MISUSE"));
     return env.Undefined();
   }
-  Napi::Object object = Statement::constructor->New({});
+  Napi::Object object = env.GetInstanceData<AddonData>()->statement.New({});
   Statement* statement = Statement::Unwrap(object);
   statement->stmt = stmt;
   statement->database = this;
   statement->databaseRef = Napi::Persistent(Value());
-  statement->columnCount = sqlite3_column_count(stmt);
   return object;
 }
 
@@ -660,7 +989,8 @@ void CallUserFunction(sqlite3_context* context, int argc, sqlite3_value** args) 
         int64_t n;
         bool lossless;
         napi_get_value_bigint_int64(env, result, &n, &lossless);
-        sqlite3_result_int64(context, n);
+        if (lossless) sqlite3_result_int64(context, n);
+        else sqlite3_result_error(context, "A user-defined function returned a bigint too large for 64 bits", -1);
         break;
       }
       case napi_string: {
@@ -686,7 +1016,10 @@ void CallUserFunction(sqlite3_context* context, int argc, sqlite3_value** args) 
           void* data;
           napi_value buffer;
           napi_get_typedarray_info(env, result, &arrayType, &length, &data, &buffer, &offset);
-          sqlite3_result_blob64(context, data, length, SQLITE_TRANSIENT);
+          if (arrayType == napi_uint8_array || arrayType == napi_uint8_clamped_array || arrayType == napi_int8_array)
+            sqlite3_result_blob64(context, length > 0 ? data : "", length, SQLITE_TRANSIENT);
+          else
+            sqlite3_result_error(context, "A user-defined function may return bytes only as a Uint8Array", -1);
         } else {
           sqlite3_result_null(context);
         }
@@ -713,10 +1046,12 @@ Napi::Value Database::Function(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
   Napi::Function database = Database::Init(env);
-  Database::constructor = new Napi::FunctionReference(Napi::Persistent(database));
   Napi::Function statement = Statement::Init(env);
-  Statement::constructor = new Napi::FunctionReference(Napi::Persistent(statement));
+  data->database = Napi::Persistent(database);
+  data->statement = Napi::Persistent(statement);
+  env.SetInstanceData<AddonData>(data);
   exports.Set("NativeDatabase", database);
   exports.Set("sqliteVersion", Napi::String::New(env, sqlite3_libversion()));
   return exports;

@@ -2,7 +2,10 @@ import { type ColumnMetadata, type Dialect, type IdentityMap, Instances, TRUSTED
 import { decoderFor, decoderHelpers, needsBigints } from "./decoders.js"
 
 /** A model class as the hydrator sees it: constructed with `(props, TRUSTED)`. */
-export type HydratableClass<T> = new (props: Record<string, unknown> | null, trusted: typeof TRUSTED) => T
+export type HydratableClass<T> = new (
+  props: Record<string, unknown> | ((instance: Record<string, unknown>) => void) | null,
+  trusted: typeof TRUSTED,
+) => T
 
 /** Where hydrated instances belong. */
 export interface HydrationTarget {
@@ -115,28 +118,37 @@ export const hydratorFor = <T>(
     const { decl, value } = decodedCell(plan.columns[pkIndex]!, dialect, bigints, cell(pkIndex), pkIndex)
     return `${decl.replace("const ", "const pk_")} const pk = ${value.replaceAll(`c${pkIndex}`, `pk_c${pkIndex}`)};`
   }
-  // The instance is built bare (the model constructor's trusted path: no props copy, no
-  // validation, subclass initialisers still run) and then filled property by property.
+  // The model constructor's trusted path builds a bare instance (no props copy, no
+  // validation) and calls `fill` on it before returning, so the columns are set when subclass
+  // field initialisers run. `fill` reads the row being hydrated from `current`.
+  const fillFunction = `
+      let current = null;
+      const fill = function fill(instance) {
+        const row = current;
+        ${fillSource(plan.columns, dialect, bigints, (i) => `row[${i}]`, "instance")}
+      };`
   const rowSource = (cell: (i: number) => string, snapshot: string, emit: string, skip: string) => `
         ${pkSource(cell)}
         if (map !== null && pk !== undefined) {
           const hit = map.lookup(pk);
           if (hit !== undefined) { ${emit.replace("INSTANCE", "hit")} ${skip} }
         }
-        const instance = new Model(null, TRUSTED);
-        ${fillSource(plan.columns, dialect, bigints, cell, "instance")}
-        markPersisted(instance, connection, ${snapshot}, pk);
+        const row = ${snapshot};
+        current = row;
+        const instance = new Model(fill, TRUSTED);
+        current = null;
+        markPersisted(instance, connection, row, pk);
         if (map !== null && pk !== undefined) map.add(pk, instance);
         ${emit.replace("INSTANCE", "instance")}`
   const allSource = `
     "use strict";
+    ${fillFunction}
     return function hydrateAll(rows, target) {
       const map = target.identityMap === null ? null : target.identityMap.table(table);
       const connection = target.connection;
       const out = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
-        const row = rows[i];
-        ${rowSource((i) => `row[${i}]`, "row", "out[i] = INSTANCE;", "continue;")}
+        ${rowSource((i) => `rows[i][${i}]`, "rows[i]", "out[i] = INSTANCE;", "continue;")}
       }
       return out;
     }`
@@ -144,6 +156,7 @@ export const hydratorFor = <T>(
   const args = plan.columns.map((_, i) => `a${i}`)
   const collectorSource = `
     "use strict";
+    ${fillFunction}
     return function collector(out, target) {
       const map = target.identityMap === null ? null : target.identityMap.table(table);
       const connection = target.connection;

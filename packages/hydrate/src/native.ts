@@ -30,7 +30,9 @@ export interface NativeStatement {
   ): number
   /** Reads every row into typed-array columns. */
   columnar(params: ReadonlyArray<unknown>, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult
-  /** Frees the statement now rather than when it is collected. */
+  /** Whether the last `each()` stopped because its row callback threw (its error then propagated as is). */
+  readonly callbackFailed: boolean
+  /** Frees the statement now rather than when it is collected (after the current step, if it runs). */
   finalize(): void
 }
 

@@ -17,7 +17,7 @@ import {
 } from "@ferro/core"
 import { type NativeDatabase, loadNativeEngine } from "@ferro/hydrate"
 import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
-import type { SqliteEngine } from "./engine.js"
+import { RowCallbackFailure, type SqliteEngine } from "./engine.js"
 import { translateSqliteError } from "./errors.js"
 import { ferroDecimalKey, ferroInt32, ferroLower } from "./functions.js"
 import { NativeSqliteEngine } from "./native-engine.js"
@@ -56,6 +56,10 @@ const openEngine = (location: SqliteLocation, requested: SqliteEngineName): Sqli
   if (requested === "native") {
     const native = loadNativeEngine()
     if (native.available) {
+      // As better-sqlite3 refuses it: SQLite would open an empty, unwritable database.
+      if (location.readonly && location.filename === ":memory:") {
+        throw new TypeError("In-memory/temporary databases cannot be readonly")
+      }
       const database = new native.binding.NativeDatabase(location.filename, location.readonly, BUSY_TIMEOUT_MS)
       try {
         registerFunctions((name, options, fn) =>
@@ -157,6 +161,7 @@ export class SqliteDriver implements Driver {
     try {
       return work(this.#engine)
     } catch (error) {
+      if (error instanceof RowCallbackFailure) throw error.error
       throw translateSqliteError(error, statement)
     }
   }

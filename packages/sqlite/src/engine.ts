@@ -26,3 +26,11 @@ export interface SqliteEngine {
 
 /** What both engines throw when `rows()` meets a statement that returns no data. */
 export const notAReader = (): TypeError => new TypeError("This statement does not return data; use execute()")
+
+/**
+ * An error the row callback of `each()` raised (a decoder, a model's initialiser): the driver
+ * passes `error` through unchanged instead of translating it as a SQLite error.
+ */
+export class RowCallbackFailure {
+  constructor(readonly error: unknown) {}
+}

@@ -1,6 +1,6 @@
 import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core"
 import type { NativeDatabase, NativeStatement } from "@ferro/hydrate"
-import { type SqliteEngine, notAReader } from "./engine.js"
+import { RowCallbackFailure, type SqliteEngine, notAReader } from "./engine.js"
 import { StatementCache } from "./statement-cache.js"
 
 /**
@@ -39,21 +39,28 @@ export class NativeSqliteEngine implements SqliteEngine {
       prepared.run(statement.params)
       return []
     }
-    const names = prepared.columns()
-    const rows: Array<Record<string, unknown>> = []
-    prepared.each(statement.params, true, (...cells) => {
-      const row: Record<string, unknown> = {}
-      // Duplicate names keep the last cell, as better-sqlite3 does.
-      for (let i = 0; i < names.length; i++) row[names[i]!] = cells[i]
-      rows.push(row)
+    const cells: Array<Array<unknown>> = []
+    prepared.each(statement.params, true, (...row) => {
+      cells.push(row)
     })
-    return rows
+    // Names after stepping: a schema change since prepare re-prepares the statement.
+    const names = prepared.columns()
+    return cells.map((row) => {
+      const object: Record<string, unknown> = {}
+      // Duplicate names keep the last cell, as better-sqlite3 does.
+      for (let i = 0; i < names.length; i++) object[names[i]!] = row[i]
+      return object
+    })
   }
 
   each(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): number {
     const prepared = this.#cache.get(statement.sql)
     if (!prepared.reader) throw notAReader()
-    return prepared.each(statement.params, options.bigints === true, onRow, options.epochColumns)
+    try {
+      return prepared.each(statement.params, options.bigints === true, onRow, options.epochColumns)
+    } catch (error) {
+      throw prepared.callbackFailed ? new RowCallbackFailure(error) : error
+    }
   }
 
   columnar(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult {
