@@ -9,10 +9,27 @@
 /** Dead entries are swept once a table's map reaches this many entries (then twice its live size). */
 const FIRST_SWEEP = 1024
 
-interface TableEntries {
-  readonly refs: Map<unknown, WeakRef<object>>
+/** One table's entries; also its {@link TableIdentityMap} view (no closures per call). */
+class TableEntries implements TableIdentityMap {
+  readonly refs = new Map<unknown, WeakRef<object>>()
   /** Size at which the next sweep runs. */
-  sweepAt: number
+  sweepAt = FIRST_SWEEP
+
+  lookup(pk: unknown): object | undefined {
+    const ref = this.refs.get(pk)
+    if (ref === undefined) return undefined
+    const instance = ref.deref()
+    if (instance === undefined) this.refs.delete(pk)
+    return instance
+  }
+
+  add(pk: unknown, instance: object): void {
+    this.refs.set(pk, new WeakRef(instance))
+    if (this.refs.size >= this.sweepAt) {
+      sweep(this.refs)
+      this.sweepAt = Math.max(FIRST_SWEEP, this.refs.size * 2)
+    }
+  }
 }
 
 /**
@@ -26,26 +43,20 @@ export class IdentityMap {
 
   /** The live instance for `(table, pk)`, if one is held. */
   get(table: string, pk: unknown): object | undefined {
-    const entries = this.#tables.get(table)
-    if (entries === undefined) return undefined
-    const ref = entries.refs.get(pk)
-    if (ref === undefined) return undefined
-    const instance = ref.deref()
-    if (instance === undefined) entries.refs.delete(pk)
-    return instance
+    return this.#tables.get(table)?.lookup(pk)
   }
 
   /** Hold `instance` as the object for `(table, pk)`. */
   set(table: string, pk: unknown, instance: object): void {
     const entries = this.#entries(table)
     if (entries.refs.get(pk)?.deref() === instance) return
-    add(entries, pk, instance)
+    entries.add(pk, instance)
   }
 
   #entries(table: string): TableEntries {
     let entries = this.#tables.get(table)
     if (entries === undefined) {
-      entries = { refs: new Map(), sweepAt: FIRST_SWEEP }
+      entries = new TableEntries()
       this.#tables.set(table, entries)
     }
     return entries
@@ -56,17 +67,7 @@ export class IdentityMap {
    * instance for a key that `lookup` just missed. Saves the per-row table lookups.
    */
   table(table: string): TableIdentityMap {
-    const entries = this.#entries(table)
-    return {
-      lookup: (pk) => {
-        const ref = entries.refs.get(pk)
-        if (ref === undefined) return undefined
-        const instance = ref.deref()
-        if (instance === undefined) entries.refs.delete(pk)
-        return instance
-      },
-      add: (pk, instance) => add(entries, pk, instance),
-    }
+    return this.#entries(table)
   }
 
   /** Forget the instance for `(table, pk)`. */
@@ -108,14 +109,6 @@ export interface TableIdentityMap {
   add(pk: unknown, instance: object): void
 }
 
-const add = (entries: TableEntries, pk: unknown, instance: object): void => {
-  entries.refs.set(pk, new WeakRef(instance))
-  if (entries.refs.size >= entries.sweepAt) {
-    sweep(entries.refs)
-    entries.sweepAt = Math.max(FIRST_SWEEP, entries.refs.size * 2)
-  }
-}
-
 const sweep = (refs: Map<unknown, WeakRef<object>>): void => {
   for (const [pk, ref] of refs) if (ref.deref() === undefined) refs.delete(pk)
 }
@@ -139,19 +132,31 @@ export class TransactionIdentityMap extends IdentityMap {
     return shared
   }
 
+  readonly #views = new Map<string, TableIdentityMap>()
+
   override table(table: string): TableIdentityMap {
-    const own = super.table(table)
-    const outer = this.outer.table(table)
-    return {
-      lookup: (pk) => {
-        const hit = own.lookup(pk)
-        if (hit !== undefined) return hit
-        const shared = outer.lookup(pk)
-        if (shared !== undefined) own.add(pk, shared)
-        return shared
-      },
-      add: own.add,
+    let view = this.#views.get(table)
+    if (view === undefined) {
+      const own = super.table(table)
+      // The outer map is asked by name each time: it may be cleared while this one lives.
+      view = {
+        lookup: (pk) => {
+          const hit = own.lookup(pk)
+          if (hit !== undefined) return hit
+          const shared = this.outer.get(table, pk)
+          if (shared !== undefined) own.add(pk, shared)
+          return shared
+        },
+        add: (pk, instance) => own.add(pk, instance),
+      }
+      this.#views.set(table, view)
     }
+    return view
+  }
+
+  override clear(): void {
+    super.clear()
+    this.#views.clear()
   }
 
   override live(table: string): ReadonlyArray<readonly [pk: unknown, instance: object]> {

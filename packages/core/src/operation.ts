@@ -62,7 +62,8 @@ class OperationImpl<A> extends Promise<A> {
     return Promise
   }
   declare run: () => Promise<A>
-  declare resolveWith: (value: Promise<A>) => void
+  declare resolveWith: (value: A) => void
+  declare rejectWith: (error: unknown) => void
   declare started: boolean
   /** The transaction current where the operation was created. */
   declare createdIn: TransactionScope | undefined
@@ -71,7 +72,16 @@ class OperationImpl<A> extends Promise<A> {
   start(scope: TransactionScope | undefined): void {
     if (this.started) return
     this.started = true
-    this.resolveWith(runInTransaction(scope, this.run))
+    let running: Promise<A>
+    try {
+      running = runInTransaction(scope, this.run)
+    } catch (error) {
+      this.rejectWith(error)
+      return
+    }
+    // A direct reaction settles this promise one microtask sooner than resolving it with the
+    // running promise (which would queue a thenable job first).
+    promiseThen.call(running, this.resolveWith, this.rejectWith)
   }
 
   override then<T1 = A, T2 = never>(
@@ -110,12 +120,15 @@ for (const key of Reflect.ownKeys(Effectable.CommitPrototype)) {
  * awaited, so it runs in the transaction in effect at that point — as an Effect should.
  */
 export const operation = <A>(run: () => Promise<A>): Operation<A> => {
-  let resolveWith!: (value: Promise<A>) => void
-  const op = new OperationImpl<A>((resolve) => {
+  let resolveWith!: (value: A) => void
+  let rejectWith!: (error: unknown) => void
+  const op = new OperationImpl<A>((resolve, reject) => {
     resolveWith = resolve
+    rejectWith = reject
   })
   op.run = run
   op.resolveWith = resolveWith
+  op.rejectWith = rejectWith
   op.started = false
   op.yielded = false
   op.createdIn = currentTransaction()
