@@ -57,6 +57,15 @@ const settle = <A>(promise: Promise<A>): Effect.Effect<A, FerroFailure> =>
 
 const promiseThen = Promise.prototype.then
 
+/** Runs an operation's body; a body that throws instead of rejecting still gives a rejection. */
+const runBody = <A>(scope: TransactionScope | undefined, run: () => Promise<A>): Promise<A> => {
+  try {
+    return runInTransaction(scope, run)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
 class OperationImpl<A> extends Promise<A> {
   static override get [Symbol.species](): PromiseConstructor {
     return Promise
@@ -72,13 +81,7 @@ class OperationImpl<A> extends Promise<A> {
   start(scope: TransactionScope | undefined): void {
     if (this.started) return
     this.started = true
-    let running: Promise<A>
-    try {
-      running = runInTransaction(scope, this.run)
-    } catch (error) {
-      this.rejectWith(error)
-      return
-    }
+    const running = runBody(scope, this.run)
     // A direct reaction settles this promise one microtask sooner than resolving it with the
     // running promise (which would queue a thenable job first).
     promiseThen.call(running, this.resolveWith, this.rejectWith)
@@ -104,7 +107,7 @@ class OperationImpl<A> extends Promise<A> {
         return settle(this as Promise<A>)
       }
       // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
-      return settle(runInTransaction(currentTransaction(), this.run))
+      return settle(runBody(currentTransaction(), this.run))
     })
   }
 }

@@ -136,7 +136,7 @@ export const fetchLazy = async (modelClass: ModelClass, connection: Connection, 
   return new LazyRows(cells, plan, (rows) => hydrate.all(rows, target))
 }
 
-export const fetchByPrimaryKey = async (
+export const fetchByPrimaryKey = (
   modelClass: ModelClass,
   connection: Connection,
   pk: unknown,
@@ -147,9 +147,10 @@ export const fetchByPrimaryKey = async (
   const cached = pkLookups.get(modelClass.metadata)?.[dialect]
   const statement: Statement =
     cached !== undefined ? { sql: cached, params: [encodeValue(pkColumn, value, dialect)] } : compilePkLookup(modelClass, pkColumn, value, dialect)
-  const [instance] = await fetchStatement(modelClass, connection, statement)
-  return instance ?? null
+  return fetchStatement(modelClass, connection, statement).then(firstOrNull)
 }
+
+const firstOrNull = (instances: ReadonlyArray<object>): object | null => instances[0] ?? null
 
 /**
  * Primary-key lookups are the hottest query shape: their SQL is compiled once per model and
