@@ -602,23 +602,22 @@ export function Model<const F extends FieldsShape>(
   ) => object
 
   class FerroModel extends SchemaBase {
-    constructor(input: Record<string, unknown> | null = {}, trusted?: typeof TRUSTED | boolean) {
+    constructor(input: Record<string, unknown> = {}, trusted?: typeof TRUSTED | boolean) {
       if (trusted === TRUSTED) {
         // Rows read from the database are trusted: skip Effect's constructor (a props copy,
         // a defaults pass, then Object.assign) and return the instance built here, filled by
-        // the hydrator's function (or from a props object). Subclass field initialisers run on
+        // the hydrator's function (`input`). Subclass field initialisers run on
         // it afterwards, since a returned object becomes their `this`, and see the columns.
         // biome-ignore lint/correctness/noConstructorReturn: the fast path for hydration.
         const self = new (bareConstructor(new.target))() as FerroModel
-        if (typeof input === "function") (input as (instance: object) => void)(self)
-        else if (input !== null) Object.assign(self, input)
+        ;(input as unknown as (instance: object) => void)(self)
         return self
       }
       if (trusted === true) {
-        super(input ?? {}, true)
+        super(input, true)
         return
       }
-      super(prepare(new.target.name || table, input as Record<string, unknown>), true)
+      super(prepare(new.target.name || table, input), true)
       for (const [property, value] of pendingRelated) {
         setRelated(this, property, value, (this as Record<string, unknown>)[shadowKeys.get(property)!])
       }

@@ -1,9 +1,9 @@
-import { type ColumnMetadata, type Dialect, type IdentityMap, Instances, TRUSTED } from "@ferro/core"
+import { type ColumnMetadata, type Dialect, type IdentityMap, Instances, type ReadOptions, TRUSTED } from "@ferro/core"
 import { decoderFor, decoderHelpers, needsBigints } from "./decoders.js"
 
-/** A model class as the hydrator sees it: constructed with `(props, TRUSTED)`. */
+/** A model class as the hydrator sees it: constructed with `(fill, TRUSTED)` (or validated input). */
 export type HydratableClass<T> = new (
-  props: Record<string, unknown> | ((instance: Record<string, unknown>) => void) | null,
+  input: Record<string, unknown> | ((instance: Record<string, unknown>) => void),
   trusted: typeof TRUSTED,
 ) => T
 
@@ -19,8 +19,11 @@ export interface HydrationTarget {
 export interface Hydrator<T> {
   /** Whether the statement must read integers as `bigint`. */
   readonly bigints: boolean
-  /** SQLite datetime columns (1 = yes), which a `forEachRow` engine may pass as epoch milliseconds. */
-  readonly epochColumns: Uint8Array | undefined
+  /**
+   * How to read rows for this hydrator, built once: `bigints`, and on SQLite the datetime
+   * columns a `forEachRow` engine may pass as epoch milliseconds.
+   */
+  readonly readOptions: ReadOptions
   /** Hydrates every row; rows whose key is already mapped yield the mapped instance. */
   readonly all: (rows: ReadonlyArray<ReadonlyArray<unknown>>, target: HydrationTarget) => Array<T>
   /**
@@ -47,13 +50,16 @@ interface Plan {
 const cache = new WeakMap<object, Map<string, Hydrator<unknown>>>()
 const fastCache = new WeakMap<object, WeakMap<ReadonlyArray<ColumnMetadata>, Array<Hydrator<unknown> | undefined>>>()
 
-/** The JS expression decoding cell `i` (its source expression is `cell`), null-safe. */
-const decodedCell = (column: ColumnMetadata, dialect: Dialect, bigints: boolean, cell: string, i: number) => {
+/**
+ * The JS expression decoding a cell whose source expression is `cell`, null-safe; a decoded
+ * cell is first held in the temporary `name`.
+ */
+const decodedCell = (column: ColumnMetadata, dialect: Dialect, bigints: boolean, cell: string, name: string) => {
   const expression = decoderFor(column, dialect, bigints)
   if (expression === null) return { decl: "", value: cell }
   return {
-    decl: `const c${i} = ${cell};`,
-    value: `(c${i} === null ? null : ${expression.replace(/\bv\b/g, `c${i}`)})`,
+    decl: `const ${name} = ${cell};`,
+    value: `(${name} === null ? null : ${expression.replace(/\bv\b/g, name)})`,
   }
 }
 
@@ -73,7 +79,7 @@ const fillSource = (
   const decls: Array<string> = []
   const fields: Array<string> = []
   columns.forEach((column, i) => {
-    const { decl, value } = decodedCell(column, dialect, bigints, cell(i), i)
+    const { decl, value } = decodedCell(column, dialect, bigints, cell(i), `c${i}`)
     if (decl !== "") decls.push(decl)
     fields.push(target === "props" ? `${JSON.stringify(column.property)}: ${value}` : `instance[${JSON.stringify(column.property)}] = ${value};`)
   })
@@ -115,8 +121,8 @@ export const hydratorFor = <T>(
   const pkIndex = plan.primaryKey === null ? -1 : plan.columns.findIndex((c) => c.property === plan.primaryKey)
   const pkSource = (cell: (i: number) => string): string => {
     if (pkIndex < 0) return "const pk = undefined;"
-    const { decl, value } = decodedCell(plan.columns[pkIndex]!, dialect, bigints, cell(pkIndex), pkIndex)
-    return `${decl.replace("const ", "const pk_")} const pk = ${value.replaceAll(`c${pkIndex}`, `pk_c${pkIndex}`)};`
+    const { decl, value } = decodedCell(plan.columns[pkIndex]!, dialect, bigints, cell(pkIndex), "pkCell")
+    return `${decl} const pk = ${value};`
   }
   // The model constructor's trusted path builds a bare instance (no props copy, no
   // validation) and calls `fill` on it before returning, so the columns are set when subclass
@@ -183,7 +189,8 @@ export const hydratorFor = <T>(
     dialect === "sqlite" && plan.columns.some((c) => c.type === "datetime")
       ? Uint8Array.from(plan.columns, (c) => (c.type === "datetime" ? 1 : 0))
       : undefined
-  const hydrator: Hydrator<T> = { bigints, epochColumns, all, props, collector }
+  const readOptions: ReadOptions = epochColumns === undefined ? { bigints } : { bigints, epochColumns }
+  const hydrator: Hydrator<T> = { bigints, readOptions, all, props, collector }
   perClass.set(key, hydrator as Hydrator<unknown>)
   slots[slot] = hydrator as Hydrator<unknown>
   return hydrator

@@ -105,11 +105,10 @@ const fetchStatement = async (modelClass: ModelClass, connection: Connection, st
   if (driver.forEachRow !== undefined) {
     // The native engine hands each row's cells straight to the hydrator: no row arrays.
     const instances: Array<object> = []
-    const options = hydrate.epochColumns === undefined ? { bigints: hydrate.bigints } : { bigints: hydrate.bigints, epochColumns: hydrate.epochColumns }
-    await driver.forEachRow(statement, options, hydrate.collector(instances, target))
+    await driver.forEachRow(statement, hydrate.readOptions, hydrate.collector(instances, target))
     return instances
   }
-  const rows = await driver.rows(statement, { bigints: hydrate.bigints })
+  const rows = await driver.rows(statement, hydrate.readOptions)
   return hydrate.all(rows, target)
 }
 
