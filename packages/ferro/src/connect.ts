@@ -17,8 +17,6 @@ import {
   unregisterConnection,
 } from "@ferro/core"
 import { type MigrationPlan, createTables as createMissingTables, migrateSchema } from "@ferro/migrate"
-import { openPostgres } from "@ferro/pg"
-import { openSqlite } from "@ferro/sqlite"
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -48,13 +46,37 @@ export interface ConnectOptions {
 
 const SUPPORTED = "sqlite, postgres, postgresql"
 
+/**
+ * Backends load on first use: each drives a database through a driver the user installs
+ * (better-sqlite3, pg), so an app that only uses SQLite never loads pg and need not install it.
+ */
+const loadBackend = async <M>(url: string, load: () => Promise<M>, driverPackage: string): Promise<M> => {
+  try {
+    return await load()
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code
+    const message = error instanceof Error ? error.message : ""
+    if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && message.includes(`'${driverPackage}'`)) {
+      throw new ConnectionError(
+        `Cannot connect to ${redactUrl(url)}: the driver package '${driverPackage}' is not installed (npm i ${driverPackage})`,
+        redactUrl(url),
+        { cause: error },
+      )
+    }
+    throw error
+  }
+}
+
 let postgresNativeWarned = false
 
 const openDriver = async (url: string, options: ConnectOptions): Promise<Driver> => {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
   switch (scheme) {
     case "sqlite":
-      return openSqlite(url, options.engine === undefined ? {} : { engine: options.engine })
+      return (await loadBackend(url, () => import("@ferro/sqlite"), "better-sqlite3")).openSqlite(
+        url,
+        options.engine === undefined ? {} : { engine: options.engine },
+      )
     case "postgres":
     case "postgresql":
       if (options.engine === "native" && !postgresNativeWarned) {
@@ -63,7 +85,7 @@ const openDriver = async (url: string, options: ConnectOptions): Promise<Driver>
           code: "FERRO_NATIVE_UNAVAILABLE",
         })
       }
-      return openPostgres(url, options.pool)
+      return (await loadBackend(url, () => import("@ferro/pg"), "pg")).openPostgres(url, options.pool)
     default:
       throw new ConnectionError(
         `Cannot connect to ${redactUrl(url)}: unsupported database URL scheme${scheme ? ` '${scheme}'` : ""}. Supported schemes: ${SUPPORTED}`,

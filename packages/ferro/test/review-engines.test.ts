@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process"
 import { afterEach, describe, expect, test } from "vitest"
-import { loadNativeEngine } from "@ferro/hydrate"
+import { loadNativeEngine } from "@ferro/sqlite-native"
 import { ConnectionError, Model, connect, execute, fetchAll, field, resetEngine } from "ferro-orm"
 
 afterEach(async () => {

@@ -2,8 +2,8 @@
  * `@ferro/hydrate`: turns result rows into model instances using only the model-metadata
  * contract. The generated-JS engine builds one specialised hydrator per model, dialect and
  * column set, fed with array rows (or, on the native engine, with cells passed as call
- * arguments), calling the model constructor. The native engine (a C++ addon that owns a
- * SQLite connection) is loaded from here; lazy columnar results read its typed-array columns.
+ * arguments), calling the model constructor. Lazy columnar results read the typed-array
+ * columns the native engine (`@ferro/sqlite-native`) fills, or array rows elsewhere.
  *
  * @packageDocumentation
  */
@@ -19,10 +19,3 @@ export {
   type LazyRow,
   type Materialize,
 } from "./lazy.js"
-export {
-  loadNativeEngine,
-  type NativeBinding,
-  type NativeDatabase,
-  type NativeEngine,
-  type NativeStatement,
-} from "./native.js"

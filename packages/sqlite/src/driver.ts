@@ -15,7 +15,7 @@ import {
   quoteIdentifier,
   redactUrl,
 } from "@ferro/core"
-import { type NativeDatabase, loadNativeEngine } from "@ferro/hydrate"
+import type { NativeDatabase, NativeEngine } from "@ferro/sqlite-native"
 import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
 import { RowCallbackFailure, type SqliteEngine } from "./engine.js"
 import { translateSqliteError } from "./errors.js"
@@ -39,6 +39,31 @@ export interface SqliteDriverOptions {
    * says so once per process. A `?engine=` URL parameter has the same effect.
    */
   readonly engine?: SqliteEngineName
+  /**
+   * The loaded native engine (`loadNativeEngine()` of `@ferro/sqlite-native`). {@link openSqlite}
+   * loads it when `engine: "native"` is asked for; a driver constructed directly without it
+   * falls back to better-sqlite3.
+   */
+  readonly native?: NativeEngine
+}
+
+/**
+ * Loads `@ferro/sqlite-native`, an optional peer: installed, it gives the addon (or why the
+ * addon is unusable); not installed, the reason says how to get it.
+ */
+export const loadNative = async (): Promise<NativeEngine> => {
+  try {
+    const { loadNativeEngine } = await import("@ferro/sqlite-native")
+    return loadNativeEngine()
+  } catch (error) {
+    const missing = (error as { code?: unknown } | null)?.code === "ERR_MODULE_NOT_FOUND"
+    return {
+      available: false,
+      reason: missing
+        ? "@ferro/sqlite-native is not installed (npm i @ferro/sqlite-native)"
+        : `@ferro/sqlite-native did not load: ${error instanceof Error ? error.message : String(error)}`,
+    }
+  }
 }
 
 let fallbackWarned = false
@@ -52,10 +77,15 @@ const warnFallback = (reason: string): void => {
   })
 }
 
-const openEngine = (location: SqliteLocation, requested: SqliteEngineName): SqliteEngine => {
+const openEngine = (
+  location: SqliteLocation,
+  requested: SqliteEngineName,
+  native: NativeEngine | undefined,
+): SqliteEngine => {
   if (requested === "native") {
-    const native = loadNativeEngine()
-    if (native.available) {
+    if (native === undefined) {
+      warnFallback("the driver was constructed without it; open connections with openSqlite()")
+    } else if (native.available) {
       // As better-sqlite3 refuses it: SQLite would open an empty, unwritable database.
       if (location.readonly && location.filename === ":memory:") {
         throw new TypeError("In-memory/temporary databases cannot be readonly")
@@ -70,8 +100,9 @@ const openEngine = (location: SqliteLocation, requested: SqliteEngineName): Sqli
         throw error
       }
       return new NativeSqliteEngine(database)
+    } else {
+      warnFallback(native.reason)
     }
-    warnFallback(native.reason)
   }
   const database = new Database(location.filename, { readonly: location.readonly, fileMustExist: location.readonly })
   try {
@@ -132,7 +163,7 @@ export class SqliteDriver implements Driver {
       if (location.filename !== ":memory:" && !location.readonly) {
         mkdirSync(dirname(location.filename), { recursive: true })
       }
-      engine = openEngine(location, options.engine ?? location.engine ?? "js")
+      engine = openEngine(location, options.engine ?? location.engine ?? "js", options.native)
       engine.exec("PRAGMA foreign_keys = ON")
       // LIKE is case-sensitive on PostgreSQL; make SQLite agree (ilike is the insensitive one).
       engine.exec("PRAGMA case_sensitive_like = ON")
@@ -341,7 +372,10 @@ export class SqliteDriver implements Driver {
 }
 
 /** Opens a SQLite database from a `sqlite:` URL. Throws `ConnectionError` when it cannot. */
-export const openSqlite = (url: string, options?: SqliteDriverOptions): SqliteDriver => new SqliteDriver(url, options)
+export const openSqlite = async (url: string, options: SqliteDriverOptions = {}): Promise<SqliteDriver> => {
+  const wantsNative = (options.engine ?? parseSqliteUrl(url).engine) === "native"
+  return new SqliteDriver(url, wantsNative && options.native === undefined ? { ...options, native: await loadNative() } : options)
+}
 
 /** A transaction owning the SQLite connection until it commits or rolls back. */
 class SqliteTransaction implements TransactionDriver {

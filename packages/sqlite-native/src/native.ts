@@ -1,6 +1,7 @@
 /**
- * Loading the native engine: the C++ addon `build/Release/ferro_native.node`, built by
- * node-gyp when the package is installed (scripts/build-native.mjs).
+ * Loading the native engine: the C++ addon. The published package carries a prebuilt binary
+ * (`prebuilds/<platform>-<arch>/ferro_native.node`, made at pack time); where none fits, the
+ * install step compiles `build/Release/ferro_native.node` with node-gyp.
  *
  * @module
  */
@@ -75,11 +76,18 @@ const packageRoot = (): string => {
  */
 export const loadNativeEngine = (): NativeEngine => {
   if (loaded !== undefined) return loaded
-  const path = process.env.FERRO_NATIVE_ADDON ?? join(packageRoot(), "build", "Release", "ferro_native.node")
+  const candidates =
+    process.env.FERRO_NATIVE_ADDON !== undefined
+      ? [process.env.FERRO_NATIVE_ADDON]
+      : [
+          join(packageRoot(), "prebuilds", `${process.platform}-${process.arch}`, "ferro_native.node"),
+          join(packageRoot(), "build", "Release", "ferro_native.node"),
+        ]
+  const path = candidates.find((candidate) => existsSync(candidate)) ?? candidates[candidates.length - 1]!
   if (process.env.FERRO_NATIVE_DISABLE === "1") {
     loaded = { available: false, reason: "FERRO_NATIVE_DISABLE=1 is set" }
   } else if (!existsSync(path)) {
-    loaded = { available: false, reason: `the addon was not built (${path} is missing; reinstall with a C++ toolchain to build it)` }
+    loaded = { available: false, reason: `the addon was not built (no prebuild for ${process.platform}-${process.arch} and ${path} is missing; reinstall @ferro/sqlite-native with a C++ toolchain to build it)` }
   } else {
     try {
       const binding = createRequire(import.meta.url)(path) as NativeBinding
