@@ -5,7 +5,7 @@
 // the demo, or runs every test.
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -98,31 +98,66 @@ function installStamp() {
   return hash.digest("hex")
 }
 
-function setup() {
-  const stampFile = join(root, "node_modules", ".ferro-install-stamp")
-  const stamp = installStamp()
-  if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(bin("pnpm"))) return
-  console.log("• installing dependencies with pnpm (first run compiles better-sqlite3, about a minute)")
-  const frozen = existsSync(join(root, "pnpm-lock.yaml")) && process.env.CI ? ["--frozen-lockfile"] : []
-  if (existsSync(bin("pnpm"))) must(bin("pnpm"), ["install", ...frozen])
-  else must("npx", ["--yes", `pnpm@${PNPM_VERSION}`, "install", ...frozen])
-  writeFileSync(stampFile, installStamp())
+/**
+ * What an install covers, smallest first: the demo needs only the quickstart's packages; the
+ * tests need every package but the benchmark (whose peers, Prisma and MikroORM among them,
+ * are the largest part of a full install); the benchmark needs everything.
+ */
+const SCOPES = {
+  demo: { filters: ["--filter", "@ferro/example-quickstart..."], covers: ["demo"] },
+  test: { filters: ["--filter", "!@ferro/bench"], covers: ["demo", "test"] },
+  all: { filters: [], covers: ["demo", "test", "all"] },
 }
 
-function build() {
-  must(bin("turbo"), ["run", "build", "--output-logs=errors-only", "--log-prefix=none"])
+function setup(scope = "test") {
+  const stampFile = join(root, "node_modules", ".ferro-install-stamp")
+  const stamp = installStamp()
+  if (existsSync(stampFile) && existsSync(bin("pnpm"))) {
+    const [hash, installed] = readFileSync(stampFile, "utf8").split(":")
+    if (hash === stamp && SCOPES[installed]?.covers.includes(scope)) return
+  }
+  console.log(`• installing dependencies with pnpm (${scope === "demo" ? "what the quickstart needs" : scope === "test" ? "everything but the benchmark" : "everything"})`)
+  const frozen = existsSync(join(root, "pnpm-lock.yaml")) && process.env.CI ? ["--frozen-lockfile"] : []
+  const args = ["install", ...frozen, ...SCOPES[scope].filters]
+  // The demo never uses the native SQLite engine: its compile (about a minute) waits for the tests.
+  const options = scope === "demo" ? { env: { ...env, FERRO_NATIVE_SKIP_BUILD: "1" } } : {}
+  if (existsSync(bin("pnpm"))) must(bin("pnpm"), args, options)
+  else must("npx", ["--yes", `pnpm@${PNPM_VERSION}`, ...args], options)
+  writeFileSync(stampFile, `${installStamp()}:${scope}`)
+}
+
+function build(filters = []) {
+  must(bin("turbo"), ["run", "build", "--output-logs=errors-only", "--log-prefix=none", ...filters])
 }
 
 function typecheck() {
   must(bin("turbo"), ["run", "typecheck", "--output-logs=errors-only", "--log-prefix=none"])
 }
 
-async function test(extraArgs) {
+/** Test files of the smoke run on the other Node lines: SQLite on both engines and PostgreSQL. */
+const SMOKE = [
+  "packages/ferro/test/query.test.ts",
+  "packages/ferro/test/mutations.test.ts",
+  "packages/ferro/test/transactions.test.ts",
+  "packages/ferro/test/engines.test.ts",
+  "packages/ferro/test/effect.test.ts",
+  "packages/sqlite-native/test/native.test.ts",
+]
+
+/** Ends the run with the plain line CI reads; FERRO_COUNTS_FILE also gets the counts. */
+function finish(passed, failed, status) {
+  console.log(`\n${passed} passed, ${failed} failed`)
+  if (process.env.FERRO_COUNTS_FILE) writeFileSync(process.env.FERRO_COUNTS_FILE, JSON.stringify({ passed, failed }))
+  process.exit(status === 0 && failed === 0 ? 0 : 1)
+}
+
+async function test(extraArgs, { smoke = false } = {}) {
   // CI reads the last line: a type error must still end with "N passed, N failed".
-  if (run(bin("turbo"), ["run", "typecheck", "--output-logs=errors-only", "--log-prefix=none"]) !== 0) {
-    console.log("\n0 passed, 1 failed (type check)")
-    process.exit(1)
+  if (!smoke && run(bin("turbo"), ["run", "typecheck", "--output-logs=errors-only", "--log-prefix=none"]) !== 0) {
+    finish(0, 1, 1)
   }
+  // The packaging check packs the built packages.
+  if (!smoke && run(bin("turbo"), ["run", "build", "--output-logs=errors-only", "--log-prefix=none"]) !== 0) finish(0, 1, 1)
   // One throwaway PostgreSQL server for the whole run; stopped (only it) when tests end.
   const { startPostgres } = await import("../testing/postgres.mjs")
   const server = await startPostgres()
@@ -130,13 +165,15 @@ async function test(extraArgs) {
   process.on("exit", stop)
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130))
   env.FERRO_TEST_POSTGRES_URL = server.url
-  console.log(`• PostgreSQL test server on ${server.url.replace(/:[^:@/]+@/, ":<redacted>@")} (pid ${server.pid})`)
+  console.log(`• Node ${process.versions.node}; PostgreSQL test server on ${server.url.replace(/:[^:@/]+@/, ":<redacted>@")} (pid ${server.pid})`)
   const resultsFile = join(root, ".vitest-results.json")
+  rmSync(resultsFile, { force: true })
   const status = run(bin("vitest"), [
     "run",
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${resultsFile}`,
+    ...(smoke ? SMOKE : []),
     ...extraArgs,
   ])
   let passed = 0
@@ -148,8 +185,20 @@ async function test(extraArgs) {
     // A suite that fails to load has no failed tests of its own; count it so it is not hidden.
     if (status !== 0 && failed === 0) failed = results.numFailedTestSuites || 1
   } else if (status !== 0) failed = 1
+  finish(passed, failed, status)
+}
+
+/** Sums the counts files of several runs (.ci/run) into the one line CI reads. */
+function total(files) {
+  let passed = 0
+  let failed = 0
+  for (const file of files) {
+    const result = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { passed: 0, failed: 1 }
+    passed += result.passed
+    failed += result.failed
+  }
   console.log(`\n${passed} passed, ${failed} failed`)
-  process.exit(status === 0 && failed === 0 ? 0 : 1)
+  process.exit(failed === 0 ? 0 : 1)
 }
 
 const [command = "setup", ...rest] = process.argv.slice(2)
@@ -167,21 +216,28 @@ switch (command) {
     typecheck()
     break
   case "demo":
-    setup()
-    build()
+    setup("demo")
+    build(["--filter", "@ferro/example-quickstart..."])
     must(process.execPath, [join(root, "apps", "examples", "quickstart", "dist", "main.mjs"), ...rest])
     break
   case "test":
     setup()
     await test(rest)
     break
+  case "smoke":
+    setup()
+    await test(rest, { smoke: true })
+    break
+  case "total":
+    total(rest)
+    break
   case "bench":
     // tooling/bench: seeds SQLite and a throwaway PostgreSQL, runs every contestant; see its README.
-    setup()
+    setup("all")
     build()
     must(process.execPath, [join(root, "tooling", "bench", "dist", "main.mjs"), ...rest])
     break
   default:
-    console.error(`unknown command ${command}; expected setup, build, typecheck, demo, test or bench`)
+    console.error(`unknown command ${command}; expected setup, build, typecheck, demo, test, smoke, total or bench`)
     process.exit(2)
 }

@@ -2,7 +2,7 @@
 // the SQLite amalgamation (and compile options) of the installed better-sqlite3.
 // Used by install.mjs when no prebuild fits, and by prebuild.mjs at pack time.
 import { spawnSync } from "node:child_process"
-import { existsSync, rmSync, symlinkSync } from "node:fs"
+import { existsSync, rmSync, statSync, symlinkSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -10,6 +10,12 @@ import { fileURLToPath } from "node:url"
 export const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..")
 export const builtAddon = join(packageDir, "build", "Release", "ferro_native.node")
 const require = createRequire(import.meta.url)
+
+/** Whether build/Release holds an addon newer than its sources. */
+export const isBuildCurrent = () => {
+  const sources = [join(packageDir, "native", "ferro_native.cc"), join(packageDir, "binding.gyp")]
+  return existsSync(builtAddon) && sources.every((source) => statSync(source).mtimeMs <= statSync(builtAddon).mtimeMs)
+}
 
 /** node-gyp: npm hands its own to install scripts; otherwise an installed one. */
 const findNodeGyp = () => {

@@ -6,10 +6,10 @@
 // asking for the native engine fall back to better-sqlite3 and say so once.
 // FERRO_NATIVE_REQUIRED=1 makes a failure fatal; FERRO_NATIVE_REBUILD=1 always compiles;
 // FERRO_NATIVE_SKIP_BUILD=1 compiles nothing.
-import { existsSync, statSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
-import { buildFromSource, builtAddon, packageDir } from "./build.mjs"
+import { buildFromSource, builtAddon, isBuildCurrent, packageDir } from "./build.mjs"
 
 // The workspace's `npm run demo` never uses the native engine and skips its compile.
 if (process.env.FERRO_NATIVE_SKIP_BUILD === "1") process.exit(0)
@@ -27,10 +27,7 @@ const prebuild = join(packageDir, "prebuilds", `${process.platform}-${process.ar
 const rebuild = process.env.FERRO_NATIVE_REBUILD === "1"
 if (!rebuild && existsSync(prebuild) && loads(prebuild)) process.exit(0)
 // pnpm runs this on every workspace install; a build newer than its sources is kept.
-const sources = [join(packageDir, "native", "ferro_native.cc"), join(packageDir, "binding.gyp")]
-const upToDate =
-  existsSync(builtAddon) && sources.every((source) => statSync(source).mtimeMs <= statSync(builtAddon).mtimeMs)
-if (!rebuild && upToDate && loads(builtAddon)) process.exit(0)
+if (!rebuild && isBuildCurrent() && loads(builtAddon)) process.exit(0)
 if (!buildFromSource()) {
   console.warn('@ferro/sqlite-native: the native engine could not be built; engine: "native" falls back to better-sqlite3')
   if (process.env.FERRO_NATIVE_REQUIRED === "1") process.exit(1)

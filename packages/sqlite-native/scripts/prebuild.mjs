@@ -5,9 +5,10 @@
 import { spawnSync } from "node:child_process"
 import { copyFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
-import { buildFromSource, builtAddon, packageDir } from "./build.mjs"
+import { buildFromSource, builtAddon, isBuildCurrent, packageDir } from "./build.mjs"
 
-if (!buildFromSource()) {
+// A build newer than its sources (the workspace's install made one) is packed as it is.
+if (!isBuildCurrent() && !buildFromSource()) {
   console.error("@ferro/sqlite-native: prebuild failed; refusing to pack a package without its binary")
   process.exit(1)
 }

@@ -1,0 +1,219 @@
+/**
+ * What a user gets from npm: every public package packed as it would be published, installed
+ * into fresh projects outside the workspace (npm, and pnpm with its default settings), the
+ * README's blocks type-checked under `nodenext` and `bundler` (strict, skipLibCheck off) and
+ * run there with Node's type stripping.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import * as Pack from "../pack.mjs"
+
+const work = mkdtempSync(join(tmpdir(), "ferro-packaging-"))
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+const readme = readFileSync(join(Pack.root, "README.md"), "utf8")
+/** The README's ```ts blocks written for npm users (before the contributors' section). */
+const readmeBlocks: Array<string> = [...readme.slice(0, readme.indexOf("## Working on Ferro")).matchAll(/```ts\n([\s\S]*?)```/g)].map(
+  (m) => m[1]!,
+)
+
+const effectRange = "^4.1.0"
+const typesNode = "^24.0.0"
+const typescript = "5.9.3"
+let tarballs: Record<string, string> = {}
+
+const tsconfig = (module: "nodenext" | "bundler") => ({
+  compilerOptions: {
+    module: module === "nodenext" ? "nodenext" : "esnext",
+    moduleResolution: module,
+    target: "es2022",
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+    erasableSyntaxOnly: true,
+    types: ["node"],
+  },
+  include: ["*.ts"],
+})
+
+const ok = (result: { status: number; output: string }) => {
+  if (result.status !== 0) throw new Error(result.output.slice(-4000))
+  return result.output
+}
+
+beforeAll(() => {
+  tarballs = Pack.packAll(join(work, "tarballs"))
+})
+
+describe("published tarballs", () => {
+  test("each carries its LICENSE, README and metadata, and no build leftovers", () => {
+    for (const [name, tarball] of Object.entries(tarballs)) {
+      const files: Array<string> = Pack.tarballFiles(tarball)
+      expect(files, name).toContain("LICENSE")
+      expect(files, name).toContain("README.md")
+      expect(files.filter((f) => /^build\/|native\/better-sqlite3|\.o$|\.a$|node_modules\//.test(f)), name).toEqual([])
+      const manifest = JSON.parse(Pack.run("tar", ["xzOf", tarball, "package/package.json"], work).output)
+      expect(manifest.repository?.url, name).toMatch(/^git\+https:/)
+      expect(manifest.homepage, name).toMatch(/^https:/)
+      expect(manifest.bugs?.url, name).toMatch(/^https:/)
+      expect(manifest.engines?.node, name).toBe(">=22.12")
+      expect(JSON.stringify(manifest), name).not.toContain("workspace:")
+      // effect, drivers and drizzle are the user's: never plain dependencies.
+      for (const peer of ["effect", "better-sqlite3", "pg", "drizzle-orm", "node-gyp", "@effect/sql"]) {
+        expect(Object.keys(manifest.dependencies ?? {}), `${name} depends on ${peer}`).not.toContain(peer)
+      }
+    }
+    // Only the native engine package ships a binary, prebuilt for this platform.
+    expect(Pack.tarballFiles(tarballs["@ferro/sqlite-native"]!)).toContain(`prebuilds/${process.platform}-${process.arch}/ferro_native.node`)
+    for (const [name, tarball] of Object.entries(tarballs)) {
+      if (name !== "@ferro/sqlite-native") expect((Pack.tarballFiles(tarball) as Array<string>).filter((f) => f.endsWith(".node") || f.endsWith(".gyp")), name).toEqual([])
+    }
+  })
+})
+
+describe("npm i ferro-orm better-sqlite3 effect", () => {
+  const dir = join(work, "npm-project")
+  let install = { status: 1, output: "", ms: 0 }
+  beforeAll(() => {
+    Pack.writeProject(dir, {
+      tarballs,
+      packages: ["ferro-orm"],
+      registry: { "better-sqlite3": "^13.2.0", effect: effectRange },
+      devRegistry: { typescript, "@types/node": typesNode },
+    })
+    install = Pack.npmInstall(dir)
+  })
+
+  test("installs without compiling anything", () => {
+    ok(install)
+    expect(Pack.compileSteps(install.output)).toEqual([])
+  })
+
+  test("pulls no PostgreSQL, drizzle or build tooling into a SQLite app, and one Effect", () => {
+    const tree = ok(Pack.run("npm", ["ls", "--all", "--parseable"], dir))
+    for (const absent of ["/node_modules/pg", "/node_modules/drizzle-orm", "/node_modules/node-gyp", "/node_modules/@effect/sql", "@ferro/sqlite-native"]) {
+      expect(tree.split("\n").filter((line: string) => line.endsWith(absent) || line.includes(`${absent}/`)), absent).toEqual([])
+    }
+    const effects = tree.split("\n").filter((line: string) => /\/node_modules\/effect$/.test(line))
+    expect(effects).toHaveLength(1)
+  })
+
+  test("the README's blocks each type-check under nodenext and bundler, strict, skipLibCheck off", () => {
+    expect(readmeBlocks.length).toBeGreaterThanOrEqual(2)
+    readmeBlocks.forEach((code, i) => writeFileSync(join(dir, `readme-${i + 1}.ts`), code))
+    for (const module of ["nodenext", "bundler"] as const) {
+      writeFileSync(join(dir, `tsconfig.${module}.json`), JSON.stringify(tsconfig(module), null, 2))
+      const result = Pack.run(join(dir, "node_modules", ".bin", "tsc"), ["-p", `tsconfig.${module}.json`], dir)
+      expect(result.output, module).toBe("")
+      expect(result.status, module).toBe(0)
+    }
+  })
+
+  test("the README's quickstart runs with `node app.ts`, and runs again on its own data", () => {
+    writeFileSync(join(dir, "app.ts"), readmeBlocks[0]!)
+    const first = ok(Pack.run(process.execPath, ["app.ts"], dir))
+    expect(first).toContain("Ada has 1 posts; 1 popular; 1 in all; same object: true")
+    const second = ok(Pack.run(process.execPath, ["app.ts"], dir))
+    expect(second).toContain("Ada has 2 posts; 2 popular; 2 in all; same object: true")
+  })
+
+  test("every other README block runs on its own", () => {
+    readmeBlocks.slice(1).forEach((code, i) => {
+      const file = `block-${i + 2}.ts`
+      writeFileSync(join(dir, file), code)
+      expect(ok(Pack.run(process.execPath, [file], dir)), file).toContain("70 30 6")
+    })
+  })
+
+  test("a PostgreSQL URL without pg installed says which package to install", () => {
+    writeFileSync(
+      join(dir, "no-pg.ts"),
+      `import { connect, ConnectionError } from "ferro-orm"
+try { await connect("postgres://app:s3cret@127.0.0.1:1/app") } catch (error) {
+  console.log(error instanceof ConnectionError, (error as Error).message)
+}
+`,
+    )
+    const output = ok(Pack.run(process.execPath, ["no-pg.ts"], dir))
+    expect(output).toContain("true")
+    expect(output).toContain("npm i pg")
+    expect(output).not.toContain("s3cret")
+  })
+
+  test("engine: \"native\" without @ferro/sqlite-native falls back to better-sqlite3 and says how to get it", () => {
+    writeFileSync(
+      join(dir, "no-native.ts"),
+      `import { connect, fetchOne, sql } from "ferro-orm"
+process.on("warning", (w) => console.log("warning", (w as Error & { code?: string }).code, w.message))
+await connect("sqlite::memory:", { engine: "native" })
+console.log(JSON.stringify(await fetchOne(sql\`SELECT 1 + 1 AS two\`)))
+`,
+    )
+    const output = ok(Pack.run(process.execPath, ["no-native.ts"], dir))
+    expect(output).toContain('{"two":2}')
+    expect(output).toContain("FERRO_NATIVE_UNAVAILABLE")
+    expect(output).toContain("npm i @ferro/sqlite-native")
+  })
+})
+
+describe("@ferro/core + @ferro/query + @ferro/sqlite on their own", () => {
+  const dir = join(work, "a-la-carte")
+  test("install and run without ferro-orm", () => {
+    Pack.writeProject(dir, {
+      tarballs,
+      packages: ["@ferro/core", "@ferro/query", "@ferro/sqlite"],
+      registry: { "better-sqlite3": "^13.2.0", effect: effectRange },
+      devRegistry: { typescript, "@types/node": typesNode },
+    })
+    ok(Pack.npmInstall(dir))
+    const tree = ok(Pack.run("npm", ["ls", "--all", "--parseable"], dir))
+    expect(tree).not.toContain("ferro-orm")
+    expect(tree).not.toContain("/node_modules/pg")
+    writeFileSync(
+      join(dir, "main.ts"),
+      `import { field, registerConnection } from "@ferro/core"
+import { Model } from "@ferro/query"
+import { openSqlite } from "@ferro/sqlite"
+
+class Note extends Model("notes", { id: field.id(), body: field.text() }) {}
+const driver = await openSqlite("sqlite::memory:")
+registerConnection("default", driver)
+await driver.execute({ sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)", params: [] })
+const note = await Note.create({ body: "hello" })
+console.log(note.id, (await Note.get(note.id)).body)
+`,
+    )
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig("nodenext"), null, 2))
+    const check = Pack.run(join(dir, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json"], dir)
+    expect(check.output).toBe("")
+    expect(ok(Pack.run(process.execPath, ["main.ts"], dir))).toContain("1 hello")
+  })
+})
+
+describe("pnpm with its default settings (dependency build scripts skipped)", () => {
+  const dir = join(work, "pnpm-project")
+  test("installs, and the native engine loads from its prebuilt binary", () => {
+    Pack.writeProject(dir, {
+      tarballs,
+      packages: ["ferro-orm", "@ferro/sqlite-native"],
+      registry: { "better-sqlite3": "^13.2.0", effect: effectRange },
+    })
+    const pnpm = join(Pack.root, "node_modules", ".bin", "pnpm")
+    ok(Pack.run(pnpm, ["install", "--store-dir", join(work, "pnpm-store")], dir, { npm_config_nodedir: "" }))
+    writeFileSync(join(dir, "app.ts"), readmeBlocks[0]!)
+    expect(ok(Pack.run(process.execPath, ["app.ts"], dir))).toContain("same object: true")
+    writeFileSync(
+      join(dir, "native.ts"),
+      `import { connect, fetchOne, sql } from "ferro-orm"
+process.on("warning", (w) => console.log("warning", (w as Error & { code?: string }).code))
+await connect("sqlite::memory:", { engine: "native" })
+console.log(JSON.stringify(await fetchOne(sql\`SELECT sqlite_version() IS NOT NULL AS ok\`)))
+`,
+    )
+    const output = ok(Pack.run(process.execPath, ["native.ts"], dir))
+    expect(output).toContain('{"ok":1}')
+    expect(output).not.toContain("FERRO_NATIVE_UNAVAILABLE")
+  })
+})

@@ -1,0 +1,6 @@
+import { defineProject } from "vitest/config"
+
+// Packing, installing from the registry and type-checking take minutes, not seconds.
+export default defineProject({
+  test: { include: ["test/**/*.test.ts"], testTimeout: 600_000, hookTimeout: 900_000 },
+})
