@@ -1,10 +1,11 @@
 import { defineProject } from "vitest/config"
-import { sourceConditions } from "../../tooling/vitest.shared.ts"
+import { sourceConditions, testTimeout } from "../../tooling/vitest.shared.ts"
 
 export default defineProject({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
   test: {
+    testTimeout,
     include: ["test/**/*.test.ts"],
     // The identity-map test forces garbage collection with global.gc().
     execArgv: ["--expose-gc"],

@@ -1,10 +1,11 @@
 import { defineProject } from "vitest/config"
-import { sourceConditions } from "../../tooling/vitest.shared.ts"
+import { sourceConditions, testTimeout } from "../../tooling/vitest.shared.ts"
 
 export default defineProject({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
   test: {
     globalSetup: ["../../tooling/testing/postgres-setup.ts"],
+    testTimeout,
     include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
 })

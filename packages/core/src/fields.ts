@@ -5,10 +5,12 @@
  *
  * @module
  */
-import { Either, ParseResult, Schema } from "effect"
-import { SchemaAST } from "effect"
+import { Result, Schema, SchemaAST, SchemaParser } from "effect"
 import type { ColumnDefault, Dialect, LogicalType } from "./metadata.js"
 import { backRef, foreignKey, manyToMany } from "./relation-fields.js"
+
+/** Any Effect Schema that needs no services to decode or encode. */
+export type AnySchema = Schema.Codec<unknown, unknown, never, never>
 
 /** Storage type override: one spelling for every dialect, or one per dialect. */
 export type DbType = string | { readonly [D in Dialect]?: string }
@@ -26,8 +28,8 @@ export interface FieldOptions<T> {
   readonly column?: string
   /** Storage type override for DDL. */
   readonly dbType?: DbType
-  /** Extra validation: a schema whose type is the field's type (e.g. `Schema.String.pipe(Schema.minLength(1))`). */
-  readonly schema?: Schema.Schema.AnyNoContext & { readonly Type: T }
+  /** Extra validation: a schema whose type is the field's type (e.g. `Schema.String.check(Schema.isMinLength(1))`). */
+  readonly schema?: AnySchema & { readonly Type: T }
 }
 
 /** Options of `field.text()`. */
@@ -81,9 +83,9 @@ export interface ColumnSpec {
   readonly precision: number | null
   readonly scale: number | null
   /** Validates an instance value (type side). */
-  readonly valueSchema: Schema.Schema.AnyNoContext
+  readonly valueSchema: AnySchema
   /** Type <-> JSON-friendly encoding used by the model's Effect Schema. */
-  readonly structSchema: Schema.Schema.AnyNoContext
+  readonly structSchema: AnySchema
 }
 
 /**
@@ -136,47 +138,50 @@ const isValidCalendarDate = (s: string): boolean => {
 /** Per-kind validation schema (type side) and JSON-friendly struct schema. */
 const base = {
   int: () => {
-    const s = Schema.Int.pipe(Schema.between(INT32_MIN, INT32_MAX, { message: () => "Expected a 32-bit integer" }))
+    const s = Schema.Int.check(
+      Schema.isBetween({ minimum: INT32_MIN, maximum: INT32_MAX }, { expected: "a 32-bit integer" }),
+    )
     return [s, s] as const
   },
-  bigint: () =>
-    [
-      Schema.BigIntFromSelf.pipe(Schema.betweenBigInt(INT64_MIN, INT64_MAX, { message: () => "Expected a 64-bit integer" })),
-      Schema.BigInt.pipe(Schema.betweenBigInt(INT64_MIN, INT64_MAX)),
-    ] as const,
+  bigint: () => {
+    const range = Schema.isBetweenBigInt({ minimum: INT64_MIN, maximum: INT64_MAX }, { expected: "a 64-bit integer" })
+    return [Schema.BigInt.check(range), Schema.BigIntFromString.check(range)] as const
+  },
   float: () => [Schema.Finite, Schema.Finite] as const,
   decimal: () => {
-    const s = Schema.String.pipe(
-      Schema.pattern(/^-?\d+(\.\d+)?$/, { message: () => "Expected a decimal string such as \"12.50\"" }),
-    )
+    const s = Schema.String.check(Schema.isPattern(/^-?\d+(\.\d+)?$/, { expected: 'a decimal string such as "12.50"' }))
     return [s, s] as const
   },
   text: () => [Schema.String, Schema.String] as const,
   bool: () => [Schema.Boolean, Schema.Boolean] as const,
-  datetime: () => [Schema.ValidDateFromSelf, Schema.Date] as const,
+  // Schema.Date refuses invalid dates (`new Date("x")`); DateFromString encodes as an ISO string.
+  datetime: () => [Schema.Date, Schema.DateFromString] as const,
   date: () => {
-    const s = Schema.String.pipe(
-      Schema.pattern(/^\d{4}-\d{2}-\d{2}$/, { message: () => "Expected a date as YYYY-MM-DD" }),
-      Schema.filter((v) => isValidCalendarDate(v) || "Expected a valid calendar date"),
+    const s = Schema.String.check(
+      Schema.isPattern(/^\d{4}-\d{2}-\d{2}$/, { expected: "a date as YYYY-MM-DD" }),
+      Schema.makeFilter((v: string) => isValidCalendarDate(v), { expected: "a valid calendar date" }),
     )
     return [s, s] as const
   },
   time: () => {
-    const s = Schema.String.pipe(
-      Schema.pattern(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$/, {
-        message: () => "Expected a time as HH:MM:SS[.ffffff]",
-      }),
+    const s = Schema.String.check(
+      Schema.isPattern(/^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$/, { expected: "a time as HH:MM:SS[.ffffff]" }),
     )
     return [s, s] as const
   },
-  uuid: () => [Schema.UUID, Schema.UUID] as const,
-  bytes: () => [Schema.Uint8ArrayFromSelf, Schema.Uint8ArrayFromBase64] as const,
-} satisfies Record<string, () => readonly [Schema.Schema.AnyNoContext, Schema.Schema.AnyNoContext]>
+  // Any 8-4-4-4-12 hex spelling, as PostgreSQL's uuid type takes (Schema.isUUID also wants a
+  // version and variant).
+  uuid: () => {
+    const s = Schema.String.check(Schema.isGUID({ expected: "a UUID" }))
+    return [s, s] as const
+  },
+  bytes: () => [Schema.Uint8Array, Schema.Uint8ArrayFromBase64] as const,
+} satisfies Record<string, () => readonly [AnySchema, AnySchema]>
 
 interface Extras {
   readonly type: LogicalType
-  readonly valueSchema: Schema.Schema.AnyNoContext
-  readonly structSchema: Schema.Schema.AnyNoContext
+  readonly valueSchema: AnySchema
+  readonly structSchema: AnySchema
   readonly primaryKey?: boolean
   readonly autoincrement?: boolean
   readonly defaultNow?: boolean
@@ -204,19 +209,24 @@ const isJsonValue = (value: unknown, path: Set<object> = new Set()): boolean => 
   return ok
 }
 
-const jsonValue = Schema.Unknown.pipe(
-  Schema.filter((v) => isJsonValue(v) || "expected a JSON value (null, boolean, finite number, string, array or plain object)"),
+const jsonValue: AnySchema = Schema.Unknown.check(
+  Schema.makeFilter((v) => isJsonValue(v), {
+    expected: "a JSON value (null, boolean, finite number, string, array or plain object)",
+  }),
 )
 
+/** Validates the type side of `schema`; the issue (never the value) on failure. */
+const typeValidator = (schema: AnySchema) => SchemaParser.decodeUnknownResult(Schema.toType(schema), { errors: "all" })
+
 /** Adds `extra`'s checks on top of `schema`, reporting `extra`'s own issues. */
-const refineWith = (schema: Schema.Schema.AnyNoContext, extra: Schema.Schema.AnyNoContext): Schema.Schema.AnyNoContext => {
-  const validate = ParseResult.validateEither(Schema.typeSchema(extra), { errors: "all" })
-  return schema.pipe(
-    Schema.filter((value) => {
+const refineWith = (schema: AnySchema, extra: AnySchema): AnySchema => {
+  const validate = typeValidator(extra)
+  return schema.check(
+    Schema.makeFilter((value) => {
       const result = validate(value)
-      return Either.isLeft(result) ? result.left : true
+      return Result.isFailure(result) ? result.failure : undefined
     }),
-  ) as unknown as Schema.Schema.AnyNoContext
+  )
 }
 
 /** Digits before and after the point must fit `numeric(precision, scale)`. */
@@ -240,7 +250,9 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
   const primaryKey = extras.primaryKey ?? opts.primaryKey === true
   if (primaryKey && nullable) throw new TypeError("A primary key field cannot be nullable")
   if (opts.schema !== undefined && !Schema.isSchema(opts.schema)) {
-    throw new TypeError("field option `schema` must be an Effect Schema")
+    throw new TypeError(
+      "field option `schema` must be an Effect Schema (effect 4), e.g. Schema.String.check(Schema.isMinLength(1))",
+    )
   }
   let valueSchema = extras.valueSchema
   let structSchema = extras.structSchema
@@ -251,21 +263,22 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
   }
   if (extras.precision != null) {
     const { precision, scale } = extras
-    const fits = Schema.filter<typeof Schema.String>(
-      (v) => fitsDecimal(v, precision, scale ?? null) || `expected at most ${precision} digits with ${scale ?? 0} after the point`,
-    )
-    valueSchema = (valueSchema as typeof Schema.String).pipe(fits)
-    structSchema = (structSchema as typeof Schema.String).pipe(fits)
+    const fits = Schema.makeFilter((v: string) => fitsDecimal(v, precision, scale ?? null), {
+      expected: `at most ${precision} digits with ${scale ?? 0} after the point`,
+    })
+    valueSchema = (valueSchema as typeof Schema.String).check(fits)
+    structSchema = (structSchema as typeof Schema.String).check(fits)
   }
   if (extras.maxLength != null) {
-    valueSchema = (valueSchema as typeof Schema.String).pipe(Schema.maxLength(extras.maxLength))
-    structSchema = (structSchema as typeof Schema.String).pipe(Schema.maxLength(extras.maxLength))
+    valueSchema = (valueSchema as typeof Schema.String).check(Schema.isMaxLength(extras.maxLength))
+    structSchema = (structSchema as typeof Schema.String).check(Schema.isMaxLength(extras.maxLength))
   }
   if (nullable && !extras.nullWrapped) {
     valueSchema = Schema.NullOr(valueSchema)
     structSchema = Schema.NullOr(structSchema)
   }
   if (extras.autoincrement) {
+    // The model's struct also makes the key optional (an effect 4 struct requires every key).
     valueSchema = Schema.UndefinedOr(valueSchema)
     structSchema = Schema.UndefinedOr(structSchema)
   }
@@ -401,72 +414,86 @@ const enum_ = <const V extends readonly [string, ...string[]], const O extends F
   if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== "string")) {
     throw new TypeError("field.enum() needs a non-empty array of strings")
   }
-  const literal = Schema.Literal(...values)
+  const literal = Schema.Literals(values)
   return build<V[number], O>(options, { type: "enum", valueSchema: literal, structSchema: literal, enumValues: [...values] })
 }
+
+/** Representation ids (`effect/schema/isInt`, ...) of the checks on `ast`, groups included. */
+const checkIds = (ast: SchemaAST.AST): Set<string> => {
+  const ids = new Set<string>()
+  const visit = (check: SchemaAST.Check<unknown>) => {
+    const id = (check.annotations as { representation?: { id?: unknown } } | undefined)?.representation?.id
+    if (typeof id === "string") ids.add(id)
+    if (check._tag === "FilterGroup") for (const inner of check.checks) visit(inner)
+  }
+  for (const check of ast.checks ?? []) visit(check)
+  return ids
+}
+
+/** The representation id a declaration (Date, Uint8Array, ...) carries. */
+const declarationId = (ast: SchemaAST.AST): string | undefined => {
+  const id = (ast.annotations as { representation?: { id?: unknown } } | undefined)?.representation?.id
+  return typeof id === "string" ? id : undefined
+}
+
+const isStringLiteral = (ast: SchemaAST.AST): ast is SchemaAST.Literal =>
+  ast._tag === "Literal" && typeof ast.literal === "string"
 
 /**
  * Infers a column field from a plain Effect Schema: strings -> text, integers -> int,
  * numbers -> float, booleans -> bool, bigints -> bigint, dates -> datetime,
  * `Uint8Array` -> bytes, string literals -> enum, anything else -> json. `NullOr` -> nullable.
  */
-export const fromSchema = (input: Schema.Schema.AnyNoContext): ColumnField<unknown, boolean> => {
+export const fromSchema = (input: AnySchema): ColumnField<unknown, boolean> => {
+  if (!Schema.isSchema(input)) {
+    throw new TypeError("fromSchema() needs an Effect Schema (effect 4)")
+  }
   let schema = input
-  const { ast } = schema
+  // The type side decides the column: DateFromString is a datetime, BigIntFromString a bigint.
+  const typeAst = SchemaAST.toType(schema.ast)
   let nullable = false
-  let inner = ast
+  let inner: SchemaAST.AST = typeAst
   if (inner._tag === "Union") {
-    const nonNull = inner.types.filter((t) => !(t._tag === "Literal" && t.literal === null))
+    const nonNull = inner.types.filter((t) => t._tag !== "Null" && !(t._tag === "Literal" && t.literal === null))
     if (nonNull.length < inner.types.length) {
       nullable = true
       inner = nonNull.length === 1 ? nonNull[0]! : inner
     }
   }
-  let typeAst = inner._tag === "Transformation" ? inner.to : inner
-  const identifiers = new Set<string>()
-  const identifierOf = (node: SchemaAST.AST) =>
-    node.annotations[SchemaAST.IdentifierAnnotationId] as string | undefined
-  for (;;) {
-    const id = identifierOf(typeAst)
-    if (id !== undefined) identifiers.add(id)
-    if (typeAst._tag !== "Refinement") break
-    typeAst = typeAst.from
-  }
-  const stripped = typeAst
-  const INT_IDS = ["Int", "NonNegativeInt", "PositiveInt", "NegativeInt", "NonPositiveInt"]
+  const ids = checkIds(inner)
+  const declared = declarationId(inner)
   let type: LogicalType = "json"
   let enumValues: ReadonlyArray<string> | null = null
-  let extra: Schema.Schema.AnyNoContext | null = null
-  if (INT_IDS.some((id) => identifiers.has(id))) {
+  let extra: AnySchema | null = null
+  if (inner._tag === "Number" && ids.has("effect/schema/isInt")) {
     type = "int"
     extra = base.int()[0]
-  } else if (identifiers.has("UUID")) type = "uuid"
-  else if (stripped._tag === "StringKeyword") type = "text"
-  else if (stripped._tag === "NumberKeyword") type = "float"
-  else if (stripped._tag === "BooleanKeyword") type = "bool"
-  else if (stripped._tag === "BigIntKeyword") type = "bigint"
-  else if ([...identifiers].some((id) => id.includes("Date"))) {
-    type = "datetime"
-    extra = Schema.ValidDateFromSelf
-  } else if ([...identifiers].some((id) => id.includes("Uint8Array"))) type = "bytes"
-  else if (
-    (stripped._tag === "Union" && stripped.types.every((t) => t._tag === "Literal" && typeof t.literal === "string")) ||
-    (stripped._tag === "Literal" && typeof stripped.literal === "string")
-  ) {
+  } else if (inner._tag === "String" && (ids.has("effect/schema/isUUID") || ids.has("effect/schema/isGUID"))) type = "uuid"
+  else if (inner._tag === "String") type = "text"
+  else if (inner._tag === "Number") type = "float"
+  else if (inner._tag === "Boolean") type = "bool"
+  else if (inner._tag === "BigInt") type = "bigint"
+  else if (declared === "effect/schema/Date") type = "datetime"
+  else if (declared === "effect/schema/Uint8Array") type = "bytes"
+  else if (isStringLiteral(inner)) {
     type = "enum"
-    enumValues =
-      stripped._tag === "Literal"
-        ? [stripped.literal as string]
-        : (stripped as { types: ReadonlyArray<{ literal: string }> }).types.map((t) => t.literal)
+    enumValues = [inner.literal as string]
+  } else if (inner._tag === "Union" && inner.types.length > 0 && inner.types.every(isStringLiteral)) {
+    type = "enum"
+    enumValues = (inner.types as ReadonlyArray<SchemaAST.Literal>).map((t) => t.literal as string)
   } else extra = jsonValue
   if (extra !== null) {
-    const checked = extra
-    const guard = ParseResult.validateEither(nullable ? Schema.NullOr(checked) : checked, { errors: "all" })
-    schema = schema.pipe(Schema.filter((v) => Either.match(guard(v), { onLeft: (issue) => issue, onRight: () => true }))) as unknown as Schema.Schema.AnyNoContext
+    const guard = typeValidator(nullable ? Schema.NullOr(extra) : extra)
+    schema = schema.check(
+      Schema.makeFilter((v) => {
+        const result = guard(v)
+        return Result.isFailure(result) ? result.failure : undefined
+      }),
+    )
   }
   return build(nullable ? { nullable: true } : undefined, {
     type,
-    valueSchema: Schema.typeSchema(schema),
+    valueSchema: Schema.toType(schema),
     structSchema: schema,
     enumValues,
     nullWrapped: true,

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { Either, ParseResult, Schema } from "effect"
+import { Option, Result, Schema, type SchemaAST, SchemaIssue, SchemaParser, SchemaTransformation } from "effect"
 import { ValidationError, type ValidationIssue } from "./errors.js"
-import { type AnyColumnField, type ColumnField, type ColumnSpec, fromSchema } from "./fields.js"
+import { type AnyColumnField, type AnySchema, type ColumnField, type ColumnSpec, fromSchema } from "./fields.js"
 import { type AnyRelationField, RelationField } from "./relation-fields.js"
 import {
   type ColumnMetadata,
@@ -26,20 +26,20 @@ import { field } from "./fields.js"
 import { storageType } from "./storage.js"
 
 /** What a model's field map may hold: `field.*` results or plain Effect Schemas. */
-export type FieldInput = AnyColumnField | AnyRelationField | Schema.Schema.AnyNoContext
+export type FieldInput = AnyColumnField | AnyRelationField | AnySchema
 
 /** A model's field map. */
 export type FieldsShape = { readonly [property: string]: FieldInput }
 
 /** Keys of `F` that are stored columns. */
 export type ColumnKeys<F> = {
-  [K in keyof F]: F[K] extends ColumnField<unknown, boolean> ? K : F[K] extends Schema.Schema.AnyNoContext ? K : never
+  [K in keyof F]: F[K] extends ColumnField<unknown, boolean> ? K : F[K] extends AnySchema ? K : never
 }[keyof F] &
   string
 
 /** The property type of one field. */
 export type PropertyType<V> =
-  V extends ColumnField<infer T, boolean> ? T : V extends Schema.Schema<infer A, infer _I, never> ? A : never
+  V extends ColumnField<infer T, boolean> ? T : V extends AnySchema ? V["Type"] : never
 
 /** Phantom key carrying a model instance's field map, for type inference from instances. */
 export declare const FieldsOfInstance: unique symbol
@@ -137,6 +137,27 @@ export interface ModelRuntime {
 /** Marks the constructor argument as already-valid database data. */
 export const TRUSTED: unique symbol = Symbol.for("ferro/trusted")
 
+/**
+ * A column's schema as a struct field: a database-assigned key may be left out (an Effect 4
+ * struct otherwise requires every key, even one whose schema admits undefined).
+ */
+const structField = (spec: ColumnSpec, schema: AnySchema): Schema.Top =>
+  spec.autoincrement ? Schema.optionalKey(schema) : schema
+
+/** Marks the constructor argument as values the model's Effect Schema decoded. */
+const DECODED: unique symbol = Symbol("ferro/decoded")
+
+/** Copies validated values onto a fresh instance (an own `__proto__` key stays a plain property). */
+const assignProps = (target: object, props: Record<string, unknown>): void => {
+  if (!Object.hasOwn(props, "__proto__")) {
+    Object.assign(target, props)
+    return
+  }
+  for (const key of Object.keys(props)) {
+    Object.defineProperty(target, key, { value: props[key], writable: true, enumerable: true, configurable: true })
+  }
+}
+
 const bareConstructors = new WeakMap<object, new () => object>()
 
 /**
@@ -154,9 +175,21 @@ const bareConstructor = (modelClass: object & { readonly prototype: object }): (
   return Bare
 }
 
-/** The class `Model()` returns: construct to validate; also an Effect Schema. */
+/**
+ * The class `Model()` returns: construct to validate; also an Effect Schema (a codec between
+ * instances and their JSON-friendly encoded form; `make(input)` is `new Model(input)`).
+ * It is declared without Effect's `new (_: never)` signature so that classes can extend it.
+ */
 export interface ModelConstructor<F extends FieldsShape, Instance = ModelProps<F>>
-  extends Schema.Schema<ModelProps<F>, ModelEncoded<F>, never> {
+  extends Schema.BottomWithoutNew<
+    ModelProps<F>,
+    ModelEncoded<F>,
+    never,
+    never,
+    SchemaAST.AST,
+    Schema.Codec<ModelProps<F>, ModelEncoded<F>>,
+    CreateInput<F>
+  > {
   new (input: CreateInput<F>): Instance
   /** The model-metadata contract. */
   readonly metadata: ModelMetadata
@@ -201,17 +234,22 @@ export const isModelInstance = (value: unknown): value is object =>
 
 const MODEL_BRAND: unique symbol = Symbol.for("ferro/model")
 
-const issuesOf = (issue: ParseResult.ParseIssue): ReadonlyArray<ValidationIssue> => {
-  const issues = ParseResult.ArrayFormatter.formatIssueSync(issue).map((issue) => ({
-    path: issue.path.map(String).join("."),
-    // Effect appends the offending value ("…, actual 5"); values never go into Ferro's messages.
-    message: issue.message.replace(/,? actual [\s\S]*$/, "").replace(/^Expected ([\s\S]*?)$/, "expected $1"),
+/** Ferro's wording for the leaves Effect reports without a message of their own. */
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1({
+  leafHook: (issue) =>
+    issue._tag === "MissingKey"
+      ? "is missing"
+      : issue._tag === "UnexpectedKey"
+        ? "is not a field of this model"
+        : SchemaIssue.defaultLeafHook(issue),
+})
+
+// Parsing never reports the input (no `reportInput`), so values never reach these messages.
+const issuesOf = (issue: SchemaIssue.Issue): ReadonlyArray<ValidationIssue> =>
+  formatIssues(issue).issues.map((i) => ({
+    path: (i.path ?? []).map((key) => String(typeof key === "object" ? key.key : key)).join("."),
+    message: i.message.replace(/^Expected /, "expected "),
   }))
-  // A nullable field's failure also reports the `null` branch of its union; that is noise.
-  return issues.filter(
-    (i) => !(i.message === "expected null" && issues.some((o) => o !== i && o.path === i.path)),
-  )
-}
 
 const deepFreeze = <T>(value: T): T => {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
@@ -353,8 +391,8 @@ export function Model<const F extends FieldsShape>(
     readonly metadata: ModelMetadata
     readonly specs: ReadonlyMap<string, ColumnSpec>
     readonly joinTables: ReadonlyArray<ModelMetadata>
-    readonly validateAll: (input: unknown) => Either.Either<unknown, ParseResult.ParseIssue>
-    readonly valueValidators: ReadonlyMap<string, (input: unknown) => Either.Either<unknown, ParseResult.ParseIssue>>
+    readonly validateAll: (input: unknown) => Result.Result<unknown, SchemaIssue.Issue>
+    readonly valueValidators: ReadonlyMap<string, (input: unknown) => Result.Result<unknown, SchemaIssue.Issue>>
     readonly defaults: ReadonlyArray<readonly [string, () => unknown]>
     readonly normalized: ReadonlyArray<readonly [string, "uuid" | "time"]>
   }
@@ -527,15 +565,20 @@ export function Model<const F extends FieldsShape>(
       relations,
       joinTable: false,
     })
-    const valueFields: Record<string, Schema.Schema.AnyNoContext> = {}
-    for (const [property, spec] of specs) valueFields[property] = spec.valueSchema
+    const valueFields: Record<string, Schema.Top> = {}
+    for (const [property, spec] of specs) valueFields[property] = structField(spec, spec.valueSchema)
     return {
       metadata,
       specs,
       joinTables,
-      validateAll: ParseResult.validateEither(Schema.Struct(valueFields), { errors: "all", onExcessProperty: "error" }),
+      validateAll: SchemaParser.decodeUnknownResult(Schema.toType(Schema.Struct(valueFields)), {
+        errors: "all",
+        onExcessProperty: "error",
+      }),
       valueValidators: new Map(
-        [...specs].map(([p, spec]) => [p, ParseResult.validateEither(spec.valueSchema, { errors: "all" })] as const),
+        [...specs].map(
+          ([p, spec]) => [p, SchemaParser.decodeUnknownResult(Schema.toType(spec.valueSchema), { errors: "all" })] as const,
+        ),
       ),
       defaults: [...specs].flatMap(([p, spec]) => (spec.makeDefault === null ? [] : [[p, spec.makeDefault] as const])),
       normalized: [...specs].flatMap(([p, spec]) =>
@@ -578,34 +621,61 @@ export function Model<const F extends FieldsShape>(
     // store, return and match the same value.
     for (const [property, type] of normalized) props[property] = normalizeValue(type, props[property])
     const result = validateAll(props)
-    // The ParseError is not attached as cause: its message quotes the offending values.
-    if (Either.isLeft(result)) throw new ValidationError(modelName, issuesOf(result.left))
+    // Effect's issue is not attached as cause: Ferro's messages are the whole report.
+    if (Result.isFailure(result)) throw new ValidationError(modelName, issuesOf(result.failure))
     pendingRelated = related
     return props
   }
   let pendingRelated: ReadonlyArray<readonly [string, object]> = []
 
-  const structFields: Record<string, Schema.Schema.AnyNoContext> = {}
+  const structFields: Record<string, Schema.Top> = {}
   for (const property of Object.keys(fields)) {
     const spec = columnSpecs.get(property)
-    if (spec !== undefined) structFields[property] = spec.structSchema
+    if (spec !== undefined) structFields[property] = structField(spec, spec.structSchema)
     else if (shadowKeys.has(property)) {
       const shadow = shadowKeys.get(property)!
       // The key's type is the target's primary key type, known once relations resolve.
-      structFields[shadow] = Schema.suspend(() => runtime.resolve().specs.get(shadow)!.structSchema as Schema.Schema<unknown>)
+      structFields[shadow] = Schema.suspend((): AnySchema => runtime.resolve().specs.get(shadow)!.structSchema)
     }
   }
 
   const SchemaBase = Schema.Class<unknown>(table)(structFields) as unknown as new (
     props: Record<string, unknown>,
-    trusted: boolean,
+    options?: object,
   ) => object
 
+  /**
+   * The Effect Schema of one model class: the encoded struct, decoding to an instance of that
+   * very class. Effect's own class schema is made for the first class that asks (and wants
+   * subclasses declared with `.extend`), so each subclass of a model gets its own here.
+   */
+  const classSchemas = new WeakMap<object, Schema.Top>()
+  const classSchema = (cls: typeof FerroModel): Schema.Top => {
+    let schema = classSchemas.get(cls)
+    if (schema === undefined) {
+      const instance = Schema.declare((value: unknown): value is object => value instanceof cls, {
+        identifier: table,
+        expected: `an instance of ${cls.name}`,
+      })
+      schema = Schema.Struct(structFields).pipe(
+        Schema.decodeTo(
+          instance,
+          SchemaTransformation.transform<object, Record<string, unknown>>({
+            decode: (props) => new cls(props, DECODED),
+            encode: (instance) => instance as Record<string, unknown>,
+          }),
+        ),
+      )
+      classSchemas.set(cls, schema)
+    }
+    return schema
+  }
+
   class FerroModel extends SchemaBase {
-    constructor(input: Record<string, unknown> = {}, trusted?: typeof TRUSTED | boolean) {
+    constructor(input: Record<string, unknown> = {}, trusted?: typeof TRUSTED | typeof DECODED | object) {
       if (trusted === TRUSTED) {
         // Rows read from the database are trusted: skip Effect's constructor (a props copy,
-        // a defaults pass, then Object.assign) and return the instance built here, filled by
+        // a parse of every field, then an assign) and return the instance built here, filled by
         // the hydrator's function (`input`). Subclass field initialisers run on
         // it afterwards, since a returned object becomes their `this`, and see the columns.
         // biome-ignore lint/correctness/noConstructorReturn: the fast path for hydration.
@@ -613,15 +683,47 @@ export function Model<const F extends FieldsShape>(
         ;(input as unknown as (instance: object) => void)(self)
         return self
       }
-      if (trusted === true) {
-        super(input, true)
+      if (trusted === DECODED) {
+        // Decoded by the model's Schema, whose struct has checked every field already.
+        const self = new (bareConstructor(new.target))() as FerroModel
+        assignProps(self, input)
+        // biome-ignore lint/correctness/noConstructorReturn: built without Effect's constructor.
+        return self
+      }
+      if (typeof trusted === "object" && trusted !== null) {
+        // Effect's own class machinery, with a value it validated against the class struct.
+        super(input, trusted)
         return
       }
-      super(prepare(new.target.name || table, input), true)
+      // Validated here, once (Effect's constructor would parse every field a second time).
+      const props = prepare(new.target.name || table, input)
+      const self = new (bareConstructor(new.target))() as FerroModel
+      assignProps(self, props)
       for (const [property, value] of pendingRelated) {
-        setRelated(this, property, value, (this as Record<string, unknown>)[shadowKeys.get(property)!])
+        setRelated(self, property, value, (self as Record<string, unknown>)[shadowKeys.get(property)!])
       }
       pendingRelated = []
+      // biome-ignore lint/correctness/noConstructorReturn: built without Effect's constructor.
+      return self
+    }
+
+    /** The model's Effect Schema (each subclass decodes to its own instances). */
+    static get ast(): SchemaAST.AST {
+      return classSchema(this).ast
+    }
+
+    /** `Model.make(input)` is `new Model(input)`: validation, defaults, related instances. */
+    static make(input: Record<string, unknown>): object {
+      return new this(input)
+    }
+
+    static makeOption(input: Record<string, unknown>): Option.Option<object> {
+      try {
+        return Option.some(new this(input))
+      } catch (error) {
+        if (error instanceof ValidationError) return Option.none()
+        throw error
+      }
     }
   }
   Object.defineProperty(FerroModel.prototype, MODEL_BRAND, { value: true })
@@ -648,8 +750,8 @@ export function Model<const F extends FieldsShape>(
       const validate = runtime.resolve().valueValidators.get(property)
       if (validate === undefined) return [{ path: property, message: "is not a field of this model" }]
       const result = validate(value)
-      return Either.isLeft(result)
-        ? issuesOf(result.left).map((i) => ({ ...i, path: i.path ? `${property}.${i.path}` : property }))
+      return Result.isFailure(result)
+        ? issuesOf(result.failure).map((i) => ({ ...i, path: i.path ? `${property}.${i.path}` : property }))
         : []
     },
   }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Effect, Effectable, Fiber, Option } from "effect"
+import { Effect, Effectable, Fiber } from "effect"
 import type {
   CheckViolation,
   ConnectionError,
@@ -98,22 +98,30 @@ class OperationImpl<A> extends Promise<A> {
 
   declare yielded: boolean
 
-  commit(): Effect.Effect<A, FerroFailure> {
-    return Effect.suspend(() => {
-      if (!this.yielded) {
-        this.yielded = true
-        // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
-        this.start(currentTransaction())
-        return settle(this as Promise<A>)
-      }
-      // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
-      return settle(runBody(currentTransaction(), this.run))
-    })
+  /** What the operation does as an Effect, evaluated by the fiber running it. */
+  asEffect(): Effect.Effect<A, FerroFailure> {
+    if (!this.yielded) {
+      this.yielded = true
+      // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
+      this.start(currentTransaction())
+      return settle(this as Promise<A>)
+    }
+    // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
+    return settle(runBody(currentTransaction(), this.run))
   }
 }
-for (const key of Reflect.ownKeys(Effectable.CommitPrototype)) {
+// The Effect side: Effect's prototype for custom Effect values (what `Effectable.Class` and
+// `Effectable.Mixin` use), copied onto this Promise subclass. A fiber evaluating the
+// operation (`yield*`, `Effect.runPromise`, combinators) calls `asEffect` at that moment.
+const EffectPrototype = Effectable.Prototype<Operation<unknown, FerroFailure>>({
+  label: "FerroOperation",
+  evaluate() {
+    return (this as unknown as OperationImpl<unknown>).asEffect()
+  },
+})
+for (const key of Reflect.ownKeys(EffectPrototype)) {
   if (key !== "constructor") {
-    Object.defineProperty(OperationImpl.prototype, key, Object.getOwnPropertyDescriptor(Effectable.CommitPrototype, key)!)
+    Object.defineProperty(OperationImpl.prototype, key, Object.getOwnPropertyDescriptor(EffectPrototype, key)!)
   }
 }
 
@@ -137,6 +145,6 @@ export const operation = <A>(run: () => Promise<A>): Operation<A> => {
   op.createdIn = currentTransaction()
   // A rejected operation that is only ever used as an Effect must not be "unhandled".
   promiseThen.call(op, undefined, () => {})
-  if (Option.isNone(Fiber.getCurrentFiber())) op.start(op.createdIn)
+  if (Fiber.getCurrent() === undefined) op.start(op.createdIn)
   return op as unknown as Operation<A>
 }

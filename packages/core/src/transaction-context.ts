@@ -3,7 +3,7 @@
  * across `await`. Every ORM operation resolves its connection through it, so code inside a
  * transaction block (helpers that never receive a handle included) runs on the transaction's
  * connection. `@ferro/transactions` opens and closes the scopes; the Effect side reads the
- * same scope from a FiberRef.
+ * same scope from a fiber-local reference.
  *
  * @module
  */

@@ -23,7 +23,7 @@ class Everything extends Model(
     alarmTime: field.time({ column: "alarm_at" }),
     avatar: field.bytes({ nullable: true }),
     settings: field.json({
-      schema: Schema.Struct({ theme: Schema.Literal("light", "dark") }),
+      schema: Schema.Struct({ theme: Schema.Literals(["light", "dark"]) }),
       default: () => ({ theme: "light" as const }),
     }),
     status: field.enum(["draft", "published", "archived"], { default: "draft" }),

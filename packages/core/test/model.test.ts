@@ -3,7 +3,7 @@
  * apply, definition mistakes are TypeErrors, and the class is an Effect Schema.
  */
 import { inspect } from "node:util"
-import { JSONSchema, ParseResult, Schema } from "effect"
+import { Schema } from "effect"
 import { describe, expect, test } from "vitest"
 import {
   FerroError,
@@ -104,7 +104,7 @@ describe("construction validates", () => {
   test("messages never contain the offending value", () => {
     class Account extends Model("model_test_accounts", {
       login: field.text(),
-      password: field.text({ schema: Schema.String.pipe(Schema.minLength(12)) }),
+      password: field.text({ schema: Schema.String.check(Schema.isMinLength(12)) }),
       pin: field.int(),
       note: field.text({ maxLength: 4 }),
       plan: field.enum(["free", "pro"]),
@@ -137,7 +137,7 @@ describe("construction validates", () => {
   // that error's message contains the value ('actual "hunter2pass"'). Logging the error
   // (console.error, pino, util.inspect) prints the cause chain and leaks the password.
   test("logging a ValidationError does not leak the offending value through its cause", () => {
-    class Login extends Model("model_test_logins", { password: field.text({ schema: Schema.String.pipe(Schema.minLength(12)) }) }) {}
+    class Login extends Model("model_test_logins", { password: field.text({ schema: Schema.String.check(Schema.isMinLength(12)) }) }) {}
     const error = validationError(() => new Login({ password: "hunter2pass" }))
     expect(inspect(error, { depth: 10 })).not.toContain("hunter2pass")
   })
@@ -374,7 +374,7 @@ describe("scalar kinds validate their values", () => {
 })
 
 describe("json fields", () => {
-  const Settings = Schema.Struct({ theme: Schema.Literal("light", "dark"), fontSize: Schema.Number })
+  const Settings = Schema.Struct({ theme: Schema.Literals(["light", "dark"]), fontSize: Schema.Number })
   class Profile extends Model("model_test_profiles", {
     settings: field.json({ schema: Settings }),
     extra: field.json({ nullable: true }),
@@ -417,14 +417,14 @@ describe("json fields", () => {
 
 describe("the `schema` option adds validation", () => {
   test("extra validation runs on construction (minLength)", () => {
-    class Post extends Model("model_test_posts", { title: field.text({ schema: Schema.String.pipe(Schema.minLength(1)) }) }) {}
+    class Post extends Model("model_test_posts", { title: field.text({ schema: Schema.String.check(Schema.isMinLength(1)) }) }) {}
     expect(new Post({ title: "x" }).title).toBe("x")
     expect(failingPaths(validationError(() => new Post({ title: "" })))).toEqual(["title"])
   })
 
   test("extra validation combines with maxLength", () => {
     class Tag extends Model("model_test_tags", {
-      name: field.text({ maxLength: 3, schema: Schema.String.pipe(Schema.minLength(2)) }),
+      name: field.text({ maxLength: 3, schema: Schema.String.check(Schema.isMinLength(2)) }),
     }) {}
     expect(new Tag({ name: "ab" }).name).toBe("ab")
     expect(failingPaths(validationError(() => new Tag({ name: "a" })))).toEqual(["name"])
@@ -436,8 +436,8 @@ describe("the `schema` option adds validation", () => {
   // "2023-02-30". The option is documented as extra validation.
   test("the kind's own validation still applies when a schema is given", () => {
     class Score extends Model("model_test_scores", {
-      points: field.int({ schema: Schema.Number.pipe(Schema.positive()) }),
-      day: field.date({ schema: Schema.String.pipe(Schema.startsWith("20")) }),
+      points: field.int({ schema: Schema.Number.check(Schema.isGreaterThan(0)) }),
+      day: field.date({ schema: Schema.String.check(Schema.isStartingWith("20")) }),
     }) {}
     expect(new Score({ points: 3, day: "2024-01-31" })).toMatchObject({ points: 3, day: "2024-01-31" })
     expect(failingPaths(validationError(() => new Score({ points: -1, day: "2024-01-31" })))).toEqual(["points"])
@@ -451,7 +451,7 @@ describe("plain Effect Schemas as fields", () => {
   class Plain extends Model("model_test_plain", {
     title: Schema.String,
     score: Schema.NullOr(Schema.Number),
-    grade: Schema.Literal("a", "b"),
+    grade: Schema.Literals(["a", "b"]),
   }) {}
 
   test("Schema.String -> text column", () => {
@@ -474,18 +474,20 @@ describe("plain Effect Schemas as fields", () => {
     expect(new Plain({ title: "t", grade: "a", score: 2.5 }).score).toBe(2.5)
   })
 
-  test("Schema.Literal('a', 'b') -> enum column", () => {
+  test("Schema.Literals(['a', 'b']) -> enum column", () => {
     expect(columnOf(Plain.metadata, "grade")).toMatchObject({ type: "enum", enumValues: ["a", "b"], nullable: false })
     // @ts-expect-error -- not a declared literal
     expect(failingPaths(validationError(() => new Plain({ title: "t", grade: "c" })))).toEqual(["grade"])
   })
 
-  test("Schema.NullOr of literals -> nullable enum; Schema.Int -> int; Schema.BigInt -> bigint; Schema.Date -> datetime", () => {
+  // Effect 4 spells v3's string-encoded Schema.BigInt / Schema.Date as BigIntFromString /
+  // DateFromString (its Schema.BigInt and Schema.Date are the bigint and Date types).
+  test("Schema.NullOr of literals -> nullable enum; Schema.Int -> int; Schema.BigIntFromString -> bigint; Schema.DateFromString -> datetime", () => {
     class More extends Model("model_test_plain_more", {
-      level: Schema.NullOr(Schema.Literal("low", "high")),
+      level: Schema.NullOr(Schema.Literals(["low", "high"])),
       count: Schema.Int,
-      big: Schema.BigInt,
-      at: Schema.Date,
+      big: Schema.BigIntFromString,
+      at: Schema.DateFromString,
       flag: Schema.Boolean,
     }) {}
     expect(columnOf(More.metadata, "level")).toMatchObject({ type: "enum", nullable: true, enumValues: ["low", "high"] })
@@ -499,9 +501,9 @@ describe("plain Effect Schemas as fields", () => {
   // filters (or a refined Int such as NonNegativeInt) falls through to a json column.
   test("refined schemas keep the column type of what they refine", () => {
     class Refined extends Model("model_test_plain_refined", {
-      name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(50)),
-      quantity: Schema.Int.pipe(Schema.positive()),
-      stock: Schema.NonNegativeInt,
+      name: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(50)),
+      quantity: Schema.Int.check(Schema.isGreaterThan(0)),
+      stock: Schema.Natural, // a refined Int (v3: Schema.NonNegativeInt)
     }) {}
     expect(columnOf(Refined.metadata, "name").type).toBe("text")
     expect(columnOf(Refined.metadata, "quantity").type).toBe("int")
@@ -564,6 +566,13 @@ describe("definition-time errors are TypeErrors", () => {
     expect(() => Model("model_test_not_field_2", { name: { type: "text" } })).toThrow(TypeError)
     // @ts-expect-error -- undefined is not a field
     expect(() => Model("model_test_not_field_3", { name: undefined })).toThrow(TypeError)
+  })
+
+  test("a `schema` option that is not an Effect Schema", () => {
+    // @ts-expect-error -- a predicate is not a schema
+    expect(() => field.text({ schema: (v: string) => v.length > 0 })).toThrow(/`schema` must be an Effect Schema/)
+    // @ts-expect-error -- neither is a look-alike object
+    expect(() => field.int({ schema: { ast: {}, Type: 1 } })).toThrow(TypeError)
   })
 
   test("an empty table name or an unknown naming option", () => {
@@ -656,9 +665,29 @@ describe("the model class is an Effect Schema", () => {
     expect(decoded).toEqual(item)
   })
 
-  test("decoding invalid data fails with a ParseError", () => {
-    expect(() => Schema.decodeUnknownSync(Item)({ ...encoded, big: "not a number" })).toThrow(ParseResult.ParseError)
-    expect(() => Schema.decodeUnknownSync(Item)({ ...encoded, name: undefined })).toThrow(ParseResult.ParseError)
+  test("decoding invalid data fails with a SchemaError", () => {
+    expect(() => Schema.decodeUnknownSync(Item)({ ...encoded, big: "not a number" })).toThrow(Schema.SchemaError)
+    expect(() => Schema.decodeUnknownSync(Item)({ ...encoded, name: undefined })).toThrow(Schema.SchemaError)
+  })
+
+  test("each subclass decodes to its own instances", () => {
+    class Special extends Item {
+      get label(): string {
+        return `special ${this.name}`
+      }
+    }
+    const special = Schema.decodeUnknownSync(Special)(encoded)
+    expect(special).toBeInstanceOf(Special)
+    expect((special as Special).label).toBe("special widget")
+    expect(Schema.decodeUnknownSync(Item)(encoded).constructor).toBe(Item)
+  })
+
+  test("make(input) is new Model(input): defaults and validation included", () => {
+    const made = Item.make({ name: "gadget", at: new Date(0), big: 1n, blob: new Uint8Array(), price: "1", day: "2024-01-01", data: { n: 2 } })
+    expect(made).toBeInstanceOf(Item)
+    expect(made.note).toBeNull()
+    // @ts-expect-error -- name is required
+    expect(() => Item.make({})).toThrow(ValidationError)
   })
 
   test("Schema.is recognises instances", () => {
@@ -666,12 +695,12 @@ describe("the model class is an Effect Schema", () => {
     expect(Schema.is(Item)({ ...encoded })).toBe(false)
   })
 
-  test("JSONSchema.make describes the encoded form", () => {
-    const jsonSchema = JSONSchema.make(Item) as {
-      $ref: string
-      $defs: Record<string, { type: string; properties: Record<string, unknown>; required: Array<string> }>
+  test("Schema.toJsonSchemaDocument describes the encoded form", () => {
+    const jsonSchema = Schema.toJsonSchemaDocument(Item) as unknown as {
+      schema: { $ref: string }
+      definitions: Record<string, { type: string; properties: Record<string, unknown>; required: Array<string> }>
     }
-    const definition = jsonSchema.$defs[jsonSchema.$ref.replace("#/$defs/", "")]
+    const definition = jsonSchema.definitions[jsonSchema.schema.$ref.replace("#/$defs/", "")]
     expect(definition?.type).toBe("object")
     expect(Object.keys(definition?.properties ?? {})).toEqual(["id", "name", "at", "big", "blob", "price", "day", "data", "note"])
     // The database assigns the id: it is not required.

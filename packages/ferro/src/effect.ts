@@ -1,7 +1,7 @@
 /**
  * Ferro for Effect programs: `Ferro.layer` provides a connection for the layer's lifetime,
  * `Ferro.transaction` wraps an Effect in a transaction (a savepoint when nested, joining a
- * Promise-side transaction it runs inside), `Ferro.sqlClient` gives @effect/sql a `SqlClient`
+ * Promise-side transaction it runs inside), `Ferro.sqlClient` gives `effect/sql` a `SqlClient`
  * on the same connection. Every terminal and mutation is itself an Effect:
  * `yield* Post.get(1)` fails with `ModelDoesNotExist`.
  *
@@ -13,7 +13,7 @@ import { type SqlClientOptions, type TransactionOptions, sqlClientLayer, transac
 import { type ConnectOptions, connect, disconnect } from "./connect.js"
 
 /** The connection a {@link layer} opened. */
-export class FerroConnection extends Context.Tag("ferro/FerroConnection")<FerroConnection, Connection>() {}
+export class FerroConnection extends Context.Service<FerroConnection, Connection>()("ferro/FerroConnection") {}
 
 /** Options of {@link layer}: a URL plus everything `connect()` takes. */
 export interface LayerOptions extends ConnectOptions {
@@ -25,7 +25,7 @@ export interface LayerOptions extends ConnectOptions {
  * as {@link FerroConnection}.
  */
 export const layer = (options: LayerOptions): Layer.Layer<FerroConnection, ConnectionError | FerroFailure> =>
-  Layer.scoped(
+  Layer.effect(
     FerroConnection,
     Effect.acquireRelease(
       Effect.tryPromise({
@@ -48,5 +48,5 @@ export const transaction: <A, E, R>(
   options?: Omit<TransactionOptions, "signal">,
 ) => Effect.Effect<A, E | FerroFailure, R> = transactionEffect
 
-/** @effect/sql's `SqlClient` on a Ferro connection; it and Ferro join each other's transactions. */
+/** `effect/sql`'s `SqlClient` on a Ferro connection; it and Ferro join each other's transactions. */
 export const sqlClient: (options?: SqlClientOptions) => ReturnType<typeof sqlClientLayer> = sqlClientLayer

@@ -27,7 +27,7 @@ import { describeEachBackend } from "./support/backends.js"
 
 class Post extends Model("b_posts", {
   id: field.id(),
-  title: field.text({ schema: Schema.String.pipe(Schema.minLength(1)) }),
+  title: field.text({ schema: Schema.String.check(Schema.isMinLength(1)) }),
   views: field.int({ default: 0 }),
   published: field.bool({ default: false }),
   createdAt: field.datetime({ defaultNow: true }),

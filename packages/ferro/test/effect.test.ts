@@ -1,11 +1,11 @@
 /**
  * The Effect side: operations are Effects with typed errors, `Ferro.layer`,
  * `Ferro.transaction` (commit, rollback on failure / defect / interruption), Effect and Promise
- * code joining each other's transactions, and @effect/sql's SqlClient sharing them.
+ * code joining each other's transactions, and `effect/sql`'s SqlClient sharing them.
  */
 import { expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer } from "effect"
-import * as SqlClient from "@effect/sql/SqlClient"
+import { Cause, Effect, Exit, Fiber, Latch, Layer } from "effect"
+import { SqlClient } from "effect/sql"
 import { test } from "vitest"
 import {
   Ferro,
@@ -74,8 +74,8 @@ describeEachBackend("Effect API", (backend) => {
         })),
       )
       expect(Exit.isFailure(died)).toBe(true)
-      const started = yield* Effect.makeLatch(false)
-      const fiber = yield* Effect.fork(
+      const started = yield* Latch.make(false)
+      const fiber = yield* Effect.forkChild(
         Ferro.transaction(Effect.gen(function* () {
           yield* Account.create({ owner: "interrupted" })
           yield* started.open
@@ -93,10 +93,27 @@ describeEachBackend("Effect API", (backend) => {
       yield* connected
       yield* Ferro.transaction(Effect.gen(function* () {
         yield* Account.create({ owner: "outer" })
-        yield* Effect.exit(Ferro.transaction(Effect.zipRight(Account.create({ owner: "inner" }), Effect.fail(new Boom()))))
+        yield* Effect.exit(Ferro.transaction(Effect.andThen(Account.create({ owner: "inner" }), Effect.fail(new Boom()))))
         yield* Account.create({ owner: "outer-2" })
       }))
       expect(yield* Effect.promise(owners)).toEqual(["outer", "outer-2"])
+    }),
+  )
+
+  it.effect("child fibers inherit the transaction (fork, concurrent Effect.all) and roll back with it", () =>
+    Effect.gen(function* () {
+      yield* connected
+      const failed = yield* Effect.exit(
+        Ferro.transaction(Effect.gen(function* () {
+          const child = yield* Effect.forkChild(Account.create({ owner: "forked" }))
+          yield* Fiber.join(child)
+          yield* Effect.all([Account.create({ owner: "all-1" }), Account.create({ owner: "all-2" })], { concurrency: 2 })
+          expect(yield* Account.select().count()).toBe(3)
+          return yield* Effect.fail(new Boom())
+        })),
+      )
+      expect(Exit.isFailure(failed)).toBe(true)
+      expect(yield* Effect.promise(owners)).toEqual([])
     }),
   )
 
@@ -132,7 +149,7 @@ describeEachBackend("Effect API", (backend) => {
     }),
   )
 
-  it.effect("@effect/sql's SqlClient and Ferro share transactions both ways", () =>
+  it.effect("effect/sql's SqlClient and Ferro share transactions both ways", () =>
     Effect.gen(function* () {
       yield* connected
       const program = Effect.gen(function* () {
@@ -162,6 +179,14 @@ describeEachBackend("Effect API", (backend) => {
           yield* client`INSERT INTO fx_accounts (owner, balance) VALUES (${"sql-3"}, ${3})`
           yield* Account.create({ owner: "ferro-3" })
         }))
+        expect(yield* Effect.promise(owners)).toEqual(["ferro-3", "sql-3"])
+        // Ferro begins the transaction itself: a custom BEGIN statement is refused, not run.
+        const custom = yield* Effect.flip(
+          client.withTransaction(client`INSERT INTO fx_accounts (owner, balance) VALUES (${"sql-4"}, ${4})`).pipe(
+            Effect.provideService(SqlClient.BeginTransaction, "BEGIN IMMEDIATE"),
+          ),
+        )
+        expect(custom.message).toMatch(/isolation/)
         expect(yield* Effect.promise(owners)).toEqual(["ferro-3", "sql-3"])
       })
       yield* program.pipe(Effect.provide(Ferro.sqlClient()))

@@ -25,7 +25,7 @@ class Author extends Model("t_authors", {
 
 class Post extends Model("t_posts", {
   id: field.id(),
-  title: field.text({ schema: Schema.String.pipe(Schema.minLength(1)) }),
+  title: field.text({ schema: Schema.String.check(Schema.isMinLength(1)) }),
   views: field.int({ default: 0, index: true }),
   published: field.bool({ default: false }),
   createdAt: field.datetime({ defaultNow: true }),

@@ -1,14 +1,15 @@
 /**
- * The Effect side of "the current transaction": a FiberRef. Operations created inside an
- * Effect fiber find the fiber's transaction through it (core asks the resolver registered
- * here when no AsyncLocalStorage scope is set), so Effect code and Promise code join each
- * other's transactions. `transactionEffect` wraps an Effect in a transaction; the
- * @effect/sql interop (sql-client.ts) also lands here.
+ * The Effect side of "the current transaction": a fiber-local `Context.Reference` (Effect 4
+ * has no FiberRef; a fiber's services are its fiber-local state, and child fibers inherit
+ * them). Operations created inside an Effect fiber find the fiber's transaction through it
+ * (core asks the resolver registered here when no AsyncLocalStorage scope is set), so Effect
+ * code and Promise code join each other's transactions. `transactionEffect` wraps an Effect
+ * in a transaction; the `effect/sql` interop (sql-client.ts) also lands here.
  *
  * @module
  */
-import { Context, Effect, Exit, Fiber, FiberRef, Option } from "effect"
-import * as SqlClient from "@effect/sql/SqlClient"
+import { Context, Effect, Exit, Fiber } from "effect"
+import type { SqlClient } from "effect/sql"
 import {
   FerroError,
   type FerroFailure,
@@ -18,23 +19,37 @@ import {
 } from "@ferro/core"
 import { type TransactionOptions, endScope, openScope } from "./transaction.js"
 
-/** The transaction of the running fiber (inherited by child fibers). */
-export const CurrentTransaction: FiberRef.FiberRef<TransactionScope | undefined> = FiberRef.unsafeMake<
+/** The transaction of the running fiber (inherited by child fibers; none by default). */
+export const CurrentTransaction: Context.Reference<TransactionScope | undefined> = Context.Reference<
   TransactionScope | undefined
->(undefined)
+>("ferro/CurrentTransaction", { defaultValue: () => undefined })
 
-/** @effect/sql transaction connections Ferro handed out, and the Ferro scope behind each. */
+/** `effect/sql` transaction connections Ferro handed out, and the Ferro scope behind each. */
 export const sqlConnectionScopes = new WeakMap<object, TransactionScope>()
 
+/**
+ * The transaction services of Ferro-backed `SqlClient`s (one per Ferro connection name: in
+ * Effect 4 each client keeps its transaction under its own key).
+ */
+export const sqlTransactionServices = new Map<
+  string,
+  Context.Service<SqlClient.TransactionConnection, SqlClient.TransactionConnection.Service>
+>()
+
 addTransactionResolver(() => {
-  const fiber = Fiber.getCurrentFiber()
-  if (Option.isNone(fiber)) return undefined
-  const scope = fiber.value.getFiberRef(CurrentTransaction)
+  const fiber = Fiber.getCurrent()
+  if (fiber === undefined) return undefined
+  const scope = fiber.getRef(CurrentTransaction)
   if (scope !== undefined) return scope
   // Inside SqlClient.withTransaction on a Ferro-backed SqlClient: join that transaction.
-  const context = fiber.value.getFiberRef(FiberRef.currentContext)
-  const connection = Context.getOption(context, SqlClient.TransactionConnection)
-  return Option.isSome(connection) ? sqlConnectionScopes.get(connection.value[0]) : undefined
+  for (const service of sqlTransactionServices.values()) {
+    const entry = Context.getOrUndefined(fiber.context, service)
+    if (entry !== undefined) {
+      const joined = sqlConnectionScopes.get(entry[0])
+      if (joined !== undefined) return joined
+    }
+  }
+  return undefined
 })
 
 const asFailure = (error: unknown): FerroFailure =>
@@ -54,10 +69,10 @@ export const transactionEffect = <A, E, R>(
     Effect.flatMap(
       Effect.tryPromise({ try: () => openScope(options), catch: asFailure }),
       (scope) =>
-        Effect.flatMap(Effect.exit(restore(Effect.locally(effect, CurrentTransaction, scope))), (exit) =>
+        Effect.flatMap(Effect.exit(restore(Effect.provideService(effect, CurrentTransaction, scope))), (exit) =>
           Exit.isSuccess(exit)
             ? Effect.as(Effect.tryPromise({ try: () => endScope(scope, "commit"), catch: asFailure }), exit.value)
-            : Effect.zipRight(
+            : Effect.andThen(
                 Effect.promise(() => endScope(scope, "rollback").catch(() => undefined)),
                 exit as Exit.Exit<A, E | FerroFailure>,
               ),

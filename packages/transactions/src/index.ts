@@ -1,8 +1,8 @@
 /**
  * `@ferro/transactions`: transactions that follow the code. Promise code uses
  * {@link transaction} / {@link beginTransaction} (the current transaction lives in
- * AsyncLocalStorage); Effect code uses {@link transactionEffect} (a FiberRef). Each side joins
- * transactions the other opened, and {@link sqlClientLayer} gives @effect/sql a `SqlClient` on
+ * AsyncLocalStorage); Effect code uses {@link transactionEffect} (a fiber-local reference). Each side joins
+ * transactions the other opened, and {@link sqlClientLayer} gives `effect/sql` a `SqlClient` on
  * the same connection that joins them too.
  *
  * @packageDocumentation

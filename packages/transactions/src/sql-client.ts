@@ -1,17 +1,14 @@
 /**
- * An @effect/sql `SqlClient` that runs on Ferro's connection, so the two share transactions:
- * inside a Ferro transaction (Effect or Promise side) its statements run on the transaction's
- * connection, and `SqlClient.withTransaction` opens a Ferro transaction that Ferro calls
- * inside it join.
+ * An `effect/sql` `SqlClient` (Effect 4's SQL toolkit, formerly `@effect/sql`) that runs on
+ * Ferro's connection, so the two share transactions: inside a Ferro transaction (Effect or
+ * Promise side) its statements run on the transaction's connection, and
+ * `SqlClient.withTransaction` opens a Ferro transaction that Ferro calls inside it join.
  *
  * @module
  */
-import { Effect, Layer, Scope, Stream } from "effect"
-import * as Reactivity from "@effect/experimental/Reactivity"
-import * as SqlClient from "@effect/sql/SqlClient"
-import type { Connection as SqlConnection } from "@effect/sql/SqlConnection"
-import { SqlError } from "@effect/sql/SqlError"
-import * as Statement from "@effect/sql/Statement"
+import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { Reactivity } from "effect/reactivity"
+import { SqlClient, type SqlConnection, SqlError, Statement } from "effect/sql"
 import {
   type ActiveConnection,
   type Statement as FerroStatement,
@@ -19,27 +16,47 @@ import {
   getConnection,
   transactionFor,
 } from "@ferro/core"
-import { sqlConnectionScopes } from "./effect.js"
+import { sqlConnectionScopes, sqlTransactionServices } from "./effect.js"
 import { endScope, openScope } from "./transaction.js"
 
 const BEGIN = "-- ferro: begin"
 const COMMIT = "-- ferro: commit"
 const ROLLBACK = "-- ferro: rollback"
 
+type Connection = SqlConnection.Connection
+
 const encode = (value: unknown): unknown =>
   typeof value === "boolean" ? (value ? 1 : 0) : value instanceof Date ? value.toISOString() : value
 
-const toSqlError = (error: unknown): SqlError =>
-  new SqlError({ cause: error, message: error instanceof Error ? error.message : String(error) })
+/** The `effect/sql` reason for a Ferro (or driver) error; the error itself is its cause. */
+const reasonOf = (error: unknown): SqlError.SqlErrorReason => {
+  const props = { cause: error, message: error instanceof Error ? error.message : String(error) }
+  switch ((error as { _tag?: unknown } | null)?._tag) {
+    case "UniqueViolation":
+      return new SqlError.UniqueViolation({ ...props, constraint: (error as { constraint?: string }).constraint ?? "unknown" })
+    case "ForeignKeyViolation":
+    case "NotNullViolation":
+    case "CheckViolation":
+      return new SqlError.ConstraintError(props)
+    case "ConnectionError":
+      return new SqlError.ConnectionError(props)
+    default:
+      return new SqlError.UnknownError(props)
+  }
+}
 
-/** An @effect/sql connection over whatever Ferro connection `resolve` gives at run time. */
-const connectionOver = (resolve: () => ActiveConnection, sqliteBooleans: boolean): SqlConnection => {
+const toSqlError = (error: unknown): SqlError.SqlError => new SqlError.SqlError({ reason: reasonOf(error) })
+
+/** An `effect/sql` connection over whatever Ferro connection `resolve` gives at run time. */
+const connectionOver = (resolve: () => ActiveConnection, sqliteBooleans: boolean): Connection => {
   const statement = (sql: string, params: ReadonlyArray<unknown>): FerroStatement => ({
     sql,
     params: sqliteBooleans ? params.map(encode) : params,
   })
   const objects = (sql: string, params: ReadonlyArray<unknown>) =>
     Effect.tryPromise({ try: () => resolve().driver.objects(statement(sql, params)), catch: toSqlError })
+  const values = (sql: string, params: ReadonlyArray<unknown>) =>
+    Effect.tryPromise({ try: () => resolve().driver.rows(statement(sql, params)), catch: toSqlError })
   const execute = (
     sql: string,
     params: ReadonlyArray<unknown>,
@@ -49,10 +66,10 @@ const connectionOver = (resolve: () => ActiveConnection, sqliteBooleans: boolean
     execute,
     executeRaw: objects,
     executeUnprepared: execute,
-    executeValues: (sql, params) =>
-      Effect.tryPromise({ try: () => resolve().driver.rows(statement(sql, params)), catch: toSqlError }),
+    executeValues: values,
+    executeValuesUnprepared: values,
     executeStream: (sql, params, transformRows) =>
-      Stream.fromIterableEffect(execute(sql, params, transformRows) as Effect.Effect<ReadonlyArray<unknown>, SqlError>),
+      Stream.fromIterableEffect(execute(sql, params, transformRows) as Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>),
   }
 }
 
@@ -63,7 +80,22 @@ export interface SqlClientOptions {
 }
 
 /**
- * A Layer providing @effect/sql's `SqlClient` on a Ferro connection (SQLite or PostgreSQL).
+ * The key `effect/sql` keeps a Ferro-backed client's transaction under: one per Ferro
+ * connection, so every client on that connection shares it and none on another sees it.
+ */
+const transactionServiceFor = (name: string) => {
+  let service = sqlTransactionServices.get(name)
+  if (service === undefined) {
+    service = Context.Service<SqlClient.TransactionConnection, SqlClient.TransactionConnection.Service>(
+      `ferro/sql/TransactionConnection/${name}`,
+    )
+    sqlTransactionServices.set(name, service)
+  }
+  return service
+}
+
+/**
+ * A Layer providing `effect/sql`'s `SqlClient` on a Ferro connection (SQLite or PostgreSQL).
  * It joins Ferro transactions, and Ferro joins its `withTransaction`.
  */
 export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlClient.SqlClient> =>
@@ -81,13 +113,13 @@ export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlC
         }
         return registered
       }
-      const transactionAcquirer: Effect.Effect<SqlConnection, SqlError, Scope.Scope> = Effect.acquireRelease(
+      const transactionAcquirer: Effect.Effect<Connection, SqlError.SqlError, Scope.Scope> = Effect.acquireRelease(
         Effect.tryPromise({ try: () => openScope({ using: registered.name }), catch: toSqlError }),
         (scope) => (scope.closed ? Effect.void : Effect.promise(() => endScope(scope, "rollback").catch(() => undefined))),
       ).pipe(
         Effect.map((scope) => {
           const inner = connectionOver(() => scope.connection, sqlite)
-          const control = (sql: string, params: ReadonlyArray<unknown>, transformRows: Parameters<SqlConnection["execute"]>[2]) => {
+          const control = (sql: string, params: ReadonlyArray<unknown>, transformRows: Parameters<Connection["execute"]>[2]) => {
             if (sql === BEGIN) return Effect.succeed([])
             if (sql === COMMIT || sql === ROLLBACK) {
               return Effect.as(
@@ -95,16 +127,28 @@ export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlC
                 [],
               )
             }
+            if (/^\s*(BEGIN|START\s+TRANSACTION)\b/i.test(sql)) {
+              // SqlClient.BeginTransaction: Ferro has begun the transaction already.
+              return Effect.fail(
+                toSqlError(
+                  new TransactionError(
+                    "A Ferro-backed SqlClient begins its transactions itself; choose the isolation level with Ferro.transaction(effect, { isolation })",
+                  ),
+                ),
+              )
+            }
             return inner.executeUnprepared(sql, params, transformRows)
           }
-          const connection: SqlConnection = { ...inner, executeUnprepared: control }
+          const connection: Connection = { ...inner, executeUnprepared: control }
           sqlConnectionScopes.set(connection, scope)
           return connection
         }),
       )
       return yield* SqlClient.make({
+        driver: "ferro",
         acquirer: Effect.sync(() => connectionOver(current, sqlite)),
         transactionAcquirer,
+        transactionService: transactionServiceFor(registered.name),
         compiler: sqlite
           ? Statement.makeCompilerSqlite()
           : Statement.makeCompiler({

@@ -28,7 +28,7 @@ class Author extends Model("authors", {
 
 class Post extends Model("posts", {
   id: field.id(),
-  title: field.text({ schema: Schema.String.pipe(Schema.minLength(1)) }),
+  title: field.text({ schema: Schema.String.check(Schema.isMinLength(1)) }),
   views: field.int({ default: 0, index: true }),
   published: field.bool({ default: false }),
   createdAt: field.datetime({ defaultNow: true }),
