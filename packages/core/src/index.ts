@@ -91,6 +91,7 @@ export { redactUrl } from "./redact.js"
 export { normalizeValue } from "./normalize.js"
 export { storageType } from "./storage.js"
 export { operation, type FerroFailure, type Operation } from "./operation.js"
+export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "./native-binding.js"
 export {
   addTransactionResolver,
   currentTransaction,

@@ -10,10 +10,5 @@
  *
  * @packageDocumentation
  */
-export {
-  loadNativeEngine,
-  type NativeBinding,
-  type NativeDatabase,
-  type NativeEngine,
-  type NativeStatement,
-} from "./native.js"
+export { loadNativeEngine } from "./native.js"
+export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "@ferro/core"

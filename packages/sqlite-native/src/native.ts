@@ -9,58 +9,7 @@ import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import type { ColumnarKind, ColumnarResult } from "@ferro/core"
-
-/** A prepared statement owned by the native engine. */
-export interface NativeStatement {
-  /** Whether the statement returns rows. */
-  readonly reader: boolean
-  /** Column names of the result, in select-list order. */
-  columns(): Array<string>
-  /** Runs to completion; resolves the rows changed. */
-  run(params: ReadonlyArray<unknown>): number
-  /**
-   * Calls `onRow(cell0, ..., cellN)` per row; returns the row count. Where `epochColumns[i]`
-   * is 1, ISO-8601 UTC text (`Date#toISOString` form) arrives as epoch milliseconds.
-   */
-  each(
-    params: ReadonlyArray<unknown>,
-    bigints: boolean,
-    onRow: (...cells: Array<unknown>) => void,
-    epochColumns?: Uint8Array,
-  ): number
-  /** Reads every row into typed-array columns. */
-  columnar(params: ReadonlyArray<unknown>, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult
-  /** Whether the last `each()` stopped because its row callback threw (its error then propagated as is). */
-  readonly callbackFailed: boolean
-  /** Frees the statement now rather than when it is collected (after the current step, if it runs). */
-  finalize(): void
-}
-
-/** A SQLite connection owned by the native engine. */
-export interface NativeDatabase {
-  readonly open: boolean
-  readonly inTransaction: boolean
-  exec(sql: string): void
-  prepare(sql: string): NativeStatement
-  /** Registers a SQL function implemented in JS (`bigints`: integer arguments arrive as bigint). */
-  function(name: string, argc: number, deterministic: boolean, bigints: boolean, fn: (...args: Array<unknown>) => unknown): void
-  changes(): number
-  lastInsertRowid(): bigint
-  close(): void
-}
-
-/** What the addon exports. */
-export interface NativeBinding {
-  readonly NativeDatabase: new (filename: string, readonly: boolean, busyTimeoutMs: number) => NativeDatabase
-  /** Version of the SQLite compiled into the addon (the one better-sqlite3 ships). */
-  readonly sqliteVersion: string
-}
-
-/** The addon, or why it is unavailable. */
-export type NativeEngine =
-  | { readonly available: true; readonly binding: NativeBinding; readonly path: string }
-  | { readonly available: false; readonly reason: string }
+import type { NativeBinding, NativeEngine } from "@ferro/core"
 
 let loaded: NativeEngine | undefined
 

@@ -15,7 +15,7 @@ import {
   quoteIdentifier,
   redactUrl,
 } from "@ferro/core"
-import type { NativeDatabase, NativeEngine } from "@ferro/sqlite-native"
+import type { NativeDatabase, NativeEngine } from "@ferro/core"
 import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
 import { RowCallbackFailure, type SqliteEngine } from "./engine.js"
 import { translateSqliteError } from "./errors.js"
