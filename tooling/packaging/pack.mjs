@@ -50,9 +50,19 @@ export const tarballFiles = (tarball) =>
  * tarballs, with every @ferro/* dependency pinned to its tarball through overrides) and on
  * `registry` (name -> range, fetched from the npm registry).
  */
-export const writeProject = (dir, { tarballs, packages, registry = {}, devRegistry = {} }) => {
+export const writeProject = (dir, { tarballs, packages, registry = {}, devRegistry = {}, pnpmSettings = "" }) => {
   mkdirSync(dir, { recursive: true })
-  const local = Object.fromEntries(Object.entries(tarballs).map(([name, path]) => [name, `file:${path}`]))
+  // Overrides for the requested packages and their dependency closure only: an override of an
+  // optional peer (say @ferro/sqlite-native) would make pnpm install it.
+  const manifests = Object.fromEntries(publicPackages().map(({ manifest }) => [manifest.name, manifest]))
+  const closure = new Set()
+  const visit = (name) => {
+    if (closure.has(name) || tarballs[name] === undefined) return
+    closure.add(name)
+    for (const dep of Object.keys(manifests[name]?.dependencies ?? {})) visit(dep)
+  }
+  packages.forEach(visit)
+  const local = Object.fromEntries([...closure].map((name) => [name, `file:${tarballs[name]}`]))
   const manifest = {
     name: "ferro-user-project",
     version: "1.0.0",
@@ -61,9 +71,12 @@ export const writeProject = (dir, { tarballs, packages, registry = {}, devRegist
     dependencies: { ...Object.fromEntries(packages.map((name) => [name, local[name]])), ...registry },
     devDependencies: devRegistry,
     overrides: local,
-    pnpm: { overrides: local },
   }
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`)
+  // pnpm (11+) reads overrides from pnpm-workspace.yaml only; nothing else is set there, so
+  // every other pnpm setting keeps its default.
+  const yaml = Object.entries(local).map(([name, spec]) => `  ${JSON.stringify(name)}: ${JSON.stringify(spec)}`)
+  writeFileSync(join(dir, "pnpm-workspace.yaml"), `overrides:\n${yaml.join("\n")}\n${pnpmSettings}`)
   return dir
 }
 

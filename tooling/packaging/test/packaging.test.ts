@@ -192,18 +192,29 @@ console.log(note.id, (await Note.get(note.id)).body)
   })
 })
 
-describe("pnpm with its default settings (dependency build scripts skipped)", () => {
-  const dir = join(work, "pnpm-project")
-  test("installs, and the native engine loads from its prebuilt binary", () => {
-    Pack.writeProject(dir, {
-      tarballs,
-      packages: ["ferro-orm", "@ferro/sqlite-native"],
-      registry: { "better-sqlite3": "^13.2.0", effect: effectRange },
-    })
-    const pnpm = join(Pack.root, "node_modules", ".bin", "pnpm")
-    ok(Pack.run(pnpm, ["install", "--store-dir", join(work, "pnpm-store")], dir, { npm_config_nodedir: "" }))
+describe("pnpm with its default settings", () => {
+  const pnpm = join(Pack.root, "node_modules", ".bin", "pnpm")
+  const install = (dir: string) =>
+    Pack.run(pnpm, ["install", "--store-dir", join(work, "pnpm-store")], dir, { npm_config_nodedir: "", CI: "" })
+
+  test("ferro-orm + better-sqlite3 + effect installs (no dependency has a build script) and the quickstart runs", () => {
+    const dir = join(work, "pnpm-defaults")
+    Pack.writeProject(dir, { tarballs, packages: ["ferro-orm"], registry: { "better-sqlite3": "^13.2.0", effect: effectRange } })
+    ok(install(dir))
     writeFileSync(join(dir, "app.ts"), readmeBlocks[0]!)
     expect(ok(Pack.run(process.execPath, ["app.ts"], dir))).toContain("same object: true")
+  })
+
+  test("@ferro/sqlite-native: its install script is one to approve, and with it skipped the prebuilt binary loads", () => {
+    const spec = { tarballs, packages: ["ferro-orm", "@ferro/sqlite-native"], registry: { "better-sqlite3": "^13.2.0", effect: effectRange } }
+    // pnpm 11 refuses unreviewed build scripts by default (strictDepBuilds), naming the package.
+    const strict = Pack.writeProject(join(work, "pnpm-native-strict"), spec)
+    const refused = install(strict)
+    if (refused.status !== 0) expect(refused.output).toContain("@ferro/sqlite-native")
+    // The README's advice: deny it (the prebuilt binary needs no script) or allow it.
+    const dir = Pack.writeProject(join(work, "pnpm-native"), { ...spec, pnpmSettings: 'allowBuilds:\n  "@ferro/sqlite-native": false\n' })
+    const output = ok(install(dir))
+    expect(Pack.compileSteps(output)).toEqual([])
     writeFileSync(
       join(dir, "native.ts"),
       `import { connect, fetchOne, sql } from "ferro-orm"
@@ -212,8 +223,8 @@ await connect("sqlite::memory:", { engine: "native" })
 console.log(JSON.stringify(await fetchOne(sql\`SELECT sqlite_version() IS NOT NULL AS ok\`)))
 `,
     )
-    const output = ok(Pack.run(process.execPath, ["native.ts"], dir))
-    expect(output).toContain('{"ok":1}')
-    expect(output).not.toContain("FERRO_NATIVE_UNAVAILABLE")
+    const run = ok(Pack.run(process.execPath, ["native.ts"], dir))
+    expect(run).toContain('{"ok":1}')
+    expect(run).not.toContain("FERRO_NATIVE_UNAVAILABLE")
   })
 })
