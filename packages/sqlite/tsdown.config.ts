@@ -1,9 +1,3 @@
-import { defineConfig } from "tsdown"
+import { packageBuild } from "../../tooling/tsdown.shared.ts"
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: "esm",
-  platform: "node",
-  dts: true,
-  sourcemap: true,
-})
+export default packageBuild()
