@@ -119,8 +119,49 @@ export class MigrationError extends FerroError {
 }
 
 /** A transaction could not begin, commit or roll back, or a closed handle was used. */
-export class TransactionError extends FerroError {
-  readonly _tag = "TransactionError" as const
+export class TransactionError<Tag extends string = "TransactionError"> extends FerroError {
+  // Subclasses (SerializationFailure, DeadlockDetected) carry their own tag.
+  readonly _tag: Tag = "TransactionError" as Tag
+}
+
+/**
+ * The database aborted the transaction because it could not serialize it with concurrent ones
+ * (PostgreSQL SQLSTATE 40001). Retrying the whole transaction is the remedy:
+ * `transaction(fn, { retry: 3 })` does it.
+ */
+export class SerializationFailure extends TransactionError<"SerializationFailure"> {
+  override readonly _tag = "SerializationFailure" as const
+}
+
+/**
+ * The database broke a deadlock by aborting this transaction (PostgreSQL SQLSTATE 40P01).
+ * Retrying the whole transaction is the remedy: `transaction(fn, { retry: 3 })` does it.
+ */
+export class DeadlockDetected extends TransactionError<"DeadlockDetected"> {
+  override readonly _tag = "DeadlockDetected" as const
+}
+
+/**
+ * Waiting for a lock took longer than allowed: PostgreSQL's `lock_timeout` (SQLSTATE 55P03,
+ * the `lockTimeout` connect option), or SQLite's busy timeout (`SQLITE_BUSY`, "database is
+ * locked").
+ */
+export class LockTimeout extends FerroError {
+  readonly _tag = "LockTimeout" as const
+}
+
+/** A statement ran longer than `statement_timeout` (the `statementTimeout` connect option) and was cancelled. */
+export class StatementTimeout extends FerroError {
+  readonly _tag = "StatementTimeout" as const
+}
+
+/**
+ * A model cannot be built or resolved: a bad field or option in `Model()` / `field.*()`, or a
+ * relation whose target or back reference does not exist. Raised at definition time or, for
+ * relations (resolved lazily), on first use or at `connect()`.
+ */
+export class ModelDefinitionError extends FerroError {
+  readonly _tag = "ModelDefinitionError" as const
 }
 
 /**
