@@ -118,18 +118,35 @@ export class MigrationError extends FerroError {
   readonly _tag = "MigrationError" as const
 }
 
-/** A transaction could not begin, commit or roll back, or a closed handle was used. */
-export class TransactionError<Tag extends string = "TransactionError"> extends FerroError {
-  // Subclasses (SerializationFailure, DeadlockDetected) carry their own tag.
+/**
+ * The class behind {@link TransactionError}; the retryable subclasses give their own tag. (The
+ * public constructor is typed without the tag parameter, so `new TransactionError(…)` is always
+ * a plain `TransactionError`, whatever the context.)
+ */
+class TransactionErrorClass<Tag extends string> extends FerroError {
   readonly _tag: Tag = "TransactionError" as Tag
 }
+Object.defineProperty(TransactionErrorClass, "name", { value: "TransactionError" })
+
+/** A transaction could not begin, commit or roll back, or a closed handle was used. */
+export interface TransactionError extends TransactionErrorClass<"TransactionError"> {}
+
+/**
+ * A transaction could not begin, commit or roll back, or a closed handle was used.
+ * {@link SerializationFailure} and {@link DeadlockDetected} are TransactionErrors too
+ * (`instanceof TransactionError` holds), with tags of their own.
+ */
+export const TransactionError: {
+  new (message: string, options?: { readonly cause?: unknown }): TransactionError
+  readonly prototype: TransactionError
+} = TransactionErrorClass
 
 /**
  * The database aborted the transaction because it could not serialize it with concurrent ones
  * (PostgreSQL SQLSTATE 40001). Retrying the whole transaction is the remedy:
  * `transaction(fn, { retry: 3 })` does it.
  */
-export class SerializationFailure extends TransactionError<"SerializationFailure"> {
+export class SerializationFailure extends TransactionErrorClass<"SerializationFailure"> {
   override readonly _tag = "SerializationFailure" as const
 }
 
@@ -137,7 +154,7 @@ export class SerializationFailure extends TransactionError<"SerializationFailure
  * The database broke a deadlock by aborting this transaction (PostgreSQL SQLSTATE 40P01).
  * Retrying the whole transaction is the remedy: `transaction(fn, { retry: 3 })` does it.
  */
-export class DeadlockDetected extends TransactionError<"DeadlockDetected"> {
+export class DeadlockDetected extends TransactionErrorClass<"DeadlockDetected"> {
   override readonly _tag = "DeadlockDetected" as const
 }
 

@@ -56,7 +56,7 @@ addTransactionResolver(() => {
 const asFailure = (error: unknown): FerroFailure =>
   error instanceof FerroError
     ? (error as FerroFailure)
-    : new TransactionError<"TransactionError">(error instanceof Error ? error.message : String(error), { cause: error })
+    : new TransactionError(error instanceof Error ? error.message : String(error), { cause: error })
 
 /**
  * Runs `effect` in a transaction: commits on success; rolls back on failure, defect or
