@@ -118,9 +118,67 @@ export class MigrationError extends FerroError {
   readonly _tag = "MigrationError" as const
 }
 
+/**
+ * The class behind {@link TransactionError}; the retryable subclasses give their own tag. (The
+ * public constructor is typed without the tag parameter, so `new TransactionError(…)` is always
+ * a plain `TransactionError`, whatever the context.)
+ */
+class TransactionErrorClass<Tag extends string> extends FerroError {
+  readonly _tag: Tag = "TransactionError" as Tag
+}
+Object.defineProperty(TransactionErrorClass, "name", { value: "TransactionError" })
+
 /** A transaction could not begin, commit or roll back, or a closed handle was used. */
-export class TransactionError extends FerroError {
-  readonly _tag = "TransactionError" as const
+export interface TransactionError extends TransactionErrorClass<"TransactionError"> {}
+
+/**
+ * A transaction could not begin, commit or roll back, or a closed handle was used.
+ * {@link SerializationFailure} and {@link DeadlockDetected} are TransactionErrors too
+ * (`instanceof TransactionError` holds), with tags of their own.
+ */
+export const TransactionError: {
+  new (message: string, options?: { readonly cause?: unknown }): TransactionError
+  readonly prototype: TransactionError
+} = TransactionErrorClass
+
+/**
+ * The database aborted the transaction because it could not serialize it with concurrent ones
+ * (PostgreSQL SQLSTATE 40001). Retrying the whole transaction is the remedy:
+ * `transaction(fn, { retry: 3 })` does it.
+ */
+export class SerializationFailure extends TransactionErrorClass<"SerializationFailure"> {
+  override readonly _tag = "SerializationFailure" as const
+}
+
+/**
+ * The database broke a deadlock by aborting this transaction (PostgreSQL SQLSTATE 40P01).
+ * Retrying the whole transaction is the remedy: `transaction(fn, { retry: 3 })` does it.
+ */
+export class DeadlockDetected extends TransactionErrorClass<"DeadlockDetected"> {
+  override readonly _tag = "DeadlockDetected" as const
+}
+
+/**
+ * Waiting for a lock took longer than allowed: PostgreSQL's `lock_timeout` (SQLSTATE 55P03,
+ * the `lockTimeout` connect option), or SQLite's busy timeout (`SQLITE_BUSY`, "database is
+ * locked").
+ */
+export class LockTimeout extends FerroError {
+  readonly _tag = "LockTimeout" as const
+}
+
+/** A statement ran longer than `statement_timeout` (the `statementTimeout` connect option) and was cancelled. */
+export class StatementTimeout extends FerroError {
+  readonly _tag = "StatementTimeout" as const
+}
+
+/**
+ * A model cannot be built or resolved: a bad field or option in `Model()` / `field.*()`, or a
+ * relation whose target or back reference does not exist. Raised at definition time or, for
+ * relations (resolved lazily), on first use or at `connect()`.
+ */
+export class ModelDefinitionError extends FerroError {
+  readonly _tag = "ModelDefinitionError" as const
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { Result, Schema, SchemaAST, SchemaParser } from "effect"
 import type { ColumnDefault, Dialect, LogicalType } from "./metadata.js"
+import { ModelDefinitionError } from "./errors.js"
 import { backRef, foreignKey, manyToMany } from "./relation-fields.js"
 
 /** Any Effect Schema that needs no services to decode or encode. */
@@ -248,9 +249,9 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
   const opts = options ?? {}
   const nullable = opts.nullable === true
   const primaryKey = extras.primaryKey ?? opts.primaryKey === true
-  if (primaryKey && nullable) throw new TypeError("A primary key field cannot be nullable")
+  if (primaryKey && nullable) throw new ModelDefinitionError("A primary key field cannot be nullable")
   if (opts.schema !== undefined && !Schema.isSchema(opts.schema)) {
-    throw new TypeError(
+    throw new ModelDefinitionError(
       "field option `schema` must be an Effect Schema (effect 4), e.g. Schema.String.check(Schema.isMinLength(1))",
     )
   }
@@ -363,7 +364,7 @@ const bytes = simple<Uint8Array, "bytes">("bytes")
 /** Text; `maxLength` stores it as `varchar(n)` and validates the length. */
 const text = <const O extends TextOptions = {}>(options?: O): Built<string, O> => {
   if (options?.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength > 0)) {
-    throw new TypeError(`text maxLength must be a positive integer, got ${String(options.maxLength)}`)
+    throw new ModelDefinitionError(`text maxLength must be a positive integer, got ${String(options.maxLength)}`)
   }
   const [valueSchema, structSchema] = base.text()
   return build<string, O>(options, { type: "text", valueSchema, structSchema, maxLength: options?.maxLength ?? null })
@@ -412,7 +413,7 @@ const enum_ = <const V extends readonly [string, ...string[]], const O extends F
   options?: O,
 ): Built<V[number], O> => {
   if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== "string")) {
-    throw new TypeError("field.enum() needs a non-empty array of strings")
+    throw new ModelDefinitionError("field.enum() needs a non-empty array of strings")
   }
   const literal = Schema.Literals(values)
   return build<V[number], O>(options, { type: "enum", valueSchema: literal, structSchema: literal, enumValues: [...values] })
@@ -446,7 +447,7 @@ const isStringLiteral = (ast: SchemaAST.AST): ast is SchemaAST.Literal =>
  */
 export const fromSchema = (input: AnySchema): ColumnField<unknown, boolean> => {
   if (!Schema.isSchema(input)) {
-    throw new TypeError("fromSchema() needs an Effect Schema (effect 4)")
+    throw new ModelDefinitionError("fromSchema() needs an Effect Schema (effect 4)")
   }
   let schema = input
   // The type side decides the column: DateFromString is a datetime, BigIntFromString a bigint.

@@ -6,7 +6,7 @@
  * @module
  */
 import { Option, Result, Schema, type SchemaAST, SchemaIssue, SchemaParser, SchemaTransformation } from "effect"
-import { ValidationError, type ValidationIssue } from "./errors.js"
+import { ModelDefinitionError, ValidationError, type ValidationIssue } from "./errors.js"
 import { type AnyColumnField, type AnySchema, type ColumnField, type ColumnSpec, fromSchema } from "./fields.js"
 import { type AnyRelationField, RelationField } from "./relation-fields.js"
 import {
@@ -225,7 +225,7 @@ export const modelRuntime = (modelClass: object): ModelRuntime => {
     if (runtime !== undefined) return runtime
     cls = Object.getPrototypeOf(cls)
   }
-  throw new TypeError("Expected a Ferro model class (a class extending Model(...))")
+  throw new ModelDefinitionError("Expected a Ferro model class (a class extending Model(...))")
 }
 
 /** True for an instance of any Ferro model. */
@@ -290,7 +290,7 @@ const shadowSpec = (target: ColumnSpec, nullable: boolean, unique: boolean, inde
           : target.type === "text"
             ? field.text({ ...options, ...(target.maxLength != null ? { maxLength: target.maxLength } : {}) })
             : null
-  if (built === null) throw new TypeError(`a foreign key cannot reference a ${target.type} primary key`)
+  if (built === null) throw new ModelDefinitionError(`a foreign key cannot reference a ${target.type} primary key`)
   return { ...built.spec, dbType: target.dbType }
 }
 
@@ -305,11 +305,11 @@ export function Model<const F extends FieldsShape>(
   fields: F,
   options: ModelOptions<F> = {},
 ): ModelConstructor<F> {
-  if (typeof table !== "string" || table.length === 0) throw new TypeError("Model() needs a non-empty table name")
-  if (typeof fields !== "object" || fields === null) throw new TypeError(`Model("${table}") needs a field map`)
+  if (typeof table !== "string" || table.length === 0) throw new ModelDefinitionError("Model() needs a non-empty table name")
+  if (typeof fields !== "object" || fields === null) throw new ModelDefinitionError(`Model("${table}") needs a field map`)
   const naming = options.naming ?? "snake_case"
   if (naming !== "snake_case" && naming !== "preserve") {
-    throw new TypeError(`Model("${table}"): naming must be "snake_case" or "preserve"`)
+    throw new ModelDefinitionError(`Model("${table}"): naming must be "snake_case" or "preserve"`)
   }
   const columnName = (property: string): string => (naming === "preserve" ? property : toSnakeCase(property))
 
@@ -322,7 +322,7 @@ export function Model<const F extends FieldsShape>(
     } else if (Schema.isSchema(value)) {
       columnSpecs.set(property, fromSchema(value).spec)
     } else {
-      throw new TypeError(`Model("${table}"): field '${property}' is neither a field.*() nor an Effect Schema`)
+      throw new ModelDefinitionError(`Model("${table}"): field '${property}' is neither a field.*() nor an Effect Schema`)
     }
   }
   const shadowKeys = new Map<string, string>()
@@ -330,13 +330,13 @@ export function Model<const F extends FieldsShape>(
     if (relation.kind !== "foreignKey") continue
     const shadow = `${property}Id`
     if (columnSpecs.has(shadow) || relationFields.has(shadow)) {
-      throw new TypeError(`Model("${table}"): field '${shadow}' clashes with the key property of foreign key '${property}'`)
+      throw new ModelDefinitionError(`Model("${table}"): field '${shadow}' clashes with the key property of foreign key '${property}'`)
     }
     shadowKeys.set(property, shadow)
   }
   const primaryKeys = [...columnSpecs].filter(([, spec]) => spec.primaryKey)
   if (primaryKeys.length > 1) {
-    throw new TypeError(
+    throw new ModelDefinitionError(
       `Model("${table}"): only one primary key field is supported, got ${primaryKeys.map(([p]) => p).join(", ")}`,
     )
   }
@@ -368,14 +368,14 @@ export function Model<const F extends FieldsShape>(
     try {
       target = relation.target()
     } catch (error) {
-      throw new TypeError(
+      throw new ModelDefinitionError(
         `Model("${table}"): relation '${property}' refers to a model that is not defined yet (${error instanceof Error ? error.message : String(error)})`,
       )
     }
     try {
       return runtimeOf(target as object)
     } catch {
-      throw new TypeError(`Model("${table}"): relation '${property}' must return a model class from its thunk`)
+      throw new ModelDefinitionError(`Model("${table}"): relation '${property}' must return a model class from its thunk`)
     }
   }
 
@@ -418,14 +418,14 @@ export function Model<const F extends FieldsShape>(
       if (relatedName !== null) {
         const back = target.relationFields.get(relatedName)
         if (back === undefined || back.kind !== "backRef" || targetOf(relatedName, back).baseClass !== self.baseClass) {
-          throw new TypeError(
+          throw new ModelDefinitionError(
             `Model("${table}").${property} names relatedName '${relatedName}', but model "${target.table}" has no field.backRef(() => <this model>) called '${relatedName}'`,
           )
         }
       }
       if (relation.kind === "foreignKey") {
         if (target.primaryKey === null) {
-          throw new TypeError(`Model("${table}").${property}: target model "${target.table}" has no primary key`)
+          throw new ModelDefinitionError(`Model("${table}").${property}: target model "${target.table}" has no primary key`)
         }
         const unique = relation.options.unique === true
         const nullable = relation.options.nullable === true || relation.options.onDelete === "set null"
@@ -444,7 +444,7 @@ export function Model<const F extends FieldsShape>(
         relations.push({ property, kind: "foreignKey", targetTable: target.table, via: shadow, relatedName, one: unique, joinTable: null })
       } else if (relation.kind === "manyToMany") {
         if (primaryKey === null || target.primaryKey === null) {
-          throw new TypeError(`Model("${table}").${property}: both sides of a many-to-many relation need a primary key`)
+          throw new ModelDefinitionError(`Model("${table}").${property}: both sides of a many-to-many relation need a primary key`)
         }
         const joinTable = joinTableName(table, property, relation.options.through)
         const [sourceColumn, targetColumn] = joinColumns(table, property)
@@ -480,7 +480,7 @@ export function Model<const F extends FieldsShape>(
         const unnamed = mirrors.filter(([, candidate]) => candidate.options.relatedName === undefined)
         const chosen = named.length === 1 ? named : named.length === 0 && unnamed.length === 1 ? unnamed : []
         if (chosen.length !== 1) {
-          throw new TypeError(
+          throw new ModelDefinitionError(
             mirrors.length === 0
               ? `Model("${table}").${property}: back reference to "${target.table}", but "${target.table}" has no foreignKey or manyToMany pointing to "${table}"`
               : `Model("${table}").${property}: "${target.table}" has several relations to "${table}"; give the one this mirrors relatedName: '${property}'`,
@@ -489,7 +489,7 @@ export function Model<const F extends FieldsShape>(
         const [via, mirrored] = chosen[0]!
         const one = mirrored.kind === "foreignKey" && mirrored.options.unique === true
         if ((relation.options.one === true) !== one) {
-          throw new TypeError(
+          throw new ModelDefinitionError(
             `Model("${table}").${property}: ${one ? `"${target.table}".${via} is a unique foreign key, so declare field.backRef(..., { one: true })` : `{ one: true } needs "${target.table}".${via} to be a unique foreign key`}`,
           )
         }
@@ -509,14 +509,14 @@ export function Model<const F extends FieldsShape>(
     for (const c of columns) {
       const clash = columnNames.get(c.column)
       if (clash !== undefined) {
-        throw new TypeError(`Model("${table}"): fields '${clash}' and '${c.property}' both map to column '${c.column}'`)
+        throw new ModelDefinitionError(`Model("${table}"): fields '${clash}' and '${c.property}' both map to column '${c.column}'`)
       }
       columnNames.set(c.column, c.property)
     }
     const columnOf = (property: string, what: string): string => {
       const column = columns.find((c) => c.property === property)
       if (column === undefined) {
-        throw new TypeError(
+        throw new ModelDefinitionError(
           `Model("${table}"): ${what} references unknown field '${property}'; known fields: ${columns.map((c) => c.property).join(", ")}`,
         )
       }
@@ -532,16 +532,16 @@ export function Model<const F extends FieldsShape>(
     const composite = (groups: ReadonlyArray<ReadonlyArray<string>> | undefined, unique: boolean) => {
       const what = unique ? "compositeUniques" : "compositeIndexes"
       if (groups === undefined) return
-      if (!Array.isArray(groups)) throw new TypeError(`Model("${table}"): ${what} must be an array of field-name arrays`)
+      if (!Array.isArray(groups)) throw new ModelDefinitionError(`Model("${table}"): ${what} must be an array of field-name arrays`)
       for (const group of groups) {
         if (!Array.isArray(group) || group.length < 2) {
-          throw new TypeError(
+          throw new ModelDefinitionError(
             `Model("${table}"): each ${what} entry must name at least two fields (use { ${unique ? "unique" : "index"}: true } on a field for one)`,
           )
         }
         const cols = group.map((p) => columnOf(p, what))
         if (new Set(cols).size !== cols.length) {
-          throw new TypeError(`Model("${table}"): ${what} entry [${group.join(", ")}] repeats a field`)
+          throw new ModelDefinitionError(`Model("${table}"): ${what} entry [${group.join(", ")}] repeats a field`)
         }
         const same = (i: IndexMetadata) => i.unique === unique && i.columns.join("\0") === cols.join("\0")
         if (indexes.some(same)) continue

@@ -11,11 +11,16 @@ import { Effect, Effectable, Fiber } from "effect"
 import type {
   CheckViolation,
   ConnectionError,
+  DeadlockDetected,
   ForeignKeyViolation,
+  LockTimeout,
   MigrationError,
+  ModelDefinitionError,
   ModelDoesNotExist,
   NotNullViolation,
   QueryError,
+  SerializationFailure,
+  StatementTimeout,
   TransactionError,
   UniqueViolation,
   ValidationError,
@@ -34,7 +39,12 @@ export type FerroFailure =
   | ConnectionError
   | QueryError
   | TransactionError
+  | SerializationFailure
+  | DeadlockDetected
+  | LockTimeout
+  | StatementTimeout
   | MigrationError
+  | ModelDefinitionError
 
 /** A Promise of `A` that is also an `Effect<A, E>`. */
 export interface Operation<A, E = FerroFailure> extends Promise<A>, Effect.Effect<A, E> {}

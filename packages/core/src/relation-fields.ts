@@ -6,6 +6,7 @@
  * @module
  */
 import type { OnDelete } from "./metadata.js"
+import { ModelDefinitionError } from "./errors.js"
 
 /** Something whose instances are `T` (a model class). */
 export type ModelTarget<T> = abstract new (...args: never[]) => T
@@ -65,7 +66,7 @@ const ON_DELETE: ReadonlyArray<OnDelete> = ["cascade", "restrict", "set null", "
 
 const checkTarget = (kind: string, target: unknown): void => {
   if (typeof target !== "function") {
-    throw new TypeError(`field.${kind}() needs a thunk returning the target model, e.g. (): ModelClass<Author> => Author`)
+    throw new ModelDefinitionError(`field.${kind}() needs a thunk returning the target model, e.g. (): ModelClass<Author> => Author`)
   }
 }
 
@@ -79,10 +80,10 @@ export const foreignKey = <T, const O extends ForeignKeyOptions = {}>(
   checkTarget("foreignKey", target)
   const onDelete = options?.onDelete ?? "cascade"
   if (!ON_DELETE.includes(onDelete)) {
-    throw new TypeError(`foreignKey onDelete must be one of ${ON_DELETE.join(", ")}, got ${JSON.stringify(onDelete)}`)
+    throw new ModelDefinitionError(`foreignKey onDelete must be one of ${ON_DELETE.join(", ")}, got ${JSON.stringify(onDelete)}`)
   }
   if (onDelete === "set null" && options?.nullable === false) {
-    throw new TypeError('foreignKey({ onDelete: "set null" }) needs a nullable key; drop nullable: false')
+    throw new ModelDefinitionError('foreignKey({ onDelete: "set null" }) needs a nullable key; drop nullable: false')
   }
   return new RelationField("foreignKey", target, options ?? {})
 }

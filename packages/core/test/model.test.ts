@@ -1,12 +1,13 @@
 /**
  * `Model(table, fields, options?)` and the `field.*` kinds: construction validates, defaults
- * apply, definition mistakes are TypeErrors, and the class is an Effect Schema.
+ * apply, definition mistakes are ModelDefinitionErrors, and the class is an Effect Schema.
  */
 import { inspect } from "node:util"
 import { Schema } from "effect"
 import { describe, expect, test } from "vitest"
 import {
   FerroError,
+  ModelDefinitionError,
   Model,
   ValidationError,
   field,
@@ -361,15 +362,15 @@ describe("scalar kinds validate their values", () => {
   })
 
   test("text maxLength must be a positive integer", () => {
-    expect(() => field.text({ maxLength: 0 })).toThrow(TypeError)
-    expect(() => field.text({ maxLength: 2.5 })).toThrow(TypeError)
+    expect(() => field.text({ maxLength: 0 })).toThrow(ModelDefinitionError)
+    expect(() => field.text({ maxLength: 2.5 })).toThrow(ModelDefinitionError)
   })
 
   test("field.enum needs a non-empty list of strings", () => {
     // @ts-expect-error -- at least one value
-    expect(() => field.enum([])).toThrow(TypeError)
+    expect(() => field.enum([])).toThrow(ModelDefinitionError)
     // @ts-expect-error -- strings only
-    expect(() => field.enum(["a", 1])).toThrow(TypeError)
+    expect(() => field.enum(["a", 1])).toThrow(ModelDefinitionError)
   })
 })
 
@@ -519,7 +520,7 @@ describe("plain Effect Schemas as fields", () => {
   })
 })
 
-describe("definition-time errors are TypeErrors", () => {
+describe("definition-time errors are ModelDefinitionErrors", () => {
   test("two primary keys", () => {
     expect(() => Model("model_test_bad_pk", { id: field.id(), code: field.text({ primaryKey: true }) })).toThrow(
       /only one primary key/,
@@ -527,13 +528,13 @@ describe("definition-time errors are TypeErrors", () => {
   })
 
   test("a nullable primary key", () => {
-    expect(() => field.text({ primaryKey: true, nullable: true })).toThrow(TypeError)
+    expect(() => field.text({ primaryKey: true, nullable: true })).toThrow(ModelDefinitionError)
   })
 
   test("a composite entry naming one field", () => {
     expect(() =>
       Model("model_test_bad_composite_1", { a: field.int(), b: field.int() }, { compositeIndexes: [["a"]] }),
-    ).toThrow(TypeError)
+    ).toThrow(ModelDefinitionError)
     expect(() =>
       Model("model_test_bad_composite_2", { a: field.int(), b: field.int() }, { compositeUniques: [["a"]] }),
     ).toThrow(/at least two fields/)
@@ -547,7 +548,7 @@ describe("definition-time errors are TypeErrors", () => {
     expect(() =>
       // @ts-expect-error -- c is not a field
       Model("model_test_bad_composite_4", { a: field.int(), b: field.int() }, { compositeUniques: [["c", "a"]] }),
-    ).toThrow(TypeError)
+    ).toThrow(ModelDefinitionError)
   })
 
   test("two fields mapping to the same column", () => {
@@ -555,7 +556,7 @@ describe("definition-time errors are TypeErrors", () => {
       /both map to column 'created_at'/,
     )
     expect(() => Model("model_test_clash_2", { a: field.text({ column: "x" }), b: field.text({ column: "x" }) })).toThrow(
-      TypeError,
+      ModelDefinitionError,
     )
   })
 
@@ -563,22 +564,22 @@ describe("definition-time errors are TypeErrors", () => {
     // @ts-expect-error -- a string is not a field
     expect(() => Model("model_test_not_field_1", { name: "text" })).toThrow(/neither a field/)
     // @ts-expect-error -- an object is not a field
-    expect(() => Model("model_test_not_field_2", { name: { type: "text" } })).toThrow(TypeError)
+    expect(() => Model("model_test_not_field_2", { name: { type: "text" } })).toThrow(ModelDefinitionError)
     // @ts-expect-error -- undefined is not a field
-    expect(() => Model("model_test_not_field_3", { name: undefined })).toThrow(TypeError)
+    expect(() => Model("model_test_not_field_3", { name: undefined })).toThrow(ModelDefinitionError)
   })
 
   test("a `schema` option that is not an Effect Schema", () => {
     // @ts-expect-error -- a predicate is not a schema
     expect(() => field.text({ schema: (v: string) => v.length > 0 })).toThrow(/`schema` must be an Effect Schema/)
     // @ts-expect-error -- neither is a look-alike object
-    expect(() => field.int({ schema: { ast: {}, Type: 1 } })).toThrow(TypeError)
+    expect(() => field.int({ schema: { ast: {}, Type: 1 } })).toThrow(ModelDefinitionError)
   })
 
   test("an empty table name or an unknown naming option", () => {
-    expect(() => Model("", { a: field.int() })).toThrow(TypeError)
+    expect(() => Model("", { a: field.int() })).toThrow(ModelDefinitionError)
     // @ts-expect-error -- not a naming option
-    expect(() => Model("model_test_bad_naming", { a: field.int() }, { naming: "camel" })).toThrow(TypeError)
+    expect(() => Model("model_test_bad_naming", { a: field.int() }, { naming: "camel" })).toThrow(ModelDefinitionError)
   })
 
   // BUG (naming.ts `indexName` + model.ts `composite`): long names are truncated without a

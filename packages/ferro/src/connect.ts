@@ -42,6 +42,30 @@ export interface ConnectOptions {
    * warning says so once. Also settable as `?engine=native` on a SQLite URL.
    */
   readonly engine?: "js" | "native"
+  /**
+   * Milliseconds a single statement may run before the database cancels it; it then fails
+   * with `StatementTimeout`. PostgreSQL: the `statement_timeout` session setting on every
+   * pooled connection (0 = no limit, the default). SQLite: not supported (refused).
+   */
+  readonly statementTimeout?: number
+  /**
+   * Milliseconds a statement may wait for a lock another connection or transaction holds; a
+   * longer wait fails with `LockTimeout`. PostgreSQL: the `lock_timeout` session setting on
+   * every pooled connection (0 = no limit, the default). SQLite: the busy timeout (default
+   * 5000 when not given; 0 fails at once).
+   */
+  readonly lockTimeout?: number
+}
+
+/** Refuses a timeout that is not a non-negative integer number of milliseconds. */
+const checkTimeout = (name: string, value: unknown, url: string): void => {
+  if (value === undefined) return
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) {
+    throw new ConnectionError(
+      `${name} must be a non-negative integer number of milliseconds (at most 2147483647), got ${typeof value === "number" ? String(value) : typeof value}`,
+      url,
+    )
+  }
 }
 
 const SUPPORTED = "sqlite, postgres, postgresql"
@@ -73,10 +97,16 @@ const openDriver = async (url: string, options: ConnectOptions): Promise<Driver>
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
   switch (scheme) {
     case "sqlite":
-      return (await loadBackend(url, () => import("@ferro/sqlite"), "better-sqlite3")).openSqlite(
-        url,
-        options.engine === undefined ? {} : { engine: options.engine },
-      )
+      if (options.statementTimeout !== undefined) {
+        throw new ConnectionError(
+          "statementTimeout is not supported on SQLite (it has no server-side statement timeout); use it with PostgreSQL",
+          redactUrl(url),
+        )
+      }
+      return (await loadBackend(url, () => import("@ferro/sqlite"), "better-sqlite3")).openSqlite(url, {
+        ...(options.engine === undefined ? {} : { engine: options.engine }),
+        ...(options.lockTimeout === undefined ? {} : { busyTimeout: options.lockTimeout }),
+      })
     case "postgres":
     case "postgresql":
       if (options.engine === "native" && !postgresNativeWarned) {
@@ -85,7 +115,10 @@ const openDriver = async (url: string, options: ConnectOptions): Promise<Driver>
           code: "FERRO_NATIVE_UNAVAILABLE",
         })
       }
-      return (await loadBackend(url, () => import("@ferro/pg"), "pg")).openPostgres(url, options.pool)
+      return (await loadBackend(url, () => import("@ferro/pg"), "pg")).openPostgres(url, options.pool, {
+        ...(options.statementTimeout === undefined ? {} : { statementTimeout: options.statementTimeout }),
+        ...(options.lockTimeout === undefined ? {} : { lockTimeout: options.lockTimeout }),
+      })
     default:
       throw new ConnectionError(
         `Cannot connect to ${redactUrl(url)}: unsupported database URL scheme${scheme ? ` '${scheme}'` : ""}. Supported schemes: ${SUPPORTED}`,
@@ -110,6 +143,8 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
   if (options.engine !== undefined && options.engine !== "js" && options.engine !== "native") {
     throw new ConnectionError(`engine must be "js" or "native", got ${JSON.stringify(String(options.engine))}`, redactUrl(url))
   }
+  checkTimeout("statementTimeout", options.statementTimeout, redactUrl(url))
+  checkTimeout("lockTimeout", options.lockTimeout, redactUrl(url))
   if (options.pool !== undefined) {
     const { max = 10, min = 0 } = options.pool
     if (!Number.isInteger(max) || max < 1 || !Number.isInteger(min) || min < 0 || min > max) {

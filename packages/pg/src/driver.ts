@@ -21,6 +21,57 @@ export interface PoolOptions {
   readonly min?: number
 }
 
+/** Session settings applied to every pooled connection. */
+export interface SessionOptions {
+  /** `statement_timeout` in milliseconds (0 = none): a longer statement fails with `StatementTimeout`. */
+  readonly statementTimeout?: number
+  /** `lock_timeout` in milliseconds (0 = none): a longer lock wait fails with `LockTimeout`. */
+  readonly lockTimeout?: number
+}
+
+/** Throws a `ConnectionError` unless `value` is undefined or a non-negative integer of milliseconds. */
+export const checkTimeout = (name: string, value: unknown, url: string): void => {
+  if (value === undefined) return
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) {
+    throw new ConnectionError(
+      `${name} must be a non-negative integer number of milliseconds (at most 2147483647), got ${typeof value === "number" ? String(value) : typeof value}`,
+      url,
+    )
+  }
+}
+
+/**
+ * A client checked out of the pool, with an `'error'` listener for as long as it is out: a
+ * server connection that dies while the client is checked out (a terminated backend, a
+ * network failure) would otherwise emit an unhandled `'error'` event and crash the process.
+ * The failure reaches the caller through the statement it breaks; the client is then
+ * discarded on release instead of going back to the pool.
+ */
+class CheckedOutClient {
+  #failed = false
+  readonly #onError = () => {
+    this.#failed = true
+  }
+  #released = false
+
+  constructor(readonly client: pg.PoolClient) {
+    client.on("error", this.#onError)
+  }
+
+  /** True once the connection emitted an error: it must not go back to the pool. */
+  get failed(): boolean {
+    return this.#failed
+  }
+
+  release(broken: boolean): void {
+    if (this.#released) return
+    this.#released = true
+    this.client.release(broken || this.#failed)
+    // The pool has attached its own listener (idle, or a no-op for a discarded client).
+    this.client.removeListener("error", this.#onError)
+  }
+}
+
 type Types = typeof textTypes | typeof rawTypes
 
 /** Sends one statement on a pool or a client: text-mode values, arrays when `rowMode` says so. */
@@ -49,12 +100,16 @@ export class PostgresDriver implements Driver {
   readonly schema: string | null
   #statements = 0
 
-  constructor(url: string, pool: PoolOptions = {}) {
+  constructor(url: string, pool: PoolOptions = {}, session: SessionOptions = {}) {
     this.url = redactUrl(url)
+    checkTimeout("statementTimeout", session.statementTimeout, this.url)
+    checkTimeout("lockTimeout", session.lockTimeout, this.url)
     const location = parsePostgresUrl(url)
     this.schema = location.schema
     const options = ["-c TimeZone=UTC", "-c DateStyle=ISO", "-c IntervalStyle=iso_8601"]
     if (location.schema !== null) options.push(`-c search_path=${location.schema}`)
+    if (session.statementTimeout !== undefined) options.push(`-c statement_timeout=${session.statementTimeout}`)
+    if (session.lockTimeout !== undefined) options.push(`-c lock_timeout=${session.lockTimeout}`)
     this.pool = new pg.Pool({
       connectionString: location.connectionString,
       max: pool.max ?? 10,
@@ -99,13 +154,18 @@ export class PostgresDriver implements Driver {
     return { rowsAffected: result.rowCount ?? result.rows.length }
   }
 
-  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
-    let client: pg.PoolClient
+  /** Checks a client out of the pool, with an error listener until it is released. */
+  async #checkout(): Promise<CheckedOutClient> {
     try {
-      client = await this.pool.connect()
+      return new CheckedOutClient(await this.pool.connect())
     } catch (error) {
       throw translatePgError(error, undefined, this.url)
     }
+  }
+
+  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    const checkedOut = await this.#checkout()
+    const client = checkedOut.client
     let broken = false
     const run = async (statement: Statement) => {
       this.#statements++
@@ -132,17 +192,12 @@ export class PostgresDriver implements Driver {
       }
       throw error
     } finally {
-      client.release(broken)
+      checkedOut.release(broken)
     }
   }
 
   async begin(options: BeginOptions = {}): Promise<TransactionDriver> {
-    let client: pg.PoolClient
-    try {
-      client = await this.pool.connect()
-    } catch (error) {
-      throw translatePgError(error, undefined, this.url)
-    }
+    const client = await this.#checkout()
     const modes = [
       ...(options.isolation === undefined ? [] : [`ISOLATION LEVEL ${options.isolation.toUpperCase()}`]),
       ...(options.readOnly ? ["READ ONLY"] : []),
@@ -162,18 +217,28 @@ export class PostgresDriver implements Driver {
   }
 }
 
-/** A transaction pinned to one pooled client until it commits or rolls back. */
+/**
+ * A transaction pinned to one pooled client until it commits or rolls back. Statements issued
+ * concurrently (a `Promise.all` inside the block) take turns on the client, in the order they
+ * were issued: one statement in flight at a time, as the protocol needs.
+ */
 class PostgresTransaction implements TransactionDriver {
   readonly dialect = "postgres" as const
   #open = true
   #broken = false
   #batches = 0
+  /** Settles when the last statement queued so far has finished. */
+  #tail: Promise<unknown> = Promise.resolve()
 
   constructor(
     readonly driver: PostgresDriver,
-    readonly client: pg.PoolClient,
+    readonly checkedOut: CheckedOutClient,
     readonly count: () => void,
   ) {}
+
+  get client(): pg.PoolClient {
+    return this.checkedOut.client
+  }
 
   get url(): string {
     return this.driver.url
@@ -186,14 +251,29 @@ class PostgresTransaction implements TransactionDriver {
   }
 
   /** @internal */
-  async run(statement: Statement, types: Types = textTypes, rowMode?: "array") {
+  run(statement: Statement, types: Types = textTypes, rowMode?: "array"): Promise<pg.QueryResult> {
+    if (!this.#open) return Promise.reject(new TransactionError("This transaction has already committed or rolled back"))
+    const turn = this.#tail.then(() => this.#send(statement, types, rowMode))
+    this.#tail = turn.catch(() => undefined)
+    return turn
+  }
+
+  async #send(statement: Statement, types: Types, rowMode?: "array"): Promise<pg.QueryResult> {
+    // A statement queued behind COMMIT or ROLLBACK finds the transaction ended.
     if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
     this.count()
+    if (this.checkedOut.failed) {
+      this.#broken = true
+      throw new ConnectionError(
+        `PostgreSQL connection failed (${this.driver.url}): the server connection of this transaction was lost; nothing was committed`,
+        this.driver.url,
+      )
+    }
     try {
       return await send(this.client, statement, types, rowMode)
     } catch (error) {
       const translated = translatePgError(error, statement, this.driver.url)
-      if (translated instanceof ConnectionError) this.#broken = true
+      if (translated instanceof ConnectionError || this.checkedOut.failed) this.#broken = true
       throw translated
     }
   }
@@ -252,7 +332,7 @@ class PostgresTransaction implements TransactionDriver {
       throw error
     } finally {
       this.#open = false
-      this.client.release(this.#broken)
+      this.checkedOut.release(this.#broken)
     }
   }
 }
@@ -261,8 +341,8 @@ class PostgresTransaction implements TransactionDriver {
  * Opens a pool for a `postgres://` URL and checks it answers. Throws `ConnectionError`
  * (password redacted) when the server cannot be reached or refuses the login.
  */
-export const openPostgres = async (url: string, pool?: PoolOptions): Promise<PostgresDriver> => {
-  const driver = new PostgresDriver(url, pool)
+export const openPostgres = async (url: string, pool?: PoolOptions, session?: SessionOptions): Promise<PostgresDriver> => {
+  const driver = new PostgresDriver(url, pool, session)
   try {
     await driver.ping()
   } catch (error) {

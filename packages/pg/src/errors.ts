@@ -1,12 +1,15 @@
 import {
   CheckViolation,
   ConnectionError,
+  DeadlockDetected,
   type FerroError,
   ForeignKeyViolation,
+  LockTimeout,
   NotNullViolation,
   QueryError,
+  SerializationFailure,
   type Statement,
-  TransactionError,
+  StatementTimeout,
   UniqueViolation,
 } from "@ferro/core"
 
@@ -31,6 +34,13 @@ export const isConnectionFailure = (error: unknown): boolean => {
   }
   if (code !== undefined && NETWORK_CODES.has(code)) return true
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(message)
+}
+
+/** " (SQL: …; n parameters)", the SQL cut at 200 characters, never the values. */
+const sqlContext = (statement: Statement | undefined): string => {
+  if (statement === undefined) return ""
+  const shown = statement.sql.length > 200 ? `${statement.sql.slice(0, 200)}…` : statement.sql
+  return ` (SQL: ${shown}; ${statement.params.length} parameter${statement.params.length === 1 ? "" : "s"})`
 }
 
 /**
@@ -63,10 +73,17 @@ export const translatePgError = (error: unknown, statement: Statement | undefine
     case "23514":
       return new CheckViolation(message, detail)
     case "40001":
+      return new SerializationFailure(`Serialization failure: ${message}`, { cause: error })
     case "40P01":
-      return new TransactionError(`${code === "40001" ? "Serialization failure" : "Deadlock detected"}: ${message}`, {
-        cause: error,
-      })
+      return new DeadlockDetected(`Deadlock detected: ${message}`, { cause: error })
+    case "55P03":
+      return new LockTimeout(`Lock wait timed out: ${message}${sqlContext(statement)}`, { cause: error })
+    case "57014":
+      // query_canceled: a statement_timeout, or a cancel request (left as a QueryError).
+      if (/statement timeout/i.test(message)) {
+        return new StatementTimeout(`Statement timed out: ${message}${sqlContext(statement)}`, { cause: error })
+      }
+      break
   }
   if (isConnectionFailure(error)) return new ConnectionError(`PostgreSQL connection failed (${url}): ${message}`, url, { cause: error })
   return QueryError.rejected(message, statement?.sql, statement?.params.length, error)

@@ -4,6 +4,6 @@
  *
  * @packageDocumentation
  */
-export { PostgresDriver, openPostgres, type PoolOptions } from "./driver.js"
+export { PostgresDriver, checkTimeout, openPostgres, type PoolOptions, type SessionOptions } from "./driver.js"
 export { parsePostgresUrl, type PostgresLocation } from "./url.js"
 export { isConnectionFailure, translatePgError } from "./errors.js"

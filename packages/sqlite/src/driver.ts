@@ -45,6 +45,11 @@ export interface SqliteDriverOptions {
    * falls back to better-sqlite3.
    */
   readonly native?: NativeEngine
+  /**
+   * Milliseconds a statement waits for a lock another connection holds before failing with
+   * `LockTimeout` (SQLite's busy timeout; default 5000). `connect()`'s `lockTimeout` sets it.
+   */
+  readonly busyTimeout?: number
 }
 
 /**
@@ -81,6 +86,7 @@ const openEngine = (
   location: SqliteLocation,
   requested: SqliteEngineName,
   native: NativeEngine | undefined,
+  busyTimeout: number,
 ): SqliteEngine => {
   if (requested === "native") {
     if (native === undefined) {
@@ -90,7 +96,7 @@ const openEngine = (
       if (location.readonly && location.filename === ":memory:") {
         throw new TypeError("In-memory/temporary databases cannot be readonly")
       }
-      const database = new native.binding.NativeDatabase(location.filename, location.readonly, BUSY_TIMEOUT_MS)
+      const database = new native.binding.NativeDatabase(location.filename, location.readonly, busyTimeout)
       try {
         registerFunctions((name, options, fn) =>
           database.function(name, fn.length, options.deterministic, options.safeIntegers === true, fn),
@@ -158,16 +164,20 @@ export class SqliteDriver implements Driver {
   constructor(url: string, options: SqliteDriverOptions = {}) {
     this.url = redactUrl(url)
     const location = parseSqliteUrl(url)
+    const busyTimeout = options.busyTimeout ?? BUSY_TIMEOUT_MS
+    if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
+      throw new ConnectionError(`busyTimeout must be a non-negative integer (milliseconds), got ${String(busyTimeout)}`, this.url)
+    }
     let engine: SqliteEngine | undefined
     try {
       if (location.filename !== ":memory:" && !location.readonly) {
         mkdirSync(dirname(location.filename), { recursive: true })
       }
-      engine = openEngine(location, options.engine ?? location.engine ?? "js", options.native)
+      engine = openEngine(location, options.engine ?? location.engine ?? "js", options.native, busyTimeout)
       engine.exec("PRAGMA foreign_keys = ON")
       // LIKE is case-sensitive on PostgreSQL; make SQLite agree (ilike is the insensitive one).
       engine.exec("PRAGMA case_sensitive_like = ON")
-      engine.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      engine.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
       if (location.filename !== ":memory:" && !location.readonly) engine.exec("PRAGMA journal_mode = WAL")
       this.#engine = engine
     } catch (error) {

@@ -3,6 +3,7 @@ import {
   ConnectionError,
   type FerroError,
   ForeignKeyViolation,
+  LockTimeout,
   NotNullViolation,
   QueryError,
   type Statement,
@@ -25,6 +26,10 @@ export const translateSqliteError = (error: unknown, statement: Statement | unde
   const code = (error as { code?: unknown } | null)?.code
   const message = error instanceof Error ? error.message : String(error)
   if (typeof code === "string") {
+    // SQLITE_BUSY and its extended codes: another connection held the lock past the busy timeout.
+    if (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_")) {
+      return new LockTimeout(`SQLite: ${message} (another connection held the lock past the busy timeout)`, { cause: error })
+    }
     switch (code) {
       case "SQLITE_CONSTRAINT_UNIQUE":
       case "SQLITE_CONSTRAINT_PRIMARYKEY":

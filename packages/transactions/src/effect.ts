@@ -16,8 +16,9 @@ import {
   TransactionError,
   type TransactionScope,
   addTransactionResolver,
+  transactionFor,
 } from "@ferro/core"
-import { type TransactionOptions, endScope, openScope } from "./transaction.js"
+import { type TransactionOptions, endScope, isRetryable, openScope, retryCount, retryDelay } from "./transaction.js"
 
 /** The transaction of the running fiber (inherited by child fibers; none by default). */
 export const CurrentTransaction: Context.Reference<TransactionScope | undefined> = Context.Reference<
@@ -59,11 +60,38 @@ const asFailure = (error: unknown): FerroFailure =>
 
 /**
  * Runs `effect` in a transaction: commits on success; rolls back on failure, defect or
- * interruption. Inside another transaction (Effect or Promise side) it is a savepoint.
+ * interruption. Inside another transaction (Effect or Promise side) it is a savepoint. With
+ * `retry: n`, an outermost transaction that fails with `SerializationFailure` or
+ * `DeadlockDetected` is rerun whole, up to n more times, after a short jittered backoff.
  */
 export const transactionEffect = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options: Omit<TransactionOptions, "signal"> = {},
+): Effect.Effect<A, E | FerroFailure, R> => {
+  const once = transactionEffectOnce(effect, options)
+  if (options.retry === undefined || options.retry === 0) return once
+  return Effect.suspend((): Effect.Effect<A, E | FerroFailure, R> => {
+    let retry: number
+    try {
+      retry = retryCount(options)
+    } catch (error) {
+      return Effect.fail(asFailure(error))
+    }
+    // Nested blocks are savepoints of a transaction a retryable failure has already doomed.
+    if (transactionFor(options.using) !== undefined) return once
+    const attempt = (n: number): Effect.Effect<A, E | FerroFailure, R> =>
+      Effect.catchIf(
+        once,
+        (error: E | FerroFailure) => n < retry && isRetryable(error),
+        () => Effect.andThen(Effect.sleep(retryDelay(n + 1)), Effect.suspend(() => attempt(n + 1))),
+      )
+    return attempt(0)
+  })
+}
+
+const transactionEffectOnce = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options: Omit<TransactionOptions, "signal">,
 ): Effect.Effect<A, E | FerroFailure, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(

@@ -10,8 +10,11 @@
 import {
   type BeginOptions,
   type ActiveConnection,
+  DeadlockDetected,
+  FerroError,
   Instances,
   type IsolationLevel,
+  SerializationFailure,
   TransactionError,
   type TransactionDriver,
   TransactionIdentityMap,
@@ -34,7 +37,30 @@ export interface TransactionOptions {
   readonly sqliteMode?: BeginOptions["sqliteMode"]
   /** Abandon the block when this signal aborts: the transaction rolls back and the call rejects. */
   readonly signal?: AbortSignal
+  /**
+   * Rerun the whole block up to this many more times, after a short jittered backoff, when it
+   * fails with `SerializationFailure` or `DeadlockDetected` (never on any other error). Only
+   * an outermost transaction retries: inside another one the failure has already doomed the
+   * enclosing transaction, so a nested block runs once. Default 0.
+   */
+  readonly retry?: number
 }
+
+/** @internal Whether a failure is one that rerunning the whole transaction can cure. */
+export const isRetryable = (error: unknown): boolean =>
+  error instanceof SerializationFailure || error instanceof DeadlockDetected
+
+/** @internal Checks `retry` and returns it (0 when absent). */
+export const retryCount = (options: { readonly retry?: number }): number => {
+  const retry = options.retry ?? 0
+  if (typeof retry !== "number" || !Number.isSafeInteger(retry) || retry < 0) {
+    throw new TransactionError(`retry must be a non-negative integer, got ${typeof retry === "number" ? String(retry) : typeof retry}`)
+  }
+  return retry
+}
+
+/** @internal Milliseconds to wait before rerun number `attempt` (1-based): full jitter, capped at 250 ms. */
+export const retryDelay = (attempt: number): number => Math.floor(Math.random() * Math.min(250, 10 * 2 ** attempt))
 
 const abortError = (signal: AbortSignal): TransactionError =>
   new TransactionError("The transaction block was aborted; its work was rolled back", { cause: signal.reason })
@@ -141,7 +167,8 @@ const finishScope = async (scope: TransactionScope, outcome: "commit" | "rollbac
     else await driver.releaseSavepoint(savepoint)
   } catch (error) {
     restoreTouched(scope)
-    throw error instanceof TransactionError ? error : new TransactionError(`Commit failed: ${(error as Error).message}`, { cause: error })
+    // Typed failures (a lost connection, a serialization failure at COMMIT) keep their class.
+    throw error instanceof FerroError ? error : new TransactionError(`Commit failed: ${(error as Error).message}`, { cause: error })
   }
   if (scope.parent === null) publishTouched(scope)
   else mergeTouched(scope)
@@ -191,6 +218,20 @@ export const openScope = async (options: TransactionOptions): Promise<Transactio
  */
 export const transaction = async <T>(fn: () => Promise<T> | T, options: TransactionOptions = {}): Promise<T> => {
   if (typeof fn !== "function") throw new TransactionError("transaction() expects an async function")
+  const retry = retryCount(options)
+  // Nested blocks are savepoints of a transaction a retryable failure has already doomed.
+  if (retry === 0 || transactionFor(options.using) !== undefined) return transactionOnce(fn, options)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await transactionOnce(fn, options)
+    } catch (error) {
+      if (attempt >= retry || !isRetryable(error) || options.signal?.aborted) throw error
+      await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt + 1)))
+    }
+  }
+}
+
+const transactionOnce = async <T>(fn: () => Promise<T> | T, options: TransactionOptions): Promise<T> => {
   if (options.signal?.aborted) throw abortError(options.signal)
   const scope = await openScope(options)
   let result: T
@@ -225,7 +266,7 @@ export interface TransactionHandle {
  * Begins a transaction you end yourself: `const tx = await beginTransaction(); await tx.run(...);
  * await tx.commit()`. Using the handle after it ended is a `TransactionError`.
  */
-export const beginTransaction = async (options: Omit<TransactionOptions, "signal"> = {}): Promise<TransactionHandle> => {
+export const beginTransaction = async (options: Omit<TransactionOptions, "signal" | "retry"> = {}): Promise<TransactionHandle> => {
   const scope = await openScope(options)
   return {
     get closed() {
