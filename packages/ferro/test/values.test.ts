@@ -176,9 +176,9 @@ describeEachBackend("one value check", (backend) => {
     await refusedBeforeSql(contradict, () => Item.updateOrCreate({ name: "existing" , label: "l" }, { label: "other-secret" }))
     const byName: Bad = { kind: "contradiction", field: "name" as Property, value: () => "renamed-secret", secret: "renamed-secret" }
     await refusedBeforeSql(byName, () => Item.getOrCreate({ name: "existing" }, { name: "renamed-secret" }))
-    // The same instant spelled two ways is the same value; repeating a lookup value is fine.
+    // The same instant in two Date objects is the same value; repeating a lookup value is fine.
     const [made, created] = await Item.getOrCreate(
-      { name: "fresh", at: "2024-03-01T00:00:00Z" },
+      { name: "fresh", at: new Date("2024-03-01T00:00:00Z") },
       { name: "fresh", at: new Date("2024-03-01T00:00:00Z"), label: "m" },
     )
     expect(created).toBe(true)
