@@ -136,12 +136,39 @@ const isValidCalendarDate = (s: string): boolean => {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
 }
 
+/** A lone UTF-16 surrogate half: in `u` mode a surrogate pair is one code point and does not match. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u
+
+/**
+ * Whether `s` is well-formed Unicode (no lone surrogate halves). Neither backend can store a
+ * lone surrogate faithfully (SQLite's engines replace it, differently; PostgreSQL refuses it).
+ */
+export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s)
+
+const wellFormed = Schema.makeFilter((v: string) => isWellFormedText(v), {
+  expected: "well-formed Unicode text (no lone surrogate halves)",
+})
+
+/** A storage type that holds 64-bit integers on PostgreSQL (SQLite's INTEGER always does). */
+const WIDE_INTEGER = /^\s*(bigint|int8|bigserial|serial8)\s*$/i
+
+/** Whether an integer field's `dbType` stores 64 bits on every backend. */
+export const isWideIntegerDbType = (dbType: DbType | undefined): boolean => {
+  const postgres = typeof dbType === "string" ? dbType : dbType?.postgres
+  return postgres !== undefined && WIDE_INTEGER.test(postgres)
+}
+
 /** Per-kind validation schema (type side) and JSON-friendly struct schema. */
 const base = {
-  int: () => {
-    const s = Schema.Int.check(
-      Schema.isBetween({ minimum: INT32_MIN, maximum: INT32_MAX }, { expected: "a 32-bit integer" }),
-    )
+  int: (wide = false) => {
+    const s = wide
+      ? Schema.Int.check(
+          Schema.isBetween(
+            { minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
+            { expected: "a safe integer (within ±2^53-1)" },
+          ),
+        )
+      : Schema.Int.check(Schema.isBetween({ minimum: INT32_MIN, maximum: INT32_MAX }, { expected: "a 32-bit integer" }))
     return [s, s] as const
   },
   bigint: () => {
@@ -153,14 +180,19 @@ const base = {
     const s = Schema.String.check(Schema.isPattern(/^-?\d+(\.\d+)?$/, { expected: 'a decimal string such as "12.50"' }))
     return [s, s] as const
   },
-  text: () => [Schema.String, Schema.String] as const,
+  text: () => {
+    const s = Schema.String.check(wellFormed)
+    return [s, s] as const
+  },
   bool: () => [Schema.Boolean, Schema.Boolean] as const,
   // Schema.Date refuses invalid dates (`new Date("x")`); DateFromString encodes as an ISO string.
   datetime: () => [Schema.Date, Schema.DateFromString] as const,
   date: () => {
     const s = Schema.String.check(
       Schema.isPattern(/^\d{4}-\d{2}-\d{2}$/, { expected: "a date as YYYY-MM-DD" }),
-      Schema.makeFilter((v: string) => isValidCalendarDate(v), { expected: "a valid calendar date" }),
+      Schema.makeFilter((v: string) => !/^\d{4}-\d{2}-\d{2}$/.test(v) || isValidCalendarDate(v), {
+        expected: "a valid calendar date",
+      }),
     )
     return [s, s] as const
   },
@@ -195,17 +227,26 @@ interface Extras {
   readonly nullWrapped?: boolean
 }
 
-/** Values `JSON.stringify` / `JSON.parse` round-trip unchanged. */
-const isJsonValue = (value: unknown, path: Set<object> = new Set()): boolean => {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return true
+/**
+ * Values `JSON.stringify` / `JSON.parse` round-trip unchanged: null, booleans, finite numbers,
+ * well-formed strings, arrays and plain objects of those (well-formed keys), without cycles.
+ * A Map, Set, Date, class instance, function, undefined, bigint or NaN is not one.
+ */
+export const isJsonValue = (value: unknown, path: Set<object> = new Set()): boolean => {
+  if (value === null || typeof value === "boolean") return true
+  if (typeof value === "string") return isWellFormedText(value)
   if (typeof value === "number") return Number.isFinite(value)
   if (typeof value !== "object" || path.has(value)) return false // cycles cannot be stored
   if (!Array.isArray(value)) {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== null) return false
   }
+  // Symbol keys and accessors JSON would drop or call are not plain data either.
+  if (Object.getOwnPropertySymbols(value).length > 0) return false
   path.add(value)
-  const ok = Object.values(value).every((v) => isJsonValue(v, path))
+  const ok = Array.isArray(value)
+    ? Array.from(value, (v) => v).every((v) => isJsonValue(v, path)) // holes read as undefined: refused
+    : Object.entries(value).every(([k, v]) => isWellFormedText(k) && isJsonValue(v, path))
   path.delete(value)
   return ok
 }
@@ -336,7 +377,7 @@ const simple =
 
 /** Integer primary key assigned by the database; optional on create. */
 const id = (options?: IdOptions): ColumnField<number, true, true> => {
-  const [valueSchema, structSchema] = base.int()
+  const [valueSchema, structSchema] = base.int(isWideIntegerDbType(options?.dbType))
   return build<number, { primaryKey: true }, true>(options, {
     type: "int",
     valueSchema,
@@ -346,8 +387,16 @@ const id = (options?: IdOptions): ColumnField<number, true, true> => {
   })
 }
 
-/** 32-bit integer (`integer`). */
-const int = simple<number, "int">("int")
+/**
+ * Integer as a JS `number`: 32-bit (`integer`) by default. With a 64-bit storage type
+ * (`dbType: "bigint"`, `"int8"` or `{ postgres: "bigint" }`) it takes any safe integer
+ * (up to ±2^53-1, `Number.MAX_SAFE_INTEGER`) on every backend, read back exactly as a
+ * `number`. For the full 64-bit range use `field.bigint()`, whose property is a `bigint`.
+ */
+const int = <const O extends FieldOptions<number> = {}>(options?: O): Built<number, O> => {
+  const [valueSchema, structSchema] = base.int(isWideIntegerDbType(options?.dbType))
+  return build<number, O>(options, { type: "int", valueSchema, structSchema })
+}
 /** 64-bit integer as a JS `bigint` (`integer` on SQLite, `bigint` on PostgreSQL). */
 const bigint = simple<bigint, "bigint">("bigint")
 /** Finite double-precision float. */
@@ -470,7 +519,10 @@ export const fromSchema = (input: AnySchema): ColumnField<unknown, boolean> => {
     type = "int"
     extra = base.int()[0]
   } else if (inner._tag === "String" && (ids.has("effect/schema/isUUID") || ids.has("effect/schema/isGUID"))) type = "uuid"
-  else if (inner._tag === "String") type = "text"
+  else if (inner._tag === "String") {
+    type = "text"
+    extra = Schema.String.check(wellFormed)
+  }
   else if (inner._tag === "Number") type = "float"
   else if (inner._tag === "Boolean") type = "bool"
   else if (inner._tag === "BigInt") type = "bigint"

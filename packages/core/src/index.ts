@@ -89,6 +89,8 @@ export {
 export { indexName, quoteIdentifier, toSnakeCase } from "./naming.js"
 export { redactUrl } from "./redact.js"
 export { normalizeValue } from "./normalize.js"
+/** Value predicates shared by field validation and query values (internal plumbing). */
+export { isJsonValue, isWellFormedText, isWideIntegerDbType } from "./fields.js"
 export { storageType } from "./storage.js"
 export { operation, type FerroFailure, type Operation } from "./operation.js"
 export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "./native-binding.js"

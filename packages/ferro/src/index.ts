@@ -87,6 +87,7 @@ export {
   type RelationProps,
   type PrimaryKey,
   type RawOptions,
+  type RouteOptions,
   type SqlFragment,
   type UpdateValues,
   type Where,

@@ -1060,13 +1060,14 @@ describeEachBackend("transactions", (backend) => {
     expect(await itemNames("other")).toEqual(["there", "there-nested", "there-raw"])
     expect(await TxItem.using("other").select().count()).toBe(3)
 
-    // Rolled back on that connection; an explicit using() of the default one is not part of it.
+    // Rolled back on that connection; an explicit using() of the default one that opts out of
+    // the transaction is not part of it (without the opt-out it is refused: values.test.ts).
     const boom = new Boom()
     await expect(
       transaction(
         async () => {
           await TxItem.create({ name: "there-rolled-back" })
-          await TxItem.using("default").create({ name: "here-explicit" })
+          await TxItem.using("default", { outsideTransaction: true }).create({ name: "here-explicit" })
           throw boom
         },
         { using: "other" },

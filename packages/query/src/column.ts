@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { type ColumnMetadata, type ModelMetadata, QueryError, ValidationError } from "@ferro/core"
+import { type ColumnMetadata, type ModelMetadata, QueryError } from "@ferro/core"
 import type { ComparisonOperator } from "./expression.js"
 import { Predicate, UpdateExpression } from "./predicate.js"
-import { checkValue } from "./values.js"
+import { checkFieldValue, checkPattern, checkValue } from "./values.js"
 
 /** Values a predicate accepts for a column of property type `T`: datetimes also take ISO strings. */
 export type Comparable<T> = T extends Date ? Date | string : T
@@ -60,10 +60,14 @@ export class ColumnRef {
   constructor(
     readonly model: string,
     readonly column: ColumnMetadata,
+    readonly metadata?: ModelMetadata,
   ) {}
 
+  /** A compared value: the same per-field validation as create(), save() and update(). */
   #value(value: unknown, allowNull = false): unknown {
-    return checkValue(this.model, this.column, value, allowNull)
+    return this.metadata === undefined
+      ? checkValue(this.model, this.column, value, allowNull)
+      : checkFieldValue(this.model, this.metadata, this.column, value, allowNull)
   }
 
   #compare(op: ComparisonOperator, value: unknown): Predicate {
@@ -119,9 +123,7 @@ export class ColumnRef {
     return this.#like(pattern, true)
   }
   #like(pattern: string, caseInsensitive: boolean): Predicate {
-    if (typeof pattern !== "string") {
-      throw new ValidationError(this.model, [{ path: this.column.property, message: "expected a string pattern" }])
-    }
+    checkPattern(this.model, this.column, pattern)
     if (!["text", "enum", "uuid", "date", "time", "decimal"].includes(this.column.type)) {
       throw new QueryError(`${caseInsensitive ? "ilike" : "like"}() needs a text column; '${this.column.property}' is ${this.column.type}`)
     }
@@ -143,7 +145,7 @@ export class ColumnRef {
     if (!["int", "bigint", "float"].includes(this.column.type)) {
       throw new QueryError(`Arithmetic needs a numeric column; '${this.column.property}' is ${this.column.type}`)
     }
-    return new UpdateExpression({ kind: "arithmetic", column: this.column, op, operand: this.#value(amount) })
+    return new UpdateExpression({ kind: "arithmetic", column: this.column, op, operand: checkValue(this.model, this.column, amount, false) })
   }
 }
 
@@ -156,7 +158,7 @@ const proxies = new WeakMap<ModelMetadata, Record<string, ColumnRef>>()
 export const columnsOf = (model: string, metadata: ModelMetadata): Record<string, ColumnRef> => {
   let proxy = proxies.get(metadata)
   if (proxy === undefined) {
-    const refs = new Map(metadata.columns.map((c) => [c.property, new ColumnRef(model, c)]))
+    const refs = new Map(metadata.columns.map((c) => [c.property, new ColumnRef(model, c, metadata)]))
     proxy = new Proxy({} as Record<string, ColumnRef>, {
       get: (_target, property) => {
         if (typeof property !== "string") return undefined

@@ -1,11 +1,25 @@
-import { type ActiveConnection as Connection, TransactionError, getConnection, transactionFor } from "@ferro/core"
+import { type ActiveConnection as Connection, TransactionError, currentTransaction, getConnection, transactionFor } from "@ferro/core"
+
+/** Options of a call routed to a named connection (`Model.using(name, options)`, raw SQL's `using`). */
+export interface RouteOptions {
+  /**
+   * Inside a transaction opened on another connection, run on `name` anyway, outside any
+   * transaction: its statements commit on their own and do not roll back with the
+   * transaction. Without it such a call is refused with a `TransactionError`.
+   */
+  readonly outsideTransaction?: boolean
+}
 
 /**
  * The connection an operation runs on: inside a transaction block, the transaction's
  * connection (when the operation targets that connection); else the named one, else the
  * default. This is the single place routing is decided.
+ *
+ * A call routed to a connection that no open transaction of the block covers, while a
+ * transaction on another connection is open, would silently run outside it: it is refused
+ * with a `TransactionError` naming both connections unless `outsideTransaction` is set.
  */
-export const resolveConnection = (name: string | undefined): Connection => {
+export const resolveConnection = (name: string | undefined, options?: RouteOptions): Connection => {
   const scope = transactionFor(name)
   if (scope !== undefined) {
     if (scope.closed) {
@@ -14,6 +28,16 @@ export const resolveConnection = (name: string | undefined): Connection => {
       )
     }
     return scope.connection
+  }
+  if (name !== undefined && options?.outsideTransaction !== true) {
+    const current = currentTransaction()
+    if (current !== undefined && !current.closed && current.connection.name !== name) {
+      throw new TransactionError(
+        `This call is routed to connection '${name}' inside a transaction on connection '${current.connection.name}'; ` +
+          `it would run outside that transaction. Open a transaction on '${name}' (transaction(fn, { using: '${name}' })), ` +
+          `or opt out explicitly with using('${name}', { outsideTransaction: true })`,
+      )
+    }
   }
   return getConnection(name)
 }

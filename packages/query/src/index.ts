@@ -34,5 +34,6 @@ export { Predicate, UpdateExpression, and, isPredicate, not, or } from "./predic
 export type { Column, ColumnFor, Comparable, NumericColumn, TextColumn } from "./column.js"
 export { execute, fetchAll, fetchOne, sql, compileFragment, type RawOptions, type SqlFragment } from "./raw.js"
 export { evictInstance, isPersisted } from "./identity.js"
+export type { RouteOptions } from "./context.js"
 export { compilerFor, Compiler } from "./compiler/index.js"
 export type * from "./expression.js"

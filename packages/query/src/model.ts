@@ -26,12 +26,13 @@ import {
   UniqueViolation,
   ValidationError,
   extendModels,
+  getConnection,
   isModelInstance,
   modelRuntime,
   type Operation,
   operation,
 } from "@ferro/core"
-import { resolveConnection } from "./context.js"
+import { type RouteOptions, resolveConnection } from "./context.js"
 import {
   type ModelClass as RuntimeModelClass,
   deleteInstance,
@@ -44,6 +45,7 @@ import {
   validateColumns,
 } from "./operations.js"
 import { type Predicate } from "./predicate.js"
+import { checkValue } from "./values.js"
 import { type Query, type Where, newQuery } from "./query.js"
 import { relationValue } from "./relations.js"
 
@@ -135,20 +137,32 @@ export interface ModelStatics {
     this: C,
     items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>,
   ): Operation<number>
-  /** The row matching `lookup`, or a new one from `lookup` + `defaults`; `[instance, created]`. */
+  /**
+   * The row matching `lookup`, or a new one from `lookup` + `defaults`; `[instance, created]`.
+   * Lookup values and defaults get the same per-field validation as `create()` before any SQL;
+   * a default that gives a lookup field another value is a `ValidationError`.
+   */
   getOrCreate<C extends AnyModelClass>(
     this: C,
     lookup: Lookup<FieldsOf<C>>,
     defaults?: Partial<CreateInput<FieldsOf<C>>>,
   ): Operation<[InstanceOf<C>, boolean]>
-  /** Like `getOrCreate`, but an existing row gets `defaults` written to it. */
+  /**
+   * Like `getOrCreate`, but an existing row gets `defaults` written to it. The same checks run
+   * first: bad values, and defaults that change a lookup field, are a `ValidationError`.
+   */
   updateOrCreate<C extends AnyModelClass>(
     this: C,
     lookup: Lookup<FieldsOf<C>>,
     defaults?: Partial<CreateInput<FieldsOf<C>>>,
   ): Operation<[InstanceOf<C>, boolean]>
-  /** The static operations, routed to the connection called `name`. */
-  using<C extends AnyModelClass>(this: C, name: string): BoundModel<C>
+  /**
+   * The static operations, routed to the connection called `name`. Inside a transaction
+   * opened on another connection, a call through it is refused with a `TransactionError`
+   * naming both connections (it would silently run outside the transaction); pass
+   * `{ outsideTransaction: true }` to run it on `name`, outside the transaction, on purpose.
+   */
+  using<C extends AnyModelClass>(this: C, name: string, options?: RouteOptions): BoundModel<C>
 }
 
 /** The class `Model()` returns: constructible, an Effect Schema, with the ORM statics. */
@@ -198,33 +212,110 @@ const lookupPredicate = (cls: Runtime, lookup: object) => {
   }
 }
 
-const statics = (using: string | undefined) => ({
+/** Whether two checked values of one column are the same value. */
+const sameFieldValue = (a: unknown, b: unknown): boolean => {
+  if (Object.is(a, b)) return true
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0
+  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+    return JSON.stringify(a) === JSON.stringify(b)
+  }
+  return false
+}
+
+/**
+ * The defaults of `getOrCreate` / `updateOrCreate`, checked field by field with the same
+ * validation `create()` runs, before any SQL: a foreign key given as the related instance
+ * becomes its key under the shadow property. With `contradictions`, a default that gives a
+ * lookup field another value is refused (the created row would not match the lookup, so the
+ * next call could not find it).
+ */
+const checkDefaults = (
+  cls: Runtime,
+  lookup: object,
+  defaults: object,
+  contradictions: boolean,
+): Record<string, unknown> => {
+  const name = modelName(cls)
+  if (typeof defaults !== "object" || defaults === null || Array.isArray(defaults)) {
+    throw new ValidationError(name, [{ path: "", message: "defaults must be an object of field values" }])
+  }
+  const runtime = modelRuntime(cls)
+  const columns = new Map(cls.metadata.columns.map((c) => [c.property, c]))
+  const values: Record<string, unknown> = {}
+  const issues: Array<{ readonly path: string; readonly message: string }> = []
+  for (const [property, value] of Object.entries(defaults)) {
+    if (value === undefined) continue
+    const fk = cls.metadata.relations.find((r) => r.kind === "foreignKey" && r.property === property)
+    if (fk !== undefined) {
+      const target = isModelInstance(value) ? (value.constructor as RuntimeModelClass) : null
+      const key = target === null ? value : (value as Record<string, unknown>)[target.metadata.primaryKey ?? ""]
+      if (key === undefined || key === null) {
+        if (target !== null) issues.push({ path: property, message: "the related instance has no primary key yet; save it first" })
+        else issues.push(...runtime.validateValue(fk.via!, key))
+        continue
+      }
+      const found = runtime.validateValue(fk.via!, key)
+      if (found.length > 0) issues.push(...found.map((i) => ({ ...i, path: property })))
+      else values[fk.via!] = key
+      continue
+    }
+    if (!columns.has(property)) {
+      issues.push({ path: property, message: "is not a field of this model" })
+      continue
+    }
+    const found = runtime.validateValue(property, value)
+    if (found.length > 0) issues.push(...found)
+    else values[property] = value
+  }
+  if (contradictions) {
+    for (const [property, given] of Object.entries(lookup ?? {})) {
+      const column = columns.get(property)
+      if (column === undefined || !(property in values)) continue
+      let same: boolean
+      try {
+        same = sameFieldValue(checkValue(name, column, given, true), checkValue(name, column, values[property], true))
+      } catch {
+        continue // a bad lookup value is reported by the lookup's own check
+      }
+      if (!same) {
+        const via = cls.metadata.relations.find((r) => r.kind === "foreignKey" && r.via === property)
+        const path = via !== undefined && !Object.hasOwn(defaults, property) ? via.property : property
+        issues.push({ path, message: "contradicts the lookup: defaults may add fields, or repeat a lookup value, not change it" })
+      }
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(name, issues)
+  return values
+}
+
+const statics = (using: string | undefined, route?: RouteOptions) => ({
   where(this: unknown, predicate: Where<never>) {
-    return newQuery(asRuntime(this), using).where(predicate)
+    return newQuery(asRuntime(this), using, route).where(predicate)
   },
   select(this: unknown) {
-    return newQuery(asRuntime(this), using)
+    return newQuery(asRuntime(this), using, route)
   },
   // The hottest calls: no async frames of their own (a thrown error still rejects: the
   // operation catches what its body throws).
   get(this: unknown, pk: PrimaryKey) {
     return operation(() => {
       const cls = asRuntime(this)
-      return fetchByPrimaryKey(cls, resolveConnection(using), pk).then((instance) => {
+      return fetchByPrimaryKey(cls, resolveConnection(using, route), pk).then((instance) => {
         if (instance === null) throw new ModelDoesNotExist(modelName(cls), pk)
         return instance
       })
     })
   },
   getOrNone(this: unknown, pk: PrimaryKey) {
-    return operation(() => fetchByPrimaryKey(asRuntime(this), resolveConnection(using), pk))
+    return operation(() => fetchByPrimaryKey(asRuntime(this), resolveConnection(using, route), pk))
   },
   create(this: unknown, data: object) {
     return operation(async () => {
       const cls = asRuntime(this)
       const instance = instanceOf(cls, data)
       // Always an INSERT: an instance that already has a row is a unique violation, not an update.
-      await saveInstance(cls, resolveConnection(using), instance, { insert: true })
+      await saveInstance(cls, resolveConnection(using, route), instance, { insert: true })
       return instance
     })
   },
@@ -249,18 +340,20 @@ const statics = (using: string | undefined) => ({
         }
       })
       if (instances.length === 0) return 0
-      return insertMany(cls, resolveConnection(using), instances)
+      return insertMany(cls, resolveConnection(using, route), instances)
     })
   },
   getOrCreate(this: unknown, lookup: object, defaults: object = {}) {
     return operation(async () => {
       const cls = asRuntime(this)
-      const query = newQuery<object, never>(cls, using).where(lookupPredicate(cls, lookup) as never)
+      // Lookup values (in where()) and defaults are checked before any SQL runs.
+      const query = newQuery<object, never>(cls, using, route).where(lookupPredicate(cls, lookup) as never)
+      checkDefaults(cls, lookup, defaults, true)
       const found = await query.first()
       if (found !== null) return [found, false]
       const instance = instanceOf(cls, { ...lookup, ...defaults })
       try {
-        await saveInstance(cls, resolveConnection(using), instance)
+        await saveInstance(cls, resolveConnection(using, route), instance)
         return [instance, true]
       } catch (error) {
         // Lost a race with a concurrent insert of the same row: return the winner's.
@@ -275,36 +368,20 @@ const statics = (using: string | undefined) => ({
   updateOrCreate(this: unknown, lookup: object, defaults: object = {}) {
     return operation(async () => {
       const cls = asRuntime(this)
-      const found = (await newQuery<object, never>(cls, using)
-        .where(lookupPredicate(cls, lookup) as never)
-        .first()) as Record<string, unknown> | null
+      // Lookup values (in where()) and defaults are checked before any SQL runs.
+      const query = newQuery<object, never>(cls, using, route).where(lookupPredicate(cls, lookup) as never)
+      const values = checkDefaults(cls, lookup, defaults, true)
+      const found = (await query.first()) as Record<string, unknown> | null
       if (found === null) {
         const instance = instanceOf(cls, { ...lookup, ...defaults })
-        await saveInstance(cls, resolveConnection(using), instance)
+        await saveInstance(cls, resolveConnection(using, route), instance)
         return [instance, true]
       }
-      // A foreign key may be given as the related instance: store its key in the shadow property.
-      const values: Record<string, unknown> = {}
-      for (const [property, value] of Object.entries(defaults)) {
-        const fk = cls.metadata.relations.find((r) => r.kind === "foreignKey" && r.property === property)
-        if (fk === undefined) values[property] = value
-        else {
-          const target = isModelInstance(value) ? (value.constructor as RuntimeModelClass) : null
-          values[fk.via!] = target === null ? value : (value as Record<string, unknown>)[target.metadata.primaryKey ?? ""]
-        }
-      }
-      // Validate before touching the (shared, identity-mapped) instance.
-      const runtime = modelRuntime(cls)
-      const columns = new Set(cls.metadata.columns.map((c) => c.property))
-      const issues = Object.entries(values).flatMap(([property, value]) =>
-        columns.has(property) ? runtime.validateValue(property, value) : [{ path: property, message: "is not a field of this model" }],
-      )
-      if (issues.length > 0) throw new ValidationError(modelName(cls), issues)
-      // If the write fails, the instance must not keep values the database never accepted.
+      // `values`: the defaults, validated, foreign keys as their keys. If the write fails, the instance must not keep values the database never accepted.
       const previous = Object.fromEntries(Object.keys(values).map((k) => [k, found[k]]))
       Object.assign(found, values)
       try {
-        await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined), found)
+        await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined, route), found)
       } catch (error) {
         Object.assign(found, previous)
         throw error
@@ -347,10 +424,10 @@ extendModels((cls) => {
     Object.defineProperty(cls, name, { value: fn, writable: true, configurable: true })
   }
   Object.defineProperty(cls, "using", {
-    value: function using(this: unknown, name: string) {
+    value: function using(this: unknown, name: string, options?: RouteOptions) {
       if (typeof name !== "string") throw new TypeError("using() expects a connection name")
-      resolveConnection(name)
-      const bound = statics(name)
+      getConnection(name) // an unknown name fails here; the transaction check runs per call
+      const bound = statics(name, { outsideTransaction: options?.outsideTransaction === true })
       const self = this
       return Object.fromEntries(
         Object.entries(bound).map(([key, fn]) => [key, (...args: Array<unknown>) => (fn as Function).apply(self, args)]),

@@ -23,7 +23,7 @@ import type { LazyRows } from "@ferro/hydrate"
 import { type LinkContext, addLinks, checkPaths, loadPaths, removeLinks } from "./relations.js"
 import { type ColumnFor, type ColumnRef, columnsOf } from "./column.js"
 import { compilerFor } from "./compiler/index.js"
-import { resolveConnection } from "./context.js"
+import { type RouteOptions, resolveConnection } from "./context.js"
 import { type Condition, type Ordering, type SelectNode, and } from "./expression.js"
 import {
   type ModelClass,
@@ -93,6 +93,8 @@ interface State {
   readonly limit: number | null
   readonly offset: number | null
   readonly using: string | undefined
+  /** `using(name, { outsideTransaction: true })`: may run outside a transaction on another connection. */
+  readonly outsideTransaction?: boolean | undefined
   /** Relation paths to load with the results. */
   readonly include: ReadonlyArray<string>
   /** Links a many-to-many relation query edits with add/remove/clear. */
@@ -119,7 +121,7 @@ export class Query<M, F> {
 
   #with(patch: Partial<State>): Query<M, F> {
     // Narrowing the query invalidates what an eager load fetched for the whole relation.
-    const keepsRows = Object.keys(patch).every((k) => k === "using" || k === "include")
+    const keepsRows = Object.keys(patch).every((k) => k === "using" || k === "outsideTransaction" || k === "include")
     return new Query<M, F>({ ...this.#state, ...(keepsRows ? {} : { preloaded: undefined }), ...patch })
   }
 
@@ -204,9 +206,13 @@ export class Query<M, F> {
     return link
   }
 
-  /** Runs on the connection called `name` instead of the default. */
-  using(name: string): Query<M, F> {
-    return this.#with({ using: name })
+  /**
+   * Runs on the connection called `name` instead of the default. Inside a transaction on
+   * another connection this is refused with a `TransactionError`, unless
+   * `{ outsideTransaction: true }` says the query may run outside that transaction.
+   */
+  using(name: string, options?: RouteOptions): Query<M, F> {
+    return this.#with({ using: name, outsideTransaction: options?.outsideTransaction === true })
   }
 
   #node(): SelectNode {
@@ -230,13 +236,13 @@ export class Query<M, F> {
         if (include.length > 0) {
           throw new QueryError("all({ lazy: true }) does not load relations: drop with(), or materialize() and load them")
         }
-        const connection = resolveConnection(this.#state.using)
+        const connection = resolveConnection(this.#state.using, this.#state)
         return (await fetchLazy(modelClass, connection, this.#node())) as unknown as LazyRows<M, ModelProps<F>>
       })
     }
     return operation(async () => {
       const { modelClass, preloaded, include } = this.#state
-      const connection = resolveConnection(this.#state.using)
+      const connection = resolveConnection(this.#state.using, this.#state)
       const instances = preloaded !== undefined ? [...preloaded] : await fetchInstances(modelClass, connection, this.#node())
       await loadPaths(modelClass, connection, instances, include)
       return instances as Array<M>
@@ -247,7 +253,7 @@ export class Query<M, F> {
   first(): Operation<M | null> {
     return operation(async () => {
       const { modelClass, preloaded, include } = this.#state
-      const connection = resolveConnection(this.#state.using)
+      const connection = resolveConnection(this.#state.using, this.#state)
       const node = this.#node()
       const instances =
         preloaded !== undefined
@@ -261,7 +267,7 @@ export class Query<M, F> {
   /** Number of matching rows (respecting limit/offset). */
   count(): Operation<number> {
     return operation(async () => {
-      const connection = resolveConnection(this.#state.using)
+      const connection = resolveConnection(this.#state.using, this.#state)
       const [row] = await connection.driver.rows(compilerFor(connection.driver.dialect).count(this.#node()))
       return Number(row![0])
     })
@@ -270,7 +276,7 @@ export class Query<M, F> {
   /** Whether any row matches; stops at the first. */
   exists(): Operation<boolean> {
     return operation(async () => {
-      const connection = resolveConnection(this.#state.using)
+      const connection = resolveConnection(this.#state.using, this.#state)
       const rows = await connection.driver.rows(compilerFor(connection.driver.dialect).exists(this.#node()))
       return rows.length > 0
     })
@@ -318,7 +324,7 @@ export class Query<M, F> {
       }
       if (issues.length > 0) throw new ValidationError(name, issues)
       if (set.length === 0) throw new QueryError("update() needs at least one field to set")
-      const connection = resolveConnection(this.#state.using)
+      const connection = resolveConnection(this.#state.using, this.#state)
       const node = this.#node()
       return runUpdate(modelClass, connection, {
         ...node,
@@ -332,7 +338,7 @@ export class Query<M, F> {
   delete(): Operation<number> {
     return operation(async () => {
       const { modelClass } = this.#state
-      const connection = resolveConnection(this.#state.using)
+      const connection = resolveConnection(this.#state.using, this.#state)
       return runDelete(connection, {
         ...this.#node(),
         primaryKey: modelClass.metadata.columns.find((c) => c.primaryKey) ?? null,
@@ -342,7 +348,7 @@ export class Query<M, F> {
 
   /** The SQL and parameter count this query compiles to on the default (or `using`) connection. */
   toSQL(): { readonly sql: string; readonly parameterCount: number } {
-    const connection = resolveConnection(this.#state.using)
+    const connection = resolveConnection(this.#state.using, this.#state)
     const statement = compilerFor(connection.driver.dialect).select(this.#node())
     return { sql: statement.sql, parameterCount: statement.params.length }
   }
@@ -352,7 +358,12 @@ export class Query<M, F> {
 export const newQuery = <M, F>(
   modelClass: ModelClass,
   using?: string,
-  extra: { readonly where?: Condition; readonly link?: LinkContext; readonly preloaded?: ReadonlyArray<object> } = {},
+  extra: {
+    readonly where?: Condition
+    readonly link?: LinkContext
+    readonly preloaded?: ReadonlyArray<object>
+    readonly outsideTransaction?: boolean
+  } = {},
 ): Query<M, F> =>
   new Query<M, F>({
     modelClass,
@@ -361,6 +372,7 @@ export const newQuery = <M, F>(
     limit: null,
     offset: null,
     using,
+    outsideTransaction: extra.outsideTransaction,
     include: [],
     link: extra.link,
     preloaded: extra.preloaded,

@@ -77,6 +77,11 @@ export const compileFragment = (input: SqlFragment, dialect: Dialect): Statement
 export interface RawOptions {
   /** Connection name; defaults to the default connection. */
   readonly using?: string
+  /**
+   * With `using`, inside a transaction on another connection: run outside that transaction
+   * instead of being refused with a `TransactionError`.
+   */
+  readonly outsideTransaction?: boolean
 }
 
 const statementFor = (
@@ -118,7 +123,7 @@ export const execute = (
   options?: RawOptions,
 ): Operation<number> =>
   operation(async () => {
-    const connection = resolveConnection(options?.using)
+    const connection = resolveConnection(options?.using, options)
     const result = await connection.driver.execute(statementFor(query, params, connection.driver.dialect))
     Instances.noteWrite()
     return result.rowsAffected
@@ -131,7 +136,7 @@ export const fetchAll = <Row extends Record<string, unknown> = Record<string, un
   options?: RawOptions,
 ): Operation<Array<Row>> =>
   operation(async () => {
-    const connection = resolveConnection(options?.using)
+    const connection = resolveConnection(options?.using, options)
     return (await connection.driver.objects(statementFor(query, params, connection.driver.dialect))) as Array<Row>
   })
 
