@@ -10,7 +10,18 @@
 const FIRST_SWEEP = 1024
 
 /** One table's entries; also its {@link TableIdentityMap} view (no closures per call). */
-class TableEntries implements TableIdentityMap {
+interface Entries extends TableIdentityMap {
+  /** The live instance for `pk`, without sweeping. */
+  peek(pk: unknown): object | undefined
+  delete(pk: unknown): void
+  /** Live entries (dead ones are dropped first). */
+  entries(): Array<readonly [unknown, object]>
+  /** Number of live entries (dead ones are dropped first). */
+  count(): number
+}
+
+/** Weakly held entries: an instance nobody references is collected. */
+class WeakEntries implements Entries {
   readonly refs = new Map<unknown, WeakRef<object>>()
   /** Size at which the next sweep runs. */
   sweepAt = FIRST_SWEEP
@@ -23,12 +34,63 @@ class TableEntries implements TableIdentityMap {
     return instance
   }
 
+  peek(pk: unknown): object | undefined {
+    return this.refs.get(pk)?.deref()
+  }
+
   add(pk: unknown, instance: object): void {
     this.refs.set(pk, new WeakRef(instance))
     if (this.refs.size >= this.sweepAt) {
       sweep(this.refs)
       this.sweepAt = Math.max(FIRST_SWEEP, this.refs.size * 2)
     }
+  }
+
+  delete(pk: unknown): void {
+    this.refs.delete(pk)
+  }
+
+  entries(): Array<readonly [unknown, object]> {
+    const out: Array<readonly [unknown, object]> = []
+    for (const [pk, ref] of this.refs) {
+      const instance = ref.deref()
+      if (instance !== undefined) out.push([pk, instance])
+    }
+    return out
+  }
+
+  count(): number {
+    sweep(this.refs)
+    return this.refs.size
+  }
+}
+
+/** Strongly held entries (a session's map: it lives only as long as its unit of work). */
+class StrongEntries implements Entries {
+  readonly refs = new Map<unknown, object>()
+
+  lookup(pk: unknown): object | undefined {
+    return this.refs.get(pk)
+  }
+
+  peek(pk: unknown): object | undefined {
+    return this.refs.get(pk)
+  }
+
+  add(pk: unknown, instance: object): void {
+    this.refs.set(pk, instance)
+  }
+
+  delete(pk: unknown): void {
+    this.refs.delete(pk)
+  }
+
+  entries(): Array<readonly [unknown, object]> {
+    return [...this.refs]
+  }
+
+  count(): number {
+    return this.refs.size
   }
 }
 
@@ -37,26 +99,48 @@ class TableEntries implements TableIdentityMap {
  * that grows past twice its live size is swept whole. No FinalizationRegistry: registering
  * every hydrated instance (a cell and an unregister token each) cost more than the hydration
  * around it at 100k rows, and amortised sweeping keeps the map within 2x of its live size.
+ *
+ * With `{ strong: true }` (a session's map) entries are plain references: no `WeakRef` per
+ * instance, and the whole map is dropped when its owner ends.
  */
 export class IdentityMap {
-  readonly #tables = new Map<string, TableEntries>()
+  readonly #tables = new Map<string, Entries>()
+  readonly #strong: boolean
+
+  constructor(options: { readonly strong?: boolean } = {}) {
+    this.#strong = options.strong === true
+  }
+
+  /** Whether entries are held strongly. */
+  get strong(): boolean {
+    return this.#strong
+  }
 
   /** The live instance for `(table, pk)`, if one is held. */
   get(table: string, pk: unknown): object | undefined {
     return this.#tables.get(table)?.lookup(pk)
   }
 
+  /**
+   * The instance a write to `(table, pk)` must keep honest: the one {@link get} returns, and
+   * inside a transaction also one held by the enclosing unit of work (an instance the code
+   * brought in). Batch update/delete use it; reads never do.
+   */
+  held(table: string, pk: unknown): object | undefined {
+    return this.get(table, pk)
+  }
+
   /** Hold `instance` as the object for `(table, pk)`. */
   set(table: string, pk: unknown, instance: object): void {
     const entries = this.#entries(table)
-    if (entries.refs.get(pk)?.deref() === instance) return
+    if (entries.peek(pk) === instance) return
     entries.add(pk, instance)
   }
 
-  #entries(table: string): TableEntries {
+  #entries(table: string): Entries {
     let entries = this.#tables.get(table)
     if (entries === undefined) {
-      entries = new TableEntries()
+      entries = this.#strong ? new StrongEntries() : new WeakEntries()
       this.#tables.set(table, entries)
     }
     return entries
@@ -72,16 +156,18 @@ export class IdentityMap {
 
   /** Forget the instance for `(table, pk)`. */
   evict(table: string, pk: unknown): void {
-    this.#tables.get(table)?.refs.delete(pk)
+    this.#tables.get(table)?.delete(pk)
   }
 
-  /** Live instances of `table`, by primary key. */
+  /** Live instances of `table`, by primary key (inside a transaction: also those held outside it). */
   live(table: string): ReadonlyArray<readonly [pk: unknown, instance: object]> {
-    const out: Array<readonly [unknown, object]> = []
-    for (const [pk, ref] of this.#tables.get(table)?.refs ?? []) {
-      const instance = ref.deref()
-      if (instance !== undefined) out.push([pk, instance])
-    }
+    return this.#tables.get(table)?.entries() ?? []
+  }
+
+  /** Every live entry of this map itself, as `[table, pk, instance]`. */
+  own(): Array<readonly [table: string, pk: unknown, instance: object]> {
+    const out: Array<readonly [string, unknown, object]> = []
+    for (const [table, entries] of this.#tables) for (const [pk, instance] of entries.entries()) out.push([table, pk, instance])
     return out
   }
 
@@ -89,11 +175,7 @@ export class IdentityMap {
   size(table?: string): number {
     const tables = table === undefined ? [...this.#tables.values()] : [this.#tables.get(table)]
     let n = 0
-    for (const entries of tables) {
-      if (entries === undefined) continue
-      sweep(entries.refs)
-      n += entries.refs.size
-    }
+    for (const entries of tables) if (entries !== undefined) n += entries.count()
     return n
   }
 
@@ -114,49 +196,22 @@ const sweep = (refs: Map<unknown, WeakRef<object>>): void => {
 }
 
 /**
- * A transaction's identity map. Lookups fall through to the connection's map, so inside a
- * transaction a row already held outside is the same object; rows the transaction loads stay
- * in its own map (they may hold uncommitted data). An instance the transaction changes is
- * taken out of the outer map until commit (see `beforeChange`).
+ * A transaction's identity map: its own scope. Lookups never fall through to the enclosing
+ * unit of work (the session's map or the connection's): a read inside a transaction returns
+ * only instances this transaction loaded, created or saved, hydrated from rows it read, so no
+ * two in-flight transactions share an object and none sees state that is stale relative to
+ * its own snapshot. Writes still keep instances the code brought in honest: batch
+ * update/delete reach the enclosing map's instances through {@link held} and {@link live}.
+ * Savepoints share their transaction's map. What a commit publishes to `outer` is decided by
+ * `@ferro/transactions` (see docs/architecture.md, "Identity map").
  */
 export class TransactionIdentityMap extends IdentityMap {
   constructor(readonly outer: IdentityMap) {
     super()
   }
 
-  override get(table: string, pk: unknown): object | undefined {
-    const own = super.get(table, pk)
-    if (own !== undefined) return own
-    const shared = this.outer.get(table, pk)
-    if (shared !== undefined) super.set(table, pk, shared)
-    return shared
-  }
-
-  readonly #views = new Map<string, TableIdentityMap>()
-
-  override table(table: string): TableIdentityMap {
-    let view = this.#views.get(table)
-    if (view === undefined) {
-      const own = super.table(table)
-      // The outer map is asked by name each time: it may be cleared while this one lives.
-      view = {
-        lookup: (pk) => {
-          const hit = own.lookup(pk)
-          if (hit !== undefined) return hit
-          const shared = this.outer.get(table, pk)
-          if (shared !== undefined) own.add(pk, shared)
-          return shared
-        },
-        add: (pk, instance) => own.add(pk, instance),
-      }
-      this.#views.set(table, view)
-    }
-    return view
-  }
-
-  override clear(): void {
-    super.clear()
-    this.#views.clear()
+  override held(table: string, pk: unknown): object | undefined {
+    return super.get(table, pk) ?? this.outer.held(table, pk)
   }
 
   override live(table: string): ReadonlyArray<readonly [pk: unknown, instance: object]> {

@@ -102,3 +102,4 @@ export {
   type InstanceBefore,
   type TransactionScope,
 } from "./transaction-context.js"
+export { addSessionResolver, currentSession, openSessionFor, runInSession, type Session } from "./session-context.js"

@@ -100,6 +100,10 @@ export const beforeChange = (
   const heldOutside = persisted && outer !== null && outer.get(table, state!.pk) === instance
   // Code outside the transaction must not be handed this object while it holds uncommitted changes.
   if (heldOutside) outer!.evict(table, state!.pk)
+  // An instance brought in and changed here becomes the transaction's object for its key
+  // (unless the transaction already holds one): it now carries the transaction's row.
+  const own = scope.connection.identityMap
+  if (persisted && own !== null && own !== outer && own.get(table, state!.pk) === undefined) own.set(table, state!.pk, instance)
   scope.touched.set(instance, {
     table,
     heldOutside,

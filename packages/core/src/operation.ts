@@ -26,6 +26,7 @@ import type {
   ValidationError,
 } from "./errors.js"
 import { FerroError } from "./errors.js"
+import { type Session, currentSession, runInSession } from "./session-context.js"
 import { type TransactionScope, currentTransaction, runInTransaction } from "./transaction-context.js"
 
 /** Every error an operation can fail with, for `Effect.catchTag`. */
@@ -68,9 +69,9 @@ const settle = <A>(promise: Promise<A>): Effect.Effect<A, FerroFailure> =>
 const promiseThen = Promise.prototype.then
 
 /** Runs an operation's body; a body that throws instead of rejecting still gives a rejection. */
-const runBody = <A>(scope: TransactionScope | undefined, run: () => Promise<A>): Promise<A> => {
+const runBody = <A>(scope: TransactionScope | undefined, session: Session | undefined, run: () => Promise<A>): Promise<A> => {
   try {
-    return runInTransaction(scope, run)
+    return session === undefined ? runInTransaction(scope, run) : runInSession(session, () => runInTransaction(scope, run))
   } catch (error) {
     return Promise.reject(error)
   }
@@ -86,12 +87,14 @@ class OperationImpl<A> extends Promise<A> {
   declare started: boolean
   /** The transaction current where the operation was created. */
   declare createdIn: TransactionScope | undefined
+  /** The session current where the operation was created. */
+  declare createdInSession: Session | undefined
 
-  /** Starts the operation (once) in `scope`. */
-  start(scope: TransactionScope | undefined): void {
+  /** Starts the operation (once) in `scope` and `session`. */
+  start(scope: TransactionScope | undefined, session: Session | undefined): void {
     if (this.started) return
     this.started = true
-    const running = runBody(scope, this.run)
+    const running = runBody(scope, session, this.run)
     // A direct reaction settles this promise one microtask sooner than resolving it with the
     // running promise (which would queue a thenable job first).
     promiseThen.call(running, this.resolveWith, this.rejectWith)
@@ -102,7 +105,7 @@ class OperationImpl<A> extends Promise<A> {
     onrejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
     // `await` may call this a microtask later, outside the fiber: use where it was created.
-    this.start(this.createdIn)
+    this.start(this.createdIn, this.createdInSession)
     return promiseThen.call(this, onfulfilled, onrejected) as Promise<T1 | T2>
   }
 
@@ -113,11 +116,11 @@ class OperationImpl<A> extends Promise<A> {
     if (!this.yielded) {
       this.yielded = true
       // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
-      this.start(currentTransaction())
+      this.start(currentTransaction(), currentSession())
       return settle(this as Promise<A>)
     }
     // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
-    return settle(runBody(currentTransaction(), this.run))
+    return settle(runBody(currentTransaction(), currentSession(), this.run))
   }
 }
 // The Effect side: Effect's prototype for custom Effect values (what `Effectable.Class` and
@@ -153,8 +156,9 @@ export const operation = <A>(run: () => Promise<A>): Operation<A> => {
   op.started = false
   op.yielded = false
   op.createdIn = currentTransaction()
+  op.createdInSession = currentSession()
   // A rejected operation that is only ever used as an Effect must not be "unhandled".
   promiseThen.call(op, undefined, () => {})
-  if (Fiber.getCurrent() === undefined) op.start(op.createdIn)
+  if (Fiber.getCurrent() === undefined) op.start(op.createdIn, op.createdInSession)
   return op as unknown as Operation<A>
 }

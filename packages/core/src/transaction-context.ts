@@ -15,7 +15,7 @@ import type { IdentityMap } from "./identity-map.js"
 /** An instance's state before a transaction first changed it, to restore on rollback. */
 export interface InstanceBefore {
   readonly table: string
-  /** It was the connection-wide identity map's object for its key (taken out while changed). */
+  /** It was the enclosing map's object for its key (taken out while changed). */
   readonly heldOutside: boolean
   readonly values: Readonly<Record<string, unknown>>
   readonly snapshot: ReadonlyArray<unknown> | null
@@ -35,8 +35,11 @@ export interface TransactionScope {
   /** Instances first changed at this level, with their state before. */
   readonly touched: Map<object, InstanceBefore>
   /**
-   * The connection-wide identity map. The transaction has its own map (its connection's), so
-   * its uncommitted rows are never handed to code outside it.
+   * The enclosing unit of work's identity map: the session's (when a session pins this
+   * connection) or the connection's. The transaction has a private map of its own (its
+   * connection's) that lookups never fall through from, so its uncommitted rows are never
+   * handed to code outside it and it never reads objects from outside; on commit its
+   * instances are published to this map.
    */
   readonly outerIdentityMap: IdentityMap | null
   /** Nested levels run one at a time: each waits for the previous sibling's end. */
