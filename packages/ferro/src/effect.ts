@@ -9,7 +9,14 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { type Connection, ConnectionError, FerroError, type FerroFailure } from "@ferro/core"
-import { type SqlClientOptions, type TransactionOptions, sqlClientLayer, transactionEffect } from "@ferro/transactions"
+import {
+  type SessionOptions,
+  type SqlClientOptions,
+  type TransactionOptions,
+  sessionEffect,
+  sqlClientLayer,
+  transactionEffect,
+} from "@ferro/transactions"
 import { type ConnectOptions, connect, disconnect } from "./connect.js"
 
 /** The connection a {@link layer} opened. */
@@ -47,6 +54,16 @@ export const transaction: <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options?: Omit<TransactionOptions, "signal">,
 ) => Effect.Effect<A, E | FerroFailure, R> = transactionEffect
+
+/**
+ * Runs `effect` as one unit of work: a session with a private identity map, fiber-local
+ * (child fibers inherit it), pinned to `options.using` (default: the default connection) and
+ * dropped when the effect ends. Nested sessions shadow outer ones.
+ */
+export const session: <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options?: SessionOptions,
+) => Effect.Effect<A, E | FerroFailure, R> = sessionEffect
 
 /** `effect/sql`'s `SqlClient` on a Ferro connection; it and Ferro join each other's transactions. */
 export const sqlClient: (options?: SqlClientOptions) => ReturnType<typeof sqlClientLayer> = sqlClientLayer

@@ -23,7 +23,8 @@ export {
 } from "./connect.js"
 export type { MigrationPlan } from "@ferro/migrate"
 export { beginTransaction, transaction, type TransactionHandle, type TransactionOptions } from "@ferro/transactions"
-/** Effect integration: `Ferro.layer`, `Ferro.transaction`, `Ferro.sqlClient`, `Ferro.FerroConnection`. */
+export { session, type SessionOptions } from "@ferro/transactions"
+/** Effect integration: `Ferro.layer`, `Ferro.transaction`, `Ferro.session`, `Ferro.sqlClient`, `Ferro.FerroConnection`. */
 export * as Ferro from "./effect.js"
 export {
   CheckViolation,

@@ -1,4 +1,11 @@
-import { type ActiveConnection as Connection, TransactionError, currentTransaction, getConnection, transactionFor } from "@ferro/core"
+import {
+  type ActiveConnection as Connection,
+  TransactionError,
+  currentTransaction,
+  getConnection,
+  openSessionFor,
+  transactionFor,
+} from "@ferro/core"
 
 /** Options of a call routed to a named connection (`Model.using(name, options)`, raw SQL's `using`). */
 export interface RouteOptions {
@@ -12,8 +19,10 @@ export interface RouteOptions {
 
 /**
  * The connection an operation runs on: inside a transaction block, the transaction's
- * connection (when the operation targets that connection); else the named one, else the
- * default. This is the single place routing is decided.
+ * connection (when the operation targets that connection); else, inside a session on the
+ * targeted connection (an unqualified call targets the session's), that connection with the
+ * session's identity map; else the named one, else the default. This is the single place
+ * routing is decided.
  *
  * A call routed to a connection that no open transaction of the block covers, while a
  * transaction on another connection is open, would silently run outside it: it is refused
@@ -38,6 +47,16 @@ export const resolveConnection = (name: string | undefined, options?: RouteOptio
           `or opt out explicitly with using('${name}', { outsideTransaction: true })`,
       )
     }
+  }
+  const session = openSessionFor(name)
+  if (session !== undefined) {
+    const connection = getConnection(session.name)
+    let view = session.view
+    if (view === null || view.driver !== connection.driver) {
+      view = { name: connection.name, driver: connection.driver, identityMap: connection.identityMap === null ? null : session.identityMap }
+      session.view = view
+    }
+    return view
   }
   return getConnection(name)
 }

@@ -218,7 +218,7 @@ export const runUpdate = async (
   if (setsKey) {
     const newKeys = new Set(keys)
     if (oldKeys.length === 1 && keys.length === 1) {
-      const instance = map!.get(node.table, oldKeys[0])
+      const instance = map!.held(node.table, oldKeys[0])
       if (instance !== undefined) {
         map!.evict(node.table, oldKeys[0])
         map!.set(node.table, keys[0], instance)
@@ -249,7 +249,7 @@ export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "
     bigints,
   )
   for (const key of keys) {
-    const instance = map!.get(node.table, key)
+    const instance = map!.held(node.table, key)
     if (instance !== undefined) {
       Instances.beforeChange(instance, node.table)
       Instances.markTransient(instance)
@@ -265,7 +265,7 @@ const IN_BATCH = 500
 const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: ReadonlyArray<unknown>): Promise<void> => {
   const map = connection.identityMap!
   const { table } = modelClass.metadata
-  const held = keys.filter((pk) => map.get(table, pk) !== undefined)
+  const held = keys.filter((pk) => map.held(table, pk) !== undefined)
   const pkColumn = primaryKeyColumn(modelClass)
   const hydrate = hydrator(modelClass, connection)
   const compiler = compilerFor(connection.driver.dialect)
@@ -277,7 +277,7 @@ const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: 
     for (const row of await connection.driver.rows(statement, { bigints: hydrate.bigints })) {
       const props = hydrate.props(row)
       const pk = props[pkColumn.property]
-      const instance = map.get(table, pk)
+      const instance = map.held(table, pk)
       if (instance !== undefined) {
         rememberBefore(modelClass, connection, instance)
         // Take the new row, but keep unsaved edits: a property that differs from the old
@@ -412,6 +412,10 @@ export const saveInstance = async (
   Instances.markPersisted(instance, connection.name, row, newPk)
   if (newPk !== oldPk && connection.identityMap !== null) {
     connection.identityMap.evict(metadata.table, oldPk)
+    connection.identityMap.set(metadata.table, newPk, instance)
+  } else if (connection.identityMap !== null && connection.identityMap.get(metadata.table, newPk) === undefined) {
+    // An instance brought into a transaction (or session) and saved there becomes its object
+    // for the key, unless that scope already holds one.
     connection.identityMap.set(metadata.table, newPk, instance)
   }
 }

@@ -10,3 +10,4 @@
 export { beginTransaction, transaction, type TransactionHandle, type TransactionOptions } from "./transaction.js"
 export { CurrentTransaction, transactionEffect } from "./effect.js"
 export { sqlClientLayer, type SqlClientOptions } from "./sql-client.js"
+export { CurrentSession, session, sessionEffect, type SessionOptions } from "./session.js"

@@ -9,6 +9,7 @@
  */
 import {
   type BeginOptions,
+  type IdentityMap,
   type ActiveConnection,
   DeadlockDetected,
   FerroError,
@@ -21,6 +22,7 @@ import {
   type TransactionScope,
   currentTransaction,
   getConnection,
+  openSessionFor,
   transactionFor,
   runInTransaction,
 } from "@ferro/core"
@@ -98,7 +100,13 @@ const restoreTouched = (scope: TransactionScope): void => {
   scope.touched.clear()
 }
 
-/** After the outermost commit, the changed instances are what everyone sees. */
+/**
+ * After the outermost commit, the transaction's instances join the enclosing unit of work (the
+ * session's map, else the connection's): instances it changed replace whatever that map held
+ * for their key (they carry the newest committed row); instances it deleted leave it;
+ * instances it only read are added only where that map holds no live object for their key
+ * (an object the unit of work already holds stays its object).
+ */
 const publishTouched = (scope: TransactionScope): void => {
   const outer = scope.outerIdentityMap
   if (outer === null) return
@@ -107,6 +115,13 @@ const publishTouched = (scope: TransactionScope): void => {
     if (key !== undefined) outer.set(before.table, key, instance)
     else if (before.heldOutside) outer.evict(before.table, before.pk)
   }
+  const own = scope.connection.identityMap
+  if (own === null || own === outer) return
+  for (const [table, pk, instance] of own.own()) {
+    if (scope.touched.has(instance) || Instances.persistedKey(instance) !== pk) continue
+    if (outer.get(table, pk) === undefined) outer.set(table, pk, instance)
+  }
+  own.clear()
 }
 
 /** Hands what a committed savepoint changed to its parent, which may still roll back. */
@@ -116,28 +131,40 @@ const mergeTouched = (scope: TransactionScope): void => {
   for (const [instance, before] of scope.touched) if (!parent.touched.has(instance)) parent.touched.set(instance, before)
 }
 
+/**
+ * The map a new outermost transaction on `connection` publishes to: the current session's when
+ * the session pins that connection, else the connection's own.
+ */
+const enclosingMap = (connection: ActiveConnection): IdentityMap | null => {
+  if (connection.identityMap === null) return null
+  return openSessionFor(connection.name)?.identityMap ?? connection.identityMap
+}
+
 const newScope = (
   connection: ActiveConnection,
   driver: TransactionDriver,
   parent: TransactionScope | null,
   endTurn: () => void = () => {},
-): TransactionScope => ({
-  connection: {
-    name: connection.name,
-    driver,
-    // The outermost level gets a map of its own; savepoints share their transaction's.
-    identityMap:
-      parent !== null || connection.identityMap === null ? connection.identityMap : new TransactionIdentityMap(connection.identityMap),
-  },
-  depth: parent === null ? 0 : parent.depth + 1,
-  parent,
-  enclosing: parent === null ? (currentTransaction() ?? null) : null,
-  touched: new Map(),
-  outerIdentityMap: parent === null ? connection.identityMap : parent.outerIdentityMap,
-  siblings: Promise.resolve(),
-  endTurn,
-  closed: false,
-})
+  enclosingIdentityMap: IdentityMap | null = null,
+): TransactionScope => {
+  const outer = parent === null ? enclosingIdentityMap : parent.outerIdentityMap
+  return {
+    connection: {
+      name: connection.name,
+      driver,
+      // The outermost level gets a private map (its own identity scope); savepoints share their transaction's.
+      identityMap: parent !== null || outer === null ? connection.identityMap : new TransactionIdentityMap(outer),
+    },
+    depth: parent === null ? 0 : parent.depth + 1,
+    parent,
+    enclosing: parent === null ? (currentTransaction() ?? null) : null,
+    touched: new Map(),
+    outerIdentityMap: outer,
+    siblings: Promise.resolve(),
+    endTurn,
+    closed: false,
+  }
+}
 
 /** @internal Ends a scope: commit (or release the savepoint) or roll back, restoring instances on rollback. */
 export const endScope = async (scope: TransactionScope, outcome: "commit" | "rollback"): Promise<void> => {
@@ -198,13 +225,16 @@ export const openScope = async (options: TransactionOptions): Promise<Transactio
     }
     return scope
   }
-  const connection = getConnection(options.using)
+  // Inside a session, an unqualified transaction opens on the session's connection.
+  const connection = getConnection(options.using ?? openSessionFor(undefined)?.name)
+  // Read before the first await: an Effect fiber's session is only visible synchronously.
+  const enclosing = enclosingMap(connection)
   const driver = await connection.driver.begin({
     ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
     ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
     ...(options.sqliteMode === undefined ? {} : { sqliteMode: options.sqliteMode }),
   })
-  return newScope(connection, driver, null)
+  return newScope(connection, driver, null, undefined, enclosing)
 }
 
 /**
