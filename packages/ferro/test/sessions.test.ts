@@ -187,14 +187,14 @@ describeEachBackend("sessions", (backend) => {
       const created = await transaction(() => Wallet.create({ owner: "new" }))
       expect(await Wallet.get(created.id)).toBe(created)
 
-      let rolledBack: Wallet | undefined
+      let rolledBack: Wallet | null | undefined
       await expect(
         transaction(async () => {
           rolledBack = await Wallet.where((w) => w.owner.eq("new")).first()
           throw new Boom()
         }),
       ).rejects.toBeInstanceOf(Boom)
-      expect(rolledBack).toBeDefined()
+      expect(rolledBack).toBeInstanceOf(Wallet)
       expect(rolledBack).not.toBe(created)
       expect(await Wallet.get(created.id)).toBe(created)
     })
