@@ -38,6 +38,7 @@ const expectedOutput: Record<string, string> = {
   "getting-started-2": "[ 'email', 'age' ]",
   "relations-1": "Ada\n1\n[ 'math' ]",
   "transactions-1": "70 30\n70",
+  "sessions-1": "true\nfalse\ntrue Ada\nAda",
   "migrations-1": "0 []",
   "engines-1":
     '250 0.1 2024-01-01T00:16:37.000Z\n{"id":2,"sensor":"s1","value":0.1,"takenAt":"2024-01-01T00:00:01.000Z"} 42',
