@@ -51,8 +51,10 @@ export interface ConnectOptions {
   /**
    * Milliseconds a statement may wait for a lock another connection or transaction holds; a
    * longer wait fails with `LockTimeout`. PostgreSQL: the `lock_timeout` session setting on
-   * every pooled connection (0 = no limit, the default). SQLite: the busy timeout (default
-   * 5000 when not given; 0 fails at once).
+   * every pooled connection (0 = no limit, the default). SQLite: how long a statement, BEGIN
+   * or COMMIT waits for another connection's lock (default 5000; 0 fails at once); the wait
+   * never blocks the event loop (SQLite's busy timeout is 0; the driver tries again
+   * asynchronously with a short, growing backoff).
    */
   readonly lockTimeout?: number
 }

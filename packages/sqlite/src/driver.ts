@@ -7,6 +7,7 @@ import {
   type ColumnarResult,
   ConnectionError,
   type Driver,
+  LockTimeout,
   type ReadOptions,
   type Statement,
   TransactionError,
@@ -18,7 +19,7 @@ import {
 import type { NativeDatabase, NativeEngine } from "@ferro/core"
 import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
 import { RowCallbackFailure, type SqliteEngine } from "./engine.js"
-import { translateSqliteError } from "./errors.js"
+import { isLockBusy, translateSqliteError } from "./errors.js"
 import { ferroDecimalKey, ferroInt32, ferroLower } from "./functions.js"
 import { NativeSqliteEngine } from "./native-engine.js"
 import { type SqliteLocation, parseSqliteUrl } from "./url.js"
@@ -26,6 +27,13 @@ import { type SqliteLocation, parseSqliteUrl } from "./url.js"
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
 const MAX_PARAMETERS = 32766
 const BUSY_TIMEOUT_MS = 5000
+/** First pause before trying a statement again when another connection holds the lock; it doubles per attempt. */
+const FIRST_BACKOFF_MS = 1
+/** Longest pause between attempts. */
+const MAX_BACKOFF_MS = 50
+
+/** A promise that settles after about `ms` milliseconds, the event loop running meanwhile. */
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Which SQLite engine a connection runs on. */
 export type SqliteEngineName = "js" | "native"
@@ -46,8 +54,11 @@ export interface SqliteDriverOptions {
    */
   readonly native?: NativeEngine
   /**
-   * Milliseconds a statement waits for a lock another connection holds before failing with
-   * `LockTimeout` (SQLite's busy timeout; default 5000). `connect()`'s `lockTimeout` sets it.
+   * Milliseconds a statement (or BEGIN, COMMIT) waits for a lock another connection holds
+   * before failing with `LockTimeout` (default 5000; 0 fails at once). `connect()`'s
+   * `lockTimeout` sets it. The wait never blocks the event loop: SQLite's own busy timeout is
+   * 0 once the connection is open, and the driver tries the statement again asynchronously,
+   * with a short, growing, jittered backoff, until this much time has passed.
    */
   readonly busyTimeout?: number
 }
@@ -110,7 +121,11 @@ const openEngine = (
       warnFallback(native.reason)
     }
   }
-  const database = new Database(location.filename, { readonly: location.readonly, fileMustExist: location.readonly })
+  const database = new Database(location.filename, {
+    readonly: location.readonly,
+    fileMustExist: location.readonly,
+    timeout: busyTimeout,
+  })
   try {
     registerFunctions((name, options, fn) => database.function(name, options, fn))
   } catch (error) {
@@ -156,6 +171,10 @@ export class SqliteDriver implements Driver {
   #busy = false
   readonly #waiters: Array<() => void> = []
   #closed = false
+  /** Milliseconds a statement waits for another connection's lock (see {@link SqliteDriverOptions.busyTimeout}). */
+  readonly lockTimeout: number
+  /** Statements running on the engine right now: more than one when a row callback starts another. */
+  #depth = 0
 
   get statementCount(): number {
     return this.#statements
@@ -177,8 +196,11 @@ export class SqliteDriver implements Driver {
       engine.exec("PRAGMA foreign_keys = ON")
       // LIKE is case-sensitive on PostgreSQL; make SQLite agree (ilike is the insensitive one).
       engine.exec("PRAGMA case_sensitive_like = ON")
+      // Opening waits synchronously (the busy timeout given at open) for the switch to WAL;
+      // after that SQLite never sleeps inside a call: the driver waits for locks asynchronously.
       engine.exec(`PRAGMA busy_timeout = ${busyTimeout}`)
       if (location.filename !== ":memory:" && !location.readonly) engine.exec("PRAGMA journal_mode = WAL")
+      engine.exec("PRAGMA busy_timeout = 0")
       this.#engine = engine
     } catch (error) {
       engine?.close()
@@ -188,6 +210,7 @@ export class SqliteDriver implements Driver {
         { cause: error },
       )
     }
+    this.lockTimeout = busyTimeout
     this.engine = this.#engine.kind
     this.database = (this.#engine as BetterSqlite3Engine | NativeSqliteEngine).database
     if (this.#engine.kind === "native") {
@@ -199,11 +222,57 @@ export class SqliteDriver implements Driver {
   /** Runs `work` on the engine, counting the statement and translating its errors. */
   #sync<T>(statement: Statement, work: (engine: SqliteEngine) => T): T {
     this.#statements++
+    this.#depth++
     try {
       return work(this.#engine)
     } catch (error) {
       if (error instanceof RowCallbackFailure) throw error.error
-      throw translateSqliteError(error, statement)
+      throw translateSqliteError(error, statement, this.lockTimeout)
+    } finally {
+      this.#depth--
+    }
+  }
+
+  /** Whether `error` is a failure that trying the same work again later can get past: another connection holds the lock. */
+  #lockBusy(error: unknown): boolean {
+    return error instanceof LockTimeout && isLockBusy(error.cause)
+  }
+
+  /**
+   * Runs `attempt` (statements on this connection, which the caller owns) now; when it fails
+   * because another connection holds the lock, tries it again asynchronously until
+   * {@link lockTimeout} has passed. The event loop keeps running while it waits. `attempt`
+   * must leave nothing behind when it fails busy (one statement, BEGIN, COMMIT, an atomic batch).
+   * @internal
+   */
+  lockWait<T>(attempt: () => T): Promise<T> {
+    // A statement started from a row callback cannot wait: the outer statement is mid-step.
+    const nested = this.#depth > 0
+    try {
+      return Promise.resolve(attempt())
+    } catch (error) {
+      if (nested || !this.#lockBusy(error)) return Promise.reject(error)
+      return this.#retry(attempt, error)
+    }
+  }
+
+  /** Tries `attempt` again with a growing, jittered backoff until the lock is free or the wait is over. */
+  async #retry<T>(attempt: () => T, firstError: unknown): Promise<T> {
+    const deadline = performance.now() + this.lockTimeout
+    let backoff = FIRST_BACKOFF_MS
+    let last = firstError
+    for (;;) {
+      const remaining = deadline - performance.now()
+      if (remaining <= 0) throw last
+      await pause(Math.min(remaining, backoff * (0.5 + Math.random() / 2)))
+      this.#checkOpen()
+      try {
+        return attempt()
+      } catch (error) {
+        if (!this.#lockBusy(error)) throw error
+        last = error
+      }
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
     }
   }
 
@@ -273,7 +342,11 @@ export class SqliteDriver implements Driver {
         this.#checkOpen()
         return Promise.resolve(work())
       } catch (error) {
-        return Promise.reject(error)
+        if (this.#depth > 0 || !this.#lockBusy(error)) return Promise.reject(error)
+        // Another connection holds the lock: own this one while waiting, so what is issued
+        // meanwhile queues behind this statement.
+        this.#busy = true
+        return this.#retry(work, error).finally(() => this.#release())
       }
     }
     return this.#queued(work)
@@ -283,7 +356,7 @@ export class SqliteDriver implements Driver {
     await this.#acquire()
     try {
       this.#checkOpen()
-      return work()
+      return await this.lockWait(work)
     } finally {
       this.#release()
     }
@@ -314,7 +387,8 @@ export class SqliteDriver implements Driver {
   executeAtomicallySync(statements: ReadonlyArray<Statement>): Array<WriteResult> {
     // Inside an open transaction the batch is a savepoint, so it composes with it.
     const nested = this.#engine.inTransaction
-    const begin: Statement = { sql: nested ? 'SAVEPOINT "ferro_atomic"' : "BEGIN", params: [] }
+    // IMMEDIATE: the write lock is taken first, so a busy batch fails before any statement runs.
+    const begin: Statement = { sql: nested ? 'SAVEPOINT "ferro_atomic"' : "BEGIN IMMEDIATE", params: [] }
     this.#sync(begin, (engine) => engine.exec(begin.sql))
     try {
       const results = statements.map((s) => this.executeSync(s))
@@ -354,8 +428,12 @@ export class SqliteDriver implements Driver {
       released = true
       this.#release()
     }
+    // Without an explicit mode a writable transaction begins IMMEDIATE: it waits for the write
+    // lock at BEGIN (asynchronously), so it can never fail half-way when a read turns into a
+    // write while another connection writes. A read-only one stays DEFERRED (WAL readers never wait).
+    const mode = options.sqliteMode ?? (options.readOnly === true ? "deferred" : "immediate")
     try {
-      this.executeSync({ sql: `BEGIN ${(options.sqliteMode ?? "deferred").toUpperCase()}`, params: [] })
+      await this.lockWait(() => this.executeSync({ sql: `BEGIN ${mode.toUpperCase()}`, params: [] }))
       if (options.readOnly) this.#engine.exec("PRAGMA query_only = ON")
     } catch (error) {
       unlock()
@@ -387,7 +465,13 @@ export const openSqlite = async (url: string, options: SqliteDriverOptions = {})
   return new SqliteDriver(url, wantsNative && options.native === undefined ? { ...options, native: await loadNative() } : options)
 }
 
-/** A transaction owning the SQLite connection until it commits or rolls back. */
+/**
+ * A transaction owning the SQLite connection until it commits or rolls back. Every statement,
+ * and COMMIT, waits asynchronously for a lock another connection holds (see
+ * {@link SqliteDriver.lockWait}). In a DEFERRED transaction that has read, another
+ * connection's committed write makes the snapshot stale: its next write fails with
+ * `SerializationFailure` (retry the whole transaction), not a wait.
+ */
 class SqliteTransaction implements TransactionDriver {
   readonly dialect = "sqlite" as const
   #open = true
@@ -398,14 +482,9 @@ class SqliteTransaction implements TransactionDriver {
     readonly unlock: () => void,
   ) {
     if (driver.native) {
-      this.forEachRow = async (statement, options, onRow) => {
-        this.#check()
-        return this.driver.forEachRowSync(statement, options, onRow)
-      }
-      this.columnar = async (statement, kinds) => {
-        this.#check()
-        return this.driver.columnarSync(statement, kinds)
-      }
+      this.forEachRow = (statement, options, onRow) =>
+        this.#wait(() => this.driver.forEachRowSync(statement, options, onRow))
+      this.columnar = (statement, kinds) => this.#wait(() => this.driver.columnarSync(statement, kinds))
     }
   }
 
@@ -423,21 +502,25 @@ class SqliteTransaction implements TransactionDriver {
     if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
   }
 
-  async rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
-    this.#check()
-    return this.driver.rowsSync(statement, options)
+  /** Runs `work` if the transaction is still open, waiting (asynchronously) for other connections' locks. */
+  #wait<T>(work: () => T): Promise<T> {
+    return this.driver.lockWait(() => {
+      this.#check()
+      return work()
+    })
   }
-  async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
-    this.#check()
-    return this.driver.objectsSync(statement)
+
+  rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+    return this.#wait(() => this.driver.rowsSync(statement, options))
   }
-  async execute(statement: Statement): Promise<WriteResult> {
-    this.#check()
-    return this.driver.executeSync(statement)
+  objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
+    return this.#wait(() => this.driver.objectsSync(statement))
   }
-  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
-    this.#check()
-    return this.driver.executeAtomicallySync(statements)
+  execute(statement: Statement): Promise<WriteResult> {
+    return this.#wait(() => this.driver.executeSync(statement))
+  }
+  executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    return this.#wait(() => this.driver.executeAtomicallySync(statements))
   }
   async savepoint(name: string): Promise<void> {
     this.#check()
@@ -452,20 +535,21 @@ class SqliteTransaction implements TransactionDriver {
     this.driver.executeSync({ sql: `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
     this.driver.executeSync({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
   }
-  async commit(): Promise<void> {
-    this.#end("COMMIT")
+  commit(): Promise<void> {
+    return this.#end("COMMIT")
   }
-  async rollback(): Promise<void> {
-    this.#end("ROLLBACK")
+  rollback(): Promise<void> {
+    return this.#end("ROLLBACK")
   }
-  #end(sql: "COMMIT" | "ROLLBACK"): void {
+  async #end(sql: "COMMIT" | "ROLLBACK"): Promise<void> {
     this.#check()
     this.#open = false
     try {
       if (this.readOnly) this.driver.execSync("PRAGMA query_only = OFF")
-      // A failed COMMIT (e.g. a deferred constraint) leaves the transaction open: roll it back.
+      // A busy COMMIT leaves the transaction open and can be tried again; any other failed
+      // COMMIT (e.g. a deferred constraint), or one that waited too long, is rolled back.
       try {
-        this.driver.executeSync({ sql, params: [] })
+        await this.driver.lockWait(() => this.driver.executeSync({ sql, params: [] }))
       } catch (error) {
         if (this.driver.inTransaction) this.driver.executeSync({ sql: "ROLLBACK", params: [] })
         throw error

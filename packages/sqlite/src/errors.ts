@@ -6,6 +6,7 @@ import {
   LockTimeout,
   NotNullViolation,
   QueryError,
+  SerializationFailure,
   type Statement,
   UniqueViolation,
 } from "@ferro/core"
@@ -19,16 +20,37 @@ const constraintTarget = (message: string): { table?: string; constraint?: strin
 }
 
 /**
- * Translates an error thrown by better-sqlite3 into a Ferro error. SQLite's messages name
- * tables and columns but never bound values, so they are safe to keep.
+ * Whether `error` is SQLite saying another connection holds the lock right now, so the same
+ * statement can succeed later (SQLITE_BUSY, _RECOVERY, _TIMEOUT). SQLITE_BUSY_SNAPSHOT is
+ * not: the transaction read a snapshot that is now stale, and only a new transaction helps.
  */
-export const translateSqliteError = (error: unknown, statement: Statement | undefined): FerroError => {
+export const isLockBusy = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_RECOVERY" || code === "SQLITE_BUSY_TIMEOUT"
+}
+
+/**
+ * Translates an error thrown by better-sqlite3 or the native engine into a Ferro error.
+ * SQLite's messages name tables and columns but never bound values, so they are safe to keep.
+ * `lockTimeout` (milliseconds) is named in the message of a {@link LockTimeout}.
+ */
+export const translateSqliteError = (error: unknown, statement: Statement | undefined, lockTimeout?: number): FerroError => {
   const code = (error as { code?: unknown } | null)?.code
   const message = error instanceof Error ? error.message : String(error)
   if (typeof code === "string") {
-    // SQLITE_BUSY and its extended codes: another connection held the lock past the busy timeout.
+    // A deferred transaction read, then another connection committed a write: its snapshot is
+    // stale, so it can never write. Rolling back and rerunning the whole transaction is the
+    // remedy (`transaction(fn, { retry })` does it on SerializationFailure).
+    if (code === "SQLITE_BUSY_SNAPSHOT") {
+      return new SerializationFailure(
+        `SQLite: ${message} (another connection wrote since this transaction read; retry the whole transaction)`,
+        { cause: error },
+      )
+    }
+    // SQLITE_BUSY and its other extended codes: another connection held the lock past the wait.
     if (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_")) {
-      return new LockTimeout(`SQLite: ${message} (another connection held the lock past the busy timeout)`, { cause: error })
+      const limit = lockTimeout === undefined ? "the lock timeout" : `lockTimeout, ${lockTimeout} ms`
+      return new LockTimeout(`SQLite: ${message} (another connection held the lock longer than ${limit})`, { cause: error })
     }
     switch (code) {
       case "SQLITE_CONSTRAINT_UNIQUE":
