@@ -48,7 +48,7 @@ export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable
 export interface BeginOptions {
   readonly isolation?: IsolationLevel
   readonly readOnly?: boolean
-  /** SQLite locking: `deferred` (default) or `immediate` (take the write lock at BEGIN). */
+  /** SQLite locking: `deferred`, `immediate` (take the write lock at BEGIN) or `exclusive`. Default: `immediate` for writable transactions, `deferred` for read-only ones. */
   readonly sqliteMode?: "deferred" | "immediate" | "exclusive"
 }
 
