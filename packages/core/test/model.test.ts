@@ -760,6 +760,12 @@ describe("redactUrl", () => {
     }
   })
 
+  test("redacts credentials in URLs written without '//' (or without a scheme)", () => {
+    expect(redactUrl("postgres:app:s3cret@db/shop")).toBe("postgres:app:<redacted>@db/shop")
+    expect(redactUrl("app:s3cret@db/shop")).toBe("app:<redacted>@db/shop")
+    expect(redactUrl("sqlite:/home/a@b/app.db")).toBe("sqlite:/home/a@b/app.db")
+  })
+
   test("redacts secrets in SQLite URL query parameters too", () => {
     expect(redactUrl("sqlite:data/app.db?mode=rwc&secret=x1")).toBe("sqlite:data/app.db?mode=rwc&secret=<redacted>")
   })
