@@ -119,7 +119,7 @@ describe.skipIf(!hasPostgres)("reliability: PostgreSQL pool", () => {
     }
     if (uncaught.length > 0) failures.push(`uncaught: ${uncaught.map(String).join("; ")}`)
     report("postgres pool exhaustion", settled.length, settled.length - failures.filter((f) => /^(query|transaction) /.test(f)).length, failures)
-  })
+  }, 120_000)
 })
 
 describe.skipIf(!hasPostgres)("reliability: PostgreSQL server restart", () => {
@@ -185,5 +185,5 @@ describe.skipIf(!hasPostgres)("reliability: PostgreSQL server restart", () => {
       await resetEngine()
       server.stop()
     }
-  })
+  }, 180_000) // initdb, start and restart of a server of its own: slow on a loaded machine
 })
