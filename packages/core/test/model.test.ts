@@ -187,7 +187,8 @@ describe("defaults", () => {
     expect(first.createdAt).toBeInstanceOf(Date)
     expect(first.createdAt.getTime()).toBeGreaterThanOrEqual(before)
     expect(first.createdAt.getTime()).toBeLessThanOrEqual(after)
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    // Wait until the clock has moved on (however long that takes), not a fixed time.
+    while (Date.now() <= first.createdAt.getTime()) await new Promise((resolve) => setTimeout(resolve, 1))
     const second = new Doc({ title: "b" })
     expect(second.createdAt).not.toBe(first.createdAt)
     expect(second.createdAt.getTime()).toBeGreaterThan(first.createdAt.getTime())
