@@ -10,7 +10,7 @@
 import { getConnection } from "@ferro/core"
 import type { PostgresDriver } from "@ferro/pg"
 import pg from "pg"
-import { afterEach, beforeEach, describe, expect, test } from "vitest"
+import { afterAll, afterEach, beforeEach, describe, expect, test } from "vitest"
 import { ConnectionError, Model, connect, fetchOne, field, resetEngine, sql, transaction } from "ferro-orm"
 import { freshPostgresUrl, postgresUrl } from "../support/backends.js"
 // @ts-expect-error plain ESM helper shared with the dev script
@@ -123,11 +123,16 @@ describe.skipIf(!hasPostgres)("reliability: PostgreSQL pool", () => {
 })
 
 describe.skipIf(!hasPostgres)("reliability: PostgreSQL server restart", () => {
+  let server: Server | undefined
+  // A test that hangs past its timeout never reaches its `finally`: never leave the server behind.
+  afterAll(() => server?.stop())
+
   test("pg_ctl restart of the test's own server: idle pooled clients fail typed at most once each, then the pool recovers", async () => {
-    const server = (await startPostgres()) as Server
+    const own = (await startPostgres()) as Server
+    server = own
     try {
       const max = 3
-      await connect(server.url, { autoMigrate: true, pool: { max } })
+      await connect(own.url, { autoMigrate: true, pool: { max } })
       await Account.create({ owner: "before", balance: 7 })
       // Fill the pool: `max` transactions hold a client each until all have started.
       const started = Array.from({ length: max }, deferred)
@@ -144,7 +149,7 @@ describe.skipIf(!hasPostgres)("reliability: PostgreSQL server restart", () => {
       ])
       expect(poolOf().totalCount).toBe(max)
 
-      server.restart()
+      own.restart()
 
       let tried = 0
       let held = 0
@@ -183,7 +188,7 @@ describe.skipIf(!hasPostgres)("reliability: PostgreSQL server restart", () => {
       report("postgres restart", tried, held, failures)
     } finally {
       await resetEngine()
-      server.stop()
+      own.stop()
     }
   }, 180_000) // initdb, start and restart of a server of its own: slow on a loaded machine
 })
