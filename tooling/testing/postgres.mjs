@@ -51,7 +51,7 @@ const runAsPostgres = (bin, args, options = {}) => {
 }
 
 /**
- * Starts a server. Returns `{ url, pid, stop }`; `url` authenticates with a password
+ * Starts a server. Returns `{ url, pid, dataDir, stop, restart }`; `url` authenticates with a password
  * (scram-sha-256) so wrong-password behaviour can be tested.
  */
 export const startPostgres = async () => {
@@ -117,7 +117,12 @@ export const startPostgres = async () => {
     }
     rmSync(root, { recursive: true, force: true })
   }
-  return { url, pid, port, stop, user: userInfo().username }
+  /** `pg_ctl restart` (fast shutdown: every connection is terminated), waiting until it accepts connections again. */
+  const restart = () => {
+    if (stopped) throw new Error("the server was stopped")
+    runAsPostgres(join(binDir, "pg_ctl"), ["-D", dataDir, "-l", join(root, "server.log"), "-m", "fast", "-w", "-t", "60", "restart"])
+  }
+  return { url, pid, port, dataDir, stop, restart, user: userInfo().username }
 }
 
 // CLI: `node tooling/testing/postgres.mjs` starts a server, prints its URL, stops on Ctrl-C.

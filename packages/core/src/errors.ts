@@ -26,6 +26,8 @@ export class ModelDoesNotExist extends FerroError {
     options?: { readonly cause?: unknown; readonly detail?: string },
   ) {
     super(options?.detail ?? `No ${model} row exists with the requested primary key`, options)
+    // The key is a bound value: readable as `.pk`, but kept out of JSON.stringify(error).
+    Object.defineProperty(this, "pk", { value: pk, enumerable: false, writable: false, configurable: true })
   }
 }
 

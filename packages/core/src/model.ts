@@ -300,6 +300,9 @@ const shadowSpec = (target: ColumnSpec, nullable: boolean, unique: boolean, inde
  * @param table - table name (also the model's registry key)
  * @param fields - property name -> `field.*()` (columns and relations) or a plain Effect Schema
  */
+/** PostgreSQL's identifier limit (NAMEDATALEN - 1); longer names are cut, so Ferro refuses them. */
+const MAX_NAME_BYTES = 63
+
 export function Model<const F extends FieldsShape>(
   table: string,
   fields: F,
@@ -307,6 +310,10 @@ export function Model<const F extends FieldsShape>(
 ): ModelConstructor<F> {
   if (typeof table !== "string" || table.length === 0) throw new ModelDefinitionError("Model() needs a non-empty table name")
   if (typeof fields !== "object" || fields === null) throw new ModelDefinitionError(`Model("${table}") needs a field map`)
+  // PostgreSQL cuts longer identifiers to 63 bytes: two such tables would silently be one.
+  if (Buffer.byteLength(table) > MAX_NAME_BYTES) {
+    throw new ModelDefinitionError(`Model("${table}"): the table name is longer than ${MAX_NAME_BYTES} bytes (PostgreSQL's limit); shorten it`)
+  }
   const naming = options.naming ?? "snake_case"
   if (naming !== "snake_case" && naming !== "preserve") {
     throw new ModelDefinitionError(`Model("${table}"): naming must be "snake_case" or "preserve"`)
@@ -507,6 +514,11 @@ export function Model<const F extends FieldsShape>(
 
     const columnNames = new Map<string, string>()
     for (const c of columns) {
+      if (Buffer.byteLength(c.column) > MAX_NAME_BYTES) {
+        throw new ModelDefinitionError(
+          `Model("${table}"): column '${c.column}' of field '${c.property}' is longer than ${MAX_NAME_BYTES} bytes (PostgreSQL's limit); shorten it`,
+        )
+      }
       const clash = columnNames.get(c.column)
       if (clash !== undefined) {
         throw new ModelDefinitionError(`Model("${table}"): fields '${clash}' and '${c.property}' both map to column '${c.column}'`)

@@ -7,9 +7,15 @@ const SECRET_KEY = /pass(word)?|passwd|pwd|secret|token|api[_-]?key|private[_-]?
 export const redactUrl = (url: string): string => {
   // The user info runs to the last "@", so a password may itself contain "@", "/", "?" or "#"
   // (redacting too much is the safe side when a query parameter holds an "@").
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is, (_match, scheme: string, userinfo: string) => {
+  // Without "//" (`postgres:user:pw@host`, or `user:pw@host` with no scheme at all) the part
+  // before the last "@" is still credentials: what follows the first ":" is redacted, and
+  // a lone part (`user:pw@host` read as scheme `user:`) is redacted whole.
+  let out = url.replace(/^([a-z][a-z0-9+.-]*:(\/\/)?)(.*)@/is, (_match, scheme: string, slashes: string | undefined, userinfo: string) => {
     const colon = userinfo.indexOf(":")
-    return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:<redacted>@`
+    // A SQLite URL is a file path, which may hold "@" and ":" without any credentials.
+    if (slashes === undefined && /^sqlite:$/i.test(scheme)) return `${scheme}${userinfo}@`
+    if (colon >= 0) return `${scheme}${userinfo.slice(0, colon)}:<redacted>@`
+    return slashes === undefined ? `${scheme}<redacted>@` : `${scheme}${userinfo}@`
   })
   const q = out.indexOf("?")
   if (q >= 0) {

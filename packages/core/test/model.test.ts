@@ -187,7 +187,8 @@ describe("defaults", () => {
     expect(first.createdAt).toBeInstanceOf(Date)
     expect(first.createdAt.getTime()).toBeGreaterThanOrEqual(before)
     expect(first.createdAt.getTime()).toBeLessThanOrEqual(after)
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    // Wait until the clock has moved on (however long that takes), not a fixed time.
+    while (Date.now() <= first.createdAt.getTime()) await new Promise((resolve) => setTimeout(resolve, 1))
     const second = new Doc({ title: "b" })
     expect(second.createdAt).not.toBe(first.createdAt)
     expect(second.createdAt.getTime()).toBeGreaterThan(first.createdAt.getTime())
@@ -758,6 +759,12 @@ describe("redactUrl", () => {
     for (const url of ["sqlite::memory:", "sqlite:data/app.db", "postgres://app@localhost:5432/shop", "postgres://localhost/shop?sslmode=disable"]) {
       expect(redactUrl(url)).toBe(url)
     }
+  })
+
+  test("redacts credentials in URLs written without '//' (or without a scheme)", () => {
+    expect(redactUrl("postgres:app:s3cret@db/shop")).toBe("postgres:app:<redacted>@db/shop")
+    expect(redactUrl("app:s3cret@db/shop")).toBe("app:<redacted>@db/shop")
+    expect(redactUrl("sqlite:/home/a@b/app.db")).toBe("sqlite:/home/a@b/app.db")
   })
 
   test("redacts secrets in SQLite URL query parameters too", () => {

@@ -263,7 +263,7 @@ describe("example app: drizzle-kit generate + migrate", () => {
     const run = spawnSync(
       process.execPath,
       ["--conditions=@ferro/source", "--import", "tsx", "scripts/generate-and-apply.ts", "--out", join(dir, "drizzle"), "--db", join(dir, "app.db")],
-      { cwd: exampleDir, encoding: "utf8", timeout: 60_000 },
+      { cwd: exampleDir, encoding: "utf8", timeout: 110_000 },
     )
     const output = `${run.stdout}${run.stderr}`
     expect(run.status, output).toBe(0)
@@ -281,5 +281,5 @@ describe("example app: drizzle-kit generate + migrate", () => {
     for (const table of modelTables) expect(migration).toContain(`CREATE TABLE \`${table}\``)
     expect(migration.match(/CREATE TABLE/g)).toHaveLength(modelTables.length)
     expect(result.tables).toEqual(["__drizzle_migrations", ...modelTables])
-  })
+  }, 120_000) // a child Node process running tsx and drizzle-kit: slow on a loaded machine, never timed
 })

@@ -65,7 +65,7 @@ describeEachBackend("review: drivers/transactions", (backend) => {
       )
       throw new Error("roll the outer transaction back")
     })
-    await expect(within(run, 5_000)).rejects.toThrow("roll the outer transaction back")
+    await expect(within(run, 20_000)).rejects.toThrow("roll the outer transaction back")
     // Everything the block did on the default connection rolled back together.
     expect(await Rv2Item.select().count()).toBe(0)
   })
@@ -96,9 +96,9 @@ describeEachBackend("review: closing", (backend) => {
     const closing = disconnect().then(() => "closed", (error: unknown) => error)
     // The queued statement must settle once the connection is closed (as a ConnectionError),
     // not wait for a transaction that can never end on a closed database.
-    const settled = await within(queued, 2_000).catch((error: unknown) => (error as Error).message)
+    const settled = await within(queued, 20_000).catch((error: unknown) => (error as Error).message)
     await tx.rollback().catch(() => undefined)
-    await within(closing, 3_000)
+    await within(closing, 20_000)
     expect(settled).toMatch(/^(resolved|ConnectionError)$/)
   })
 })

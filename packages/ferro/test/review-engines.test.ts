@@ -40,7 +40,7 @@ const nativeBinding = () => {
 const runIsolated = (body: string) => {
   const { path } = nativeBinding()
   const script = `const addonPath = ${JSON.stringify(path)}; const { NativeDatabase } = require(addonPath);\n${body}`
-  const child = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 20_000 })
+  const child = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 25_000 })
   return { status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr.slice(0, 300) }
 }
 

@@ -91,8 +91,12 @@ const deferred = <T = void>(): Deferred<T> => {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** Rejects when `promise` has not settled within `ms` (a hang — e.g. a deadlocked SQLite queue — fails fast). */
-const within = <T>(promise: Promise<T>, what: string, ms = 5_000): Promise<T> =>
+/**
+ * Rejects when `promise` has not settled within `ms` (a hang — e.g. a deadlocked SQLite queue —
+ * fails with a message naming it). Generous, just under the 30 s test timeout: a loaded machine
+ * is slow, not hung.
+ */
+const within = <T>(promise: Promise<T>, what: string, ms = 25_000): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
     promise.then(
@@ -620,7 +624,7 @@ describeEachBackend("transactions", (backend) => {
         return p.transfer
       })
 
-    const results = await within(Promise.allSettled(plan.map(run)), `${count} concurrent transactions`, 20_000)
+    const results = await within(Promise.allSettled(plan.map(run)), `${count} concurrent transactions`)
     expect(violations).toEqual([])
     for (const [i, result] of results.entries()) {
       const p = plan[i]!

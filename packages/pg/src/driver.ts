@@ -107,7 +107,8 @@ export class PostgresDriver implements Driver {
     const location = parsePostgresUrl(url)
     this.schema = location.schema
     const options = ["-c TimeZone=UTC", "-c DateStyle=ISO", "-c IntervalStyle=iso_8601"]
-    if (location.schema !== null) options.push(`-c search_path=${location.schema}`)
+    // Quoted, so a mixed-case name is not folded to lower case (the URL check allows only [A-Za-z0-9_]).
+    if (location.schema !== null) options.push(`-c search_path="${location.schema}"`)
     if (session.statementTimeout !== undefined) options.push(`-c statement_timeout=${session.statementTimeout}`)
     if (session.lockTimeout !== undefined) options.push(`-c lock_timeout=${session.lockTimeout}`)
     this.pool = new pg.Pool({

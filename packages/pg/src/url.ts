@@ -24,6 +24,13 @@ export const parsePostgresUrl = (url: string): PostgresLocation => {
     throw new ConnectionError(`Invalid PostgreSQL URL: ${redacted}`, redacted)
   }
   const schema = parsed.searchParams.get("schema")
+  if (schema !== null && /^pg_/i.test(schema)) {
+    // pg_temp would silently put every table in the session's temporary schema.
+    throw new ConnectionError(
+      `Invalid schema '${schema}' in ${redacted}: names starting with 'pg_' are reserved for PostgreSQL's system schemas`,
+      redacted,
+    )
+  }
   if (schema !== null && !IDENTIFIER.test(schema)) {
     throw new ConnectionError(
       `Invalid schema '${schema}' in ${redacted}: use letters, digits and '_' (at most 63, not starting with a digit)`,

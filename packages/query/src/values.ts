@@ -223,6 +223,9 @@ export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dia
 export const encodeRawValue = (value: unknown, dialect: Dialect): unknown => {
   switch (typeof value) {
     case "string":
+      // Drivers turn a lone surrogate half into U+FFFD: refuse rather than store an altered value.
+      if (!isWellFormedText(value)) throw new TypeError("a string that is not well-formed Unicode (a lone surrogate half)")
+      return value
     case "number":
     case "bigint":
       return value
