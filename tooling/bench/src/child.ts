@@ -20,6 +20,7 @@ const loaders: Record<ContestantName, () => Promise<{ default: OpenSession }>> =
   "ferro-lazy": () => import("./contestants/ferro-lazy.js"),
   "ferro-nomap": () => import("./contestants/ferro-nomap.js"),
   "ferro-native-nomap": () => import("./contestants/ferro-native-nomap.js"),
+  "ferro-session": () => import("./contestants/ferro-session.js"),
   drizzle: () => import("./contestants/drizzle.js"),
   kysely: () => import("./contestants/kysely.js"),
   typeorm: () => import("./contestants/typeorm.js"),

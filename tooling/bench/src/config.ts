@@ -17,6 +17,7 @@ export const CONTESTANTS = [
   "ferro-lazy",
   "ferro-nomap",
   "ferro-native-nomap",
+  "ferro-session",
   "drizzle",
   "kysely",
   "typeorm",

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type ConnectOptions, connect, disconnect } from "ferro-orm"
+import { type ConnectOptions, connect, disconnect, session } from "ferro-orm"
 import { getConnection } from "@ferro/core"
 import type { ChildConfig } from "../config.js"
 import { type Loaded, type OpenSession, type PageParams, type Session, totalCounter } from "../contestant.js"
@@ -58,7 +58,7 @@ const engineOf = (driver: object): string | undefined => {
 export const openFerro = async (
   config: ChildConfig,
   variant: FerroVariant,
-  { identityMap = true }: { readonly identityMap?: boolean } = {},
+  { identityMap = true, inSession = false }: { readonly identityMap?: boolean; readonly inSession?: boolean } = {},
 ): Promise<Session> => {
   const url = config.backend === "sqlite" ? `sqlite:${config.target}` : config.target
   const options: EngineConnectOptions = {
@@ -87,7 +87,9 @@ export const openFerro = async (
   }
   const statements = totalCounter(() => getConnection().driver.statementCount)
   const base = {
-    notes: !identityMap
+    notes: inSession
+      ? "generated-JS engine, each read call in its own `session()` (a strongly held identity map per unit of work, no WeakRef per row)"
+      : !identityMap
       ? `${variant === "js" ? "generated-JS" : "native SQLite"} engine with \`identityMap: false\` (reads only): the engine without the weak identity map`
       : variant === "js"
         ? "generated-JS engine, identity map on (cleared before each sample)"
@@ -141,6 +143,15 @@ export const openFerro = async (
         .all()
       return { count: posts.length, value: posts }
     },
+  }
+  if (inSession) {
+    // One unit of work per call, as a web request would open one.
+    return {
+      ...base,
+      pointLookup: (ids: ReadonlyArray<number>) => session(() => reads.pointLookup(ids)),
+      readPosts: (limit: number) => session(() => reads.readPosts(limit)),
+      page: (params: PageParams) => session(() => reads.page(params)),
+    }
   }
   if (!identityMap) return { ...base, ...reads }
 
