@@ -10,6 +10,7 @@ import {
   type Driver,
   allConnections,
   assertConnectionName,
+  currentTransaction,
   getConnection,
   modelsMetadata,
   redactUrl,
@@ -212,7 +213,17 @@ export const migrate = async (options: MigrateOptions = {}): Promise<MigrationPl
 
 /** Checks that the connection (default: the default one) answers; throws `ConnectionError` when not. */
 export const ping = async (name?: string): Promise<void> => {
-  await getConnection(name).driver.rows({ sql: "SELECT 1", params: [] })
+  const connection = getConnection(name)
+  // Inside a transaction on this connection, ask on the transaction's own database connection:
+  // another pool client could wait forever on a full pool, and SQLite's single connection is
+  // held by the transaction until the block (which awaits this ping) ends.
+  for (let scope = currentTransaction(); scope !== undefined && scope !== null; scope = scope.enclosing) {
+    if (scope.connection.name === connection.name) {
+      await scope.connection.driver.rows({ sql: "SELECT 1", params: [] })
+      return
+    }
+  }
+  await connection.driver.rows({ sql: "SELECT 1", params: [] })
 }
 
 /** Closes every connection and forgets them (models stay registered). For tests. */

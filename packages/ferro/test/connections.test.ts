@@ -24,9 +24,11 @@ import {
   fetchAll,
   fetchOne,
   field,
+  ping,
   resetEngine,
   setDefaultConnection,
   sql,
+  transaction,
 } from "ferro-orm"
 import { describeEachBackend, freshPostgresUrl, postgresUrl } from "./support/backends.js"
 
@@ -110,6 +112,19 @@ const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
   )
 
 describeEachBackend("connections", (backend) => {
+  test("ping() inside a transaction asks on the transaction's connection (a pool of one, SQLite's single connection)", async () => {
+    await connect(await backend.freshUrl(), { autoMigrate: true, pool: { max: 1 } })
+    // Outside the transaction ping() would wait for the one pooled client (or, on SQLite, for
+    // the connection the transaction holds until this block ends): it must not.
+    const answered = await transaction(async () => {
+      await Account.create({ email: "ping@x" })
+      await ping()
+      return Account.select().count()
+    })
+    expect(answered).toBe(1)
+    await ping()
+  })
+
   test("connect() registers the default connection and queries run on it", async () => {
     const connection = await connect((await backend.freshUrl()), { autoMigrate: true })
     expect(connection.name).toBe("default")
