@@ -114,6 +114,14 @@ const runAll = async (run: (t: Transfer) => Promise<void>): Promise<number> => {
   return outcomes.filter((o) => o.status === "fulfilled").length
 }
 
+/** One line per run, as the reliability suite prints its areas (tried / held / failed). */
+const report = (backend: { readonly name: string }, variant: string, committed: number, total: number): void => {
+  const held = total === TOTAL ? TRANSFERS : 0
+  console.log(
+    `reliability transfers [${backend.name}] ${variant}: tried ${TRANSFERS}, held ${held}, failed ${TRANSFERS - held} (committed ${committed}, rolled back after retries ${TRANSFERS - committed}, total ${total})`,
+  )
+}
+
 /** The total through fresh objects, in a session of its own. */
 const sessionTotal = (): Promise<number> =>
   session(async () => (await Account.select().all()).reduce((sum, a) => sum + a.balance, 0))
@@ -122,6 +130,7 @@ describeEachBackend("concurrent transfers conserve the total", (backend) => {
   test("get -> balance -= x -> save() in serializable transactions with retry, identity map on", async () => {
     const held = await setup(backend)
     const committed = await runAll(transferByObjects)
+    report(backend, "get/save serializable", committed, await storedTotal())
     expect(committed).toBeGreaterThan(0)
     expect(await storedTotal()).toBe(TOTAL)
     expect(await sessionTotal()).toBe(TOTAL)
@@ -140,6 +149,7 @@ describeEachBackend("concurrent transfers conserve the total", (backend) => {
         await transferByObjects(t)
       }),
     )
+    report(backend, "get/save serializable, a session per transfer", committed, await storedTotal())
     expect(committed).toBeGreaterThan(0)
     expect(await storedTotal()).toBe(TOTAL)
     expect(await sessionTotal()).toBe(TOTAL)
@@ -151,6 +161,7 @@ describeEachBackend("concurrent transfers conserve the total", (backend) => {
       await Account.select().all() // the session holds every account
       return runAll(transferByObjects)
     })
+    report(backend, "get/save serializable, one session for all", committed, await storedTotal())
     expect(committed).toBeGreaterThan(0)
     expect(await storedTotal()).toBe(TOTAL)
     expect(await sessionTotal()).toBe(TOTAL)
@@ -158,7 +169,9 @@ describeEachBackend("concurrent transfers conserve the total", (backend) => {
 
   test("atomic relative updates in read-committed transactions, identity map on, with and without a session", async () => {
     await setup(backend)
-    expect(await runAll(transferAtomic)).toBe(TRANSFERS)
+    const committed = await runAll(transferAtomic)
+    report(backend, "atomic read committed", committed, await storedTotal())
+    expect(committed).toBe(TRANSFERS)
     expect(await storedTotal()).toBe(TOTAL)
     expect(await session(() => runAll((t) => session(() => transferAtomic(t))))).toBe(TRANSFERS)
     expect(await storedTotal()).toBe(TOTAL)
