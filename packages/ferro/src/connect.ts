@@ -217,7 +217,7 @@ export const ping = async (name?: string): Promise<void> => {
   // Inside a transaction on this connection, ask on the transaction's own database connection:
   // another pool client could wait forever on a full pool, and SQLite's single connection is
   // held by the transaction until the block (which awaits this ping) ends.
-  for (let scope = currentTransaction(); scope !== undefined && scope !== null; scope = scope.enclosing) {
+  for (let scope = currentTransaction() ?? null; scope !== null; scope = scope.enclosing) {
     if (scope.connection.name === connection.name) {
       await scope.connection.driver.rows({ sql: "SELECT 1", params: [] })
       return
