@@ -50,6 +50,47 @@ const runAsPostgres = (bin, args, options = {}) => {
   return result.stdout
 }
 
+/** Whether a process with this pid is alive (signal 0 checks without signalling). */
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return error?.code === "EPERM"
+  }
+}
+
+/**
+ * Stops servers this tooling started for a run that died without stopping them (a killed
+ * vitest never runs its teardown). Each server's temp dir names the process that owns it
+ * (owner.pid); only dirs whose owner is gone are stopped and removed. Servers of live runs,
+ * and anything this tooling did not start, are left alone.
+ */
+const reapOrphans = (binDir) => {
+  let entries = []
+  try {
+    entries = readdirSync(tmpdir()).filter((name) => name.startsWith("ferro-pg-"))
+  } catch {
+    return
+  }
+  for (const name of entries) {
+    const root = join(tmpdir(), name)
+    let owner
+    try {
+      owner = Number(readFileSync(join(root, "owner.pid"), "utf8"))
+    } catch {
+      continue
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue
+    try {
+      if (existsSync(join(root, "data", "postmaster.pid"))) {
+        runAsPostgres(join(binDir, "pg_ctl"), ["-D", join(root, "data"), "-m", "immediate", "-w", "stop"])
+      }
+    } catch {}
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
 /**
  * Starts a server. Returns `{ url, pid, dataDir, stop, restart }`; `url` authenticates with a password
  * (scram-sha-256) so wrong-password behaviour can be tested.
@@ -61,12 +102,15 @@ export const startPostgres = async () => {
     binDir = findBinDir()
     if (binDir === null) throw new Error("postgresql installed but initdb was not found under /usr/lib/postgresql")
   }
+  reapOrphans(binDir)
   const root = mkdtempSync(join(tmpdir(), "ferro-pg-"))
   const dataDir = join(root, "data")
   const socketDir = join(root, "socket")
   const passwordFile = join(root, "pw")
   for (const dir of [dataDir, socketDir]) execFileSync("mkdir", ["-p", dir])
   writeFileSync(passwordFile, `${TEST_PASSWORD}\n`)
+  // The process that owns this server: a later start stops the server if this process died.
+  writeFileSync(join(root, "owner.pid"), String(process.pid))
   if (isRoot()) {
     const { uid, gid } = (() => {
       const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("postgres:"))
