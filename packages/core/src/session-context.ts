@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks"
+import { ambient } from "./ambient.js"
 import type { ActiveConnection } from "./connections.js"
 import type { IdentityMap } from "./identity-map.js"
 
@@ -22,34 +22,20 @@ export interface Session {
   view: ActiveConnection | null
 }
 
-const storage = new AsyncLocalStorage<Session>()
-const resolvers: Array<() => Session | undefined> = []
+const sessions = ambient<Session>()
 
 /** Adds a way to find the current session when no Promise-side one is set (the Effect fiber's). */
-export const addSessionResolver = (resolver: () => Session | undefined): void => {
-  resolvers.push(resolver)
-}
+export const addSessionResolver: (resolver: () => Session | undefined) => void = sessions.addResolver
 
 /** The innermost session of the calling code, if any (possibly ended: check `closed`). */
-export const currentSession = (): Session | undefined => {
-  const session = storage.getStore()
-  if (session !== undefined || resolvers.length === 0) return session
-  for (const resolve of resolvers) {
-    const found = resolve()
-    if (found !== undefined) return found
-  }
-  return undefined
-}
+export const currentSession: () => Session | undefined = sessions.current
+
+/** Runs `fn` with `session` as the current session. */
+export const runInSession: <T>(session: Session | undefined, fn: () => T) => T = sessions.run
 
 /** The current session if it is open and pins connection `name` (any name when undefined). */
 export const openSessionFor = (name: string | undefined): Session | undefined => {
   const session = currentSession()
   if (session === undefined || session.closed) return undefined
   return name === undefined || name === session.name ? session : undefined
-}
-
-/** Runs `fn` with `session` as the current session. */
-export const runInSession = <T>(session: Session | undefined, fn: () => T): T => {
-  if (session !== undefined) return storage.run(session, fn)
-  return storage.getStore() === undefined ? fn() : storage.exit(fn)
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks"
+import { ambient } from "./ambient.js"
 import type { ActiveConnection } from "./connections.js"
 import type { TransactionDriver } from "./driver.js"
 import type { IdentityMap } from "./identity-map.js"
@@ -50,38 +50,23 @@ export interface TransactionScope {
   closed: boolean
 }
 
-const storage = new AsyncLocalStorage<TransactionScope>()
-const resolvers: Array<() => TransactionScope | undefined> = []
+const transactions = ambient<TransactionScope>()
 
 /**
  * Adds a way to find the current transaction when no Promise-side scope is set (used by
  * `@ferro/transactions` to read the running Effect fiber's transaction).
  */
-export const addTransactionResolver = (resolver: () => TransactionScope | undefined): void => {
-  resolvers.push(resolver)
-}
+export const addTransactionResolver: (resolver: () => TransactionScope | undefined) => void = transactions.addResolver
 
 /**
  * The innermost transaction scope of the calling code, if any. It may be closed (code that
  * outlived its block, e.g. after an abort): callers must refuse to run on a closed scope rather
  * than silently leave the transaction.
  */
-export const currentTransaction = (): TransactionScope | undefined => {
-  const scope = storage.getStore()
-  if (scope !== undefined || resolvers.length === 0) return scope
-  for (const resolve of resolvers) {
-    const found = resolve()
-    if (found !== undefined) return found
-  }
-  return undefined
-}
+export const currentTransaction: () => TransactionScope | undefined = transactions.current
 
 /** Runs `fn` with `scope` as the current transaction. */
-export const runInTransaction = <T>(scope: TransactionScope | undefined, fn: () => T): T => {
-  if (scope !== undefined) return storage.run(scope, fn)
-  // The common case outside any transaction: nothing to change, so no AsyncLocalStorage work.
-  return storage.getStore() === undefined ? fn() : storage.exit(fn)
-}
+export const runInTransaction: <T>(scope: TransactionScope | undefined, fn: () => T) => T = transactions.run
 
 /**
  * The open scope for connection `name` among the current one and those enclosing it (a
