@@ -69,13 +69,17 @@ const settle = <A>(promise: Promise<A>): Effect.Effect<A, FerroFailure> =>
 const promiseThen = Promise.prototype.then
 
 /** Runs an operation's body; a body that throws instead of rejecting still gives a rejection. */
-const runBody = <A>(scope: TransactionScope | undefined, session: Session | undefined, run: () => Promise<A>): Promise<A> => {
+const runBody = <A>(run: () => Promise<A>): Promise<A> => {
   try {
-    return session === undefined ? runInTransaction(scope, run) : runInSession(session, () => runInTransaction(scope, run))
+    return run()
   } catch (error) {
     return Promise.reject(error)
   }
 }
+
+/** Runs an operation's body in `scope` and `session` (an operation started away from where it was created). */
+const runBodyIn = <A>(scope: TransactionScope | undefined, session: Session | undefined, run: () => Promise<A>): Promise<A> =>
+  runBody(() => (session === undefined ? runInTransaction(scope, run) : runInSession(session, () => runInTransaction(scope, run))))
 
 class OperationImpl<A> extends Promise<A> {
   static override get [Symbol.species](): PromiseConstructor {
@@ -90,11 +94,15 @@ class OperationImpl<A> extends Promise<A> {
   /** The session current where the operation was created. */
   declare createdInSession: Session | undefined
 
-  /** Starts the operation (once) in `scope` and `session`. */
-  start(scope: TransactionScope | undefined, session: Session | undefined): void {
+  /**
+   * Starts the operation (once) in `scope` and `session`; without them, in the calling code's
+   * own context (Promise code creating it: its transaction and session are already current,
+   * so the hot path enters no AsyncLocalStorage scope of its own).
+   */
+  start(inPlace: boolean, scope?: TransactionScope, session?: Session): void {
     if (this.started) return
     this.started = true
-    const running = runBody(scope, session, this.run)
+    const running = inPlace ? runBody(this.run) : runBodyIn(scope, session, this.run)
     // A direct reaction settles this promise one microtask sooner than resolving it with the
     // running promise (which would queue a thenable job first).
     promiseThen.call(running, this.resolveWith, this.rejectWith)
@@ -105,7 +113,7 @@ class OperationImpl<A> extends Promise<A> {
     onrejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
     // `await` may call this a microtask later, outside the fiber: use where it was created.
-    this.start(this.createdIn, this.createdInSession)
+    this.start(false, this.createdIn, this.createdInSession)
     return promiseThen.call(this, onfulfilled, onrejected) as Promise<T1 | T2>
   }
 
@@ -116,11 +124,11 @@ class OperationImpl<A> extends Promise<A> {
     if (!this.yielded) {
       this.yielded = true
       // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
-      this.start(currentTransaction(), currentSession())
+      this.start(false, currentTransaction(), currentSession())
       return settle(this as Promise<A>)
     }
     // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
-    return settle(runBody(currentTransaction(), currentSession(), this.run))
+    return settle(runBodyIn(currentTransaction(), currentSession(), this.run))
   }
 }
 // The Effect side: Effect's prototype for custom Effect values (what `Effectable.Class` and
@@ -155,10 +163,17 @@ export const operation = <A>(run: () => Promise<A>): Operation<A> => {
   op.rejectWith = rejectWith
   op.started = false
   op.yielded = false
-  op.createdIn = currentTransaction()
-  op.createdInSession = currentSession()
   // A rejected operation that is only ever used as an Effect must not be "unhandled".
   promiseThen.call(op, undefined, () => {})
-  if (Fiber.getCurrent() === undefined) op.start(op.createdIn, op.createdInSession)
+  if (Fiber.getCurrent() === undefined) {
+    // Promise code: it starts here, in the caller's transaction and session.
+    op.createdIn = undefined
+    op.createdInSession = undefined
+    op.start(true)
+  } else {
+    // Created in a fiber: remembered for an `await` that starts it later, outside the fiber.
+    op.createdIn = currentTransaction()
+    op.createdInSession = currentSession()
+  }
   return op as unknown as Operation<A>
 }
