@@ -10,7 +10,7 @@ import {
   type Driver,
   allConnections,
   assertConnectionName,
-  currentTransaction,
+  transactionFor,
   getConnection,
   modelsMetadata,
   redactUrl,
@@ -217,11 +217,10 @@ export const ping = async (name?: string): Promise<void> => {
   // Inside a transaction on this connection, ask on the transaction's own database connection:
   // another pool client could wait forever on a full pool, and SQLite's single connection is
   // held by the transaction until the block (which awaits this ping) ends.
-  for (let scope = currentTransaction() ?? null; scope !== null; scope = scope.enclosing) {
-    if (scope.connection.name === connection.name) {
-      await scope.connection.driver.rows({ sql: "SELECT 1", params: [] })
-      return
-    }
+  const scope = transactionFor(connection.name)
+  if (scope !== undefined && !scope.closed) {
+    await scope.connection.driver.rows({ sql: "SELECT 1", params: [] })
+    return
   }
   await connection.driver.rows({ sql: "SELECT 1", params: [] })
 }
