@@ -419,8 +419,13 @@ const text = <const O extends TextOptions = {}>(options?: O): Built<string, O> =
   return build<string, O>(options, { type: "text", valueSchema, structSchema, maxLength: options?.maxLength ?? null })
 }
 
+/** Phantom marking a decimal field, so queries offer exact `sum()`/`avg()` on it (its values are strings). */
+export interface DecimalMarker {
+  readonly "~decimal": true
+}
+
 /** Exact decimal as a string (`"12.50"`); never a float. */
-const decimal = <const O extends DecimalOptions = {}>(options?: O): Built<string, O> => {
+const decimal = <const O extends DecimalOptions = {}>(options?: O): Built<string, O> & DecimalMarker => {
   const [valueSchema, structSchema] = base.decimal()
   return build<string, O>(options, {
     type: "decimal",
@@ -428,7 +433,7 @@ const decimal = <const O extends DecimalOptions = {}>(options?: O): Built<string
     structSchema,
     precision: options?.precision ?? null,
     scale: options?.scale ?? null,
-  })
+  }) as Built<string, O> & DecimalMarker
 }
 
 /** Instant in time as a `Date`, stored with its time zone (UTC). */

@@ -11,6 +11,7 @@ export {
   fromSchema,
   ColumnField,
   type AnyColumnField,
+  type DecimalMarker,
   type AnySchema,
   type Built,
   type ColumnSpec,

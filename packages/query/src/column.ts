@@ -1,184 +1,169 @@
 /**
- * Column references: what a `where()` / `orderBy()` callback receives for each field.
+ * The types of the expressions query callbacks receive and build. The runtime of all of them
+ * is {@link ExpressionRef}; these interfaces narrow what each expression offers (text
+ * patterns on text, arithmetic and sums on numbers, exact sums on decimals) and carry the
+ * value type through projections and comparisons.
  *
  * @module
  */
-import { type ColumnMetadata, type ModelMetadata, QueryError } from "@ferro/core"
-import type { ComparisonOperator } from "./expression.js"
-import { Predicate, UpdateExpression } from "./predicate.js"
-import { checkFieldValue, checkPattern, checkValue } from "./values.js"
+import type {
+  ColumnKeys,
+  DecimalMarker,
+  InstanceFields,
+  PropertyType,
+  RelationField,
+  RelationKind,
+  ShadowProps,
+} from "@ferro/core"
+import type { Predicate, SubqueryLike } from "./expression-ref.js"
 
 /** Values a predicate accepts for a column of property type `T`: datetimes also take ISO strings. */
 export type Comparable<T> = T extends Date ? Date | string : T
 
-/** A reference to one column of a model, with the operators of SPEC §2. */
-export interface Column<T> {
-  /** `column = value`; `eq(null)` is `IS NULL`. */
-  eq(value: Comparable<T>): Predicate
-  /** `column <> value`; `ne(null)` is `IS NOT NULL`. */
-  ne(value: Comparable<T>): Predicate
-  gt(value: Comparable<NonNullable<T>>): Predicate
-  gte(value: Comparable<NonNullable<T>>): Predicate
-  lt(value: Comparable<NonNullable<T>>): Predicate
-  lte(value: Comparable<NonNullable<T>>): Predicate
-  /** `column IN (...)`; an empty list matches nothing. */
-  in(values: ReadonlyArray<Comparable<NonNullable<T>>>): Predicate
-  /** `column NOT IN (...)`; an empty list matches every row. */
-  notIn(values: ReadonlyArray<Comparable<NonNullable<T>>>): Predicate
-  isNull(): Predicate
-  isNotNull(): Predicate
-  /** `column BETWEEN low AND high` (inclusive). */
-  between(low: Comparable<NonNullable<T>>, high: Comparable<NonNullable<T>>): Predicate
+/** What an expression of type `T` may be compared with: a JS value of its type, or another expression of it. */
+export type Operand<T> = Comparable<NonNullable<T>> | Expression<NonNullable<T>> | Expression<NonNullable<T> | null>
+
+/** A query selecting one value of type `T`, usable in `in()` (`Author.where(...).select((a) => a.id)`). */
+export interface ValueSubquery<T> extends SubqueryLike {
+  /** Phantom: the selected value's type. */
+  readonly "~row": T
 }
 
-/** A text-like column: adds pattern matching. */
-export interface TextColumn<T> extends Column<T> {
-  /** Case-sensitive `LIKE` on both backends (`%` and `_` wildcards). */
+/**
+ * An expression of value type `T`: a column, an aggregate, arithmetic, a relation count. Each
+ * method builds a new node; nothing runs until the query does.
+ */
+export interface Expression<T> {
+  /** Phantom: the value type a projection gives for this expression. */
+  readonly "~type": T
+  /** `expr = value`; `eq(null)` is `IS NULL`. */
+  eq(value: Operand<T> | null): Predicate
+  /** `expr <> value`; `ne(null)` is `IS NOT NULL`. */
+  ne(value: Operand<T> | null): Predicate
+  gt(value: Operand<T>): Predicate
+  gte(value: Operand<T>): Predicate
+  lt(value: Operand<T>): Predicate
+  lte(value: Operand<T>): Predicate
+  /** `expr IN (...)`, a list (an empty list matches nothing) or a query selecting one value. */
+  in(values: ReadonlyArray<Comparable<NonNullable<T>>> | ValueSubquery<NonNullable<T>> | ValueSubquery<NonNullable<T> | null>): Predicate
+  /** `expr NOT IN (...)`; an empty list matches every row. */
+  notIn(values: ReadonlyArray<Comparable<NonNullable<T>>> | ValueSubquery<NonNullable<T>> | ValueSubquery<NonNullable<T> | null>): Predicate
+  isNull(): Predicate
+  isNotNull(): Predicate
+  /** `expr BETWEEN low AND high` (inclusive). */
+  between(low: Operand<T>, high: Operand<T>): Predicate
+  /** `MIN(expr)` over the group (or all rows): null when there are none. */
+  min(): Expression<NonNullable<T> | null>
+  /** `MAX(expr)`. */
+  max(): Expression<NonNullable<T> | null>
+  /** `COUNT(expr)`: rows where it is not NULL. */
+  count(): NumericExpression<number>
+  /** `COUNT(DISTINCT expr)`. */
+  countDistinct(): NumericExpression<number>
+}
+
+/** A text-like expression: adds pattern matching. */
+export interface TextExpression<T> extends Expression<T> {
+  /** Case-sensitive `LIKE` on every backend (`%` and `_` wildcards, `\` escapes). */
   like(pattern: string): Predicate
   /** Case-insensitive `LIKE`. */
   ilike(pattern: string): Predicate
+  min(): TextExpression<NonNullable<T> | null>
+  max(): TextExpression<NonNullable<T> | null>
 }
 
-/** A numeric column: adds arithmetic for atomic updates. */
-export interface NumericColumn<T> extends Column<T> {
-  add(amount: NonNullable<T>): UpdateExpression
-  sub(amount: NonNullable<T>): UpdateExpression
-  mul(amount: NonNullable<T>): UpdateExpression
-  div(amount: NonNullable<T>): UpdateExpression
+type NumericOperand<T> = NonNullable<T> | NumericExpression<number> | NumericExpression<number | null> | NumericExpression<bigint> | NumericExpression<bigint | null>
+
+/** The type `SUM` gives for values of type `T`. */
+export type SumOf<T> = [NonNullable<T>] extends [bigint] ? bigint | null : number | null
+
+/** A numeric expression: arithmetic (also for atomic updates) and aggregates. */
+export interface NumericExpression<T> extends Expression<T> {
+  add(amount: NumericOperand<T>): NumericExpression<T>
+  sub(amount: NumericOperand<T>): NumericExpression<T>
+  mul(amount: NumericOperand<T>): NumericExpression<T>
+  div(amount: NumericOperand<T>): NumericExpression<T>
+  /** `SUM(expr)`: `number` (`bigint` for bigint columns), null when there are no rows. */
+  sum(): NumericExpression<SumOf<T>>
+  /** `AVG(expr)` as a number; null when there are no rows. */
+  avg(): NumericExpression<number | null>
+  min(): NumericExpression<NonNullable<T> | null>
+  max(): NumericExpression<NonNullable<T> | null>
 }
+
+/** A decimal expression (values are exact strings): exact aggregates. */
+export interface DecimalExpression<T> extends TextExpression<T> {
+  /** Exact `SUM` as a decimal string; null when there are no rows. */
+  sum(): DecimalExpression<string | null>
+  /** `AVG` as a decimal string; null when there are no rows. */
+  avg(): DecimalExpression<string | null>
+  min(): DecimalExpression<NonNullable<T> | null>
+  max(): DecimalExpression<NonNullable<T> | null>
+}
+
+/** A reference to one column of a model, with the operators of SPEC §2. */
+export type Column<T> = Expression<T>
+/** A text-like column. */
+export type TextColumn<T> = TextExpression<T>
+/** A numeric column. */
+export type NumericColumn<T> = NumericExpression<T>
+/** An atomic update value computed by the database (`p.views.add(1)`). */
+export type UpdateExpression = NumericExpression<unknown>
+
+/** The expression type for a value of type `T`. */
+export type ExpressionFor<T> = [NonNullable<T>] extends [string]
+  ? TextExpression<T>
+  : [NonNullable<T>] extends [number | bigint]
+    ? NumericExpression<T>
+    : Expression<T>
 
 /** The reference type for a property of type `T`. */
-export type ColumnFor<T> = [NonNullable<T>] extends [string]
-  ? TextColumn<T>
-  : [NonNullable<T>] extends [number | bigint]
-    ? NumericColumn<T>
-    : Column<T>
+export type ColumnFor<T> = ExpressionFor<T>
 
-/** Runtime implementation of every column operator; typing narrows what each column offers. */
-export class ColumnRef {
-  /** @internal */
-  constructor(
-    readonly model: string,
-    readonly column: ColumnMetadata,
-    readonly metadata?: ModelMetadata,
-  ) {}
+/** The reference type for field `V` (decimals get exact aggregates). */
+export type FieldExpression<V> = V extends DecimalMarker ? DecimalExpression<PropertyType<V>> : ExpressionFor<PropertyType<V>>
 
-  /** A compared value: the same per-field validation as create(), save() and update(). */
-  #value(value: unknown, allowNull = false): unknown {
-    return this.metadata === undefined
-      ? checkValue(this.model, this.column, value, allowNull)
-      : checkFieldValue(this.model, this.metadata, this.column, value, allowNull)
-  }
-
-  #compare(op: ComparisonOperator, value: unknown): Predicate {
-    return new Predicate({ kind: "compare", column: this.column, op, value: this.#value(value) })
-  }
-
-  eq(value: unknown): Predicate {
-    if (value === null) return this.isNull()
-    return this.#compare("=", value)
-  }
-  ne(value: unknown): Predicate {
-    if (value === null) return this.isNotNull()
-    return this.#compare("<>", value)
-  }
-  gt(value: unknown): Predicate {
-    return this.#compare(">", value)
-  }
-  gte(value: unknown): Predicate {
-    return this.#compare(">=", value)
-  }
-  lt(value: unknown): Predicate {
-    return this.#compare("<", value)
-  }
-  lte(value: unknown): Predicate {
-    return this.#compare("<=", value)
-  }
-  in(values: ReadonlyArray<unknown>): Predicate {
-    return this.#in(values, false)
-  }
-  notIn(values: ReadonlyArray<unknown>): Predicate {
-    return this.#in(values, true)
-  }
-  #in(values: ReadonlyArray<unknown>, negated: boolean): Predicate {
-    if (!Array.isArray(values)) {
-      throw new QueryError(`${negated ? "notIn" : "in"}() on '${this.column.property}' expects an array of values`)
-    }
-    if (values.length === 0) return new Predicate({ kind: "constant", value: negated })
-    return new Predicate({ kind: "in", column: this.column, values: values.map((v) => this.#value(v)), negated })
-  }
-  isNull(): Predicate {
-    return new Predicate({ kind: "null", column: this.column, negated: false })
-  }
-  isNotNull(): Predicate {
-    return new Predicate({ kind: "null", column: this.column, negated: true })
-  }
-  between(low: unknown, high: unknown): Predicate {
-    return new Predicate({ kind: "between", column: this.column, low: this.#value(low), high: this.#value(high) })
-  }
-  like(pattern: string): Predicate {
-    return this.#like(pattern, false)
-  }
-  ilike(pattern: string): Predicate {
-    return this.#like(pattern, true)
-  }
-  #like(pattern: string, caseInsensitive: boolean): Predicate {
-    checkPattern(this.model, this.column, pattern)
-    if (!["text", "enum", "uuid", "date", "time", "decimal"].includes(this.column.type)) {
-      throw new QueryError(`${caseInsensitive ? "ilike" : "like"}() needs a text column; '${this.column.property}' is ${this.column.type}`)
-    }
-    return new Predicate({ kind: "like", column: this.column, pattern, caseInsensitive })
-  }
-  add(amount: unknown): UpdateExpression {
-    return this.#arithmetic("+", amount)
-  }
-  sub(amount: unknown): UpdateExpression {
-    return this.#arithmetic("-", amount)
-  }
-  mul(amount: unknown): UpdateExpression {
-    return this.#arithmetic("*", amount)
-  }
-  div(amount: unknown): UpdateExpression {
-    return this.#arithmetic("/", amount)
-  }
-  #arithmetic(op: "+" | "-" | "*" | "/", amount: unknown): UpdateExpression {
-    if (!["int", "bigint", "float"].includes(this.column.type)) {
-      throw new QueryError(`Arithmetic needs a numeric column; '${this.column.property}' is ${this.column.type}`)
-    }
-    return new UpdateExpression({ kind: "arithmetic", column: this.column, op, operand: checkValue(this.model, this.column, amount, false) })
-  }
+/** Makes every expression of a columns object nullable: a relation path that can be missing (LEFT JOIN). */
+type NullablePath<C> = {
+  readonly [K in keyof C]: C[K] extends DecimalExpression<infer T>
+    ? DecimalExpression<T | null>
+    : C[K] extends Expression<infer T>
+      ? ExpressionFor<T | null>
+      : C[K]
 }
 
-const proxies = new WeakMap<ModelMetadata, Record<string, ColumnRef>>()
+/** A to-many relation inside a query callback. */
+export interface Collection<F> {
+  /** Rows with at least one related row matching (any related row, without a callback). */
+  some(filter?: (columns: ColumnsOf<F>) => Predicate): Predicate
+  /** Rows whose related rows all match (true where there are none). */
+  every(filter: (columns: ColumnsOf<F>) => Predicate): Predicate
+  /** Rows with no related row matching (no related row at all, without a callback). */
+  none(filter?: (columns: ColumnsOf<F>) => Predicate): Predicate
+  /** The number of related rows (matching the callback), per row. */
+  count(filter?: (columns: ColumnsOf<F>) => Predicate): NumericExpression<number>
+}
+
+type RelationColumns<V> =
+  V extends RelationField<"foreignKey", infer T, infer N>
+    ? N extends true
+      ? NullablePath<ColumnsOf<InstanceFields<T>>>
+      : ColumnsOf<InstanceFields<T>>
+    : V extends RelationField<"backRef", infer T, boolean, infer One>
+      ? One extends true
+        ? NullablePath<ColumnsOf<InstanceFields<T>>>
+        : Collection<InstanceFields<T>>
+      : V extends RelationField<RelationKind, infer T>
+        ? Collection<InstanceFields<T>>
+        : never
+
+type RelationKeys<F> = { [K in keyof F]: F[K] extends RelationField<RelationKind, unknown> ? K : never }[keyof F] & string
 
 /**
- * The object a `where()` callback receives: one {@link ColumnRef} per field. Reading an
- * unknown property throws a `QueryError` naming the model's fields.
+ * What a query callback receives for a model with fields `F`: an expression per column
+ * (foreign keys also as `authorId`), the related model's columns per to-one relation
+ * (`p.author.name`), and a {@link Collection} per to-many relation (`a.posts.some(...)`).
  */
-export const columnsOf = (model: string, metadata: ModelMetadata): Record<string, ColumnRef> => {
-  let proxy = proxies.get(metadata)
-  if (proxy === undefined) {
-    const refs = new Map(metadata.columns.map((c) => [c.property, new ColumnRef(model, c, metadata)]))
-    proxy = new Proxy({} as Record<string, ColumnRef>, {
-      get: (_target, property) => {
-        if (typeof property !== "string") return undefined
-        const ref = refs.get(property)
-        if (ref === undefined) {
-          if (property === "then") return undefined
-          throw new QueryError(
-            `'${property}' is not a field of ${model}; fields: ${metadata.columns.map((c) => c.property).join(", ")}`,
-          )
-        }
-        return ref
-      },
-      has: (_target, property) => typeof property === "string" && refs.has(property),
-      ownKeys: () => [...refs.keys()],
-      getOwnPropertyDescriptor: (_target, property) =>
-        typeof property === "string" && refs.has(property)
-          ? { value: refs.get(property), enumerable: true, configurable: true }
-          : undefined,
-    })
-    proxies.set(metadata, proxy)
-  }
-  return proxy
-}
+export type ColumnsOf<F> = { readonly [K in ColumnKeys<F>]: FieldExpression<F[K]> } & {
+  readonly [K in keyof ShadowProps<F>]: ExpressionFor<ShadowProps<F>[K]>
+} & { readonly [K in RelationKeys<F>]: RelationColumns<F[K]> }

@@ -2,22 +2,104 @@
  * The query operation tree: immutable plain nodes that each dialect's compiler turns into
  * SQL. Values are checked when a node is built and encoded when it is compiled.
  *
+ * Conditions are boolean expressions. The simple condition kinds (`compare`, `like`, `in`,
+ * `null`, `between`) compare one column with JS values: they are what internal lookups and most
+ * user filters build, and they compile without walking an expression. Everything else
+ * (column against column, arithmetic, aggregates, relation paths, subqueries, raw fragments)
+ * is an {@link Expr}.
+ *
  * @module
  */
-import type { ColumnMetadata } from "@ferro/core"
+import type { ColumnMetadata, ModelMetadata, RelationMetadata } from "@ferro/core"
 
 export type ComparisonOperator = "=" | "<>" | ">" | ">=" | "<" | "<="
+export type ArithmeticOperator = "+" | "-" | "*" | "/"
+export type AggregateFunction = "count" | "sum" | "avg" | "min" | "max"
+
+/**
+ * Where a column reference reads from: a query's root table, or a table joined to another source
+ * by a to-one relation (a foreign key, or the one-to-one side of a back reference). Sources are
+ * compared by identity: the same relation path inside one query is one join.
+ */
+export interface Source {
+  readonly metadata: ModelMetadata
+  /** The model's display name, for messages. */
+  readonly model: string
+  readonly parent: Source | null
+  /** How this source joins its parent; null for a root. */
+  readonly hop: Hop | null
+  /** Whether a row of the root can have no row here (a LEFT JOIN somewhere on the path). */
+  readonly optional: boolean
+}
+
+/** One to-one step of a relation path: `child.childColumn = parent.parentColumn`. */
+export interface Hop {
+  readonly relation: RelationMetadata
+  /** Column of the parent source. */
+  readonly parentColumn: ColumnMetadata
+  /** Column of the joined source. */
+  readonly childColumn: ColumnMetadata
+}
+
+/**
+ * A to-many relation of a source, as `some`/`every`/`none` and counts see it: rows of `target`
+ * whose `targetColumn` equals the owner's `ownerColumn`, directly or through a join table.
+ */
+export interface Collection {
+  readonly owner: Source
+  readonly ownerColumn: ColumnMetadata
+  /** The related rows' own source (a fresh root, correlated to the owner). */
+  readonly target: Source
+  readonly link:
+    | { readonly kind: "direct"; readonly targetColumn: ColumnMetadata }
+    | {
+        readonly kind: "joinTable"
+        readonly table: string
+        /** Join-table column holding the owner's key. */
+        readonly ownerKey: ColumnMetadata
+        /** Join-table column holding the target's key. */
+        readonly targetKey: ColumnMetadata
+        /** The target's column the join table references (its primary key). */
+        readonly targetColumn: ColumnMetadata
+      }
+}
 
 /** A boolean condition. */
 export type Condition =
-  | { readonly kind: "compare"; readonly column: ColumnMetadata; readonly op: ComparisonOperator; readonly value: unknown }
-  | { readonly kind: "like"; readonly column: ColumnMetadata; readonly pattern: string; readonly caseInsensitive: boolean }
-  | { readonly kind: "in"; readonly column: ColumnMetadata; readonly values: ReadonlyArray<unknown>; readonly negated: boolean }
-  | { readonly kind: "null"; readonly column: ColumnMetadata; readonly negated: boolean }
-  | { readonly kind: "between"; readonly column: ColumnMetadata; readonly low: unknown; readonly high: unknown }
+  | {
+      readonly kind: "compare"
+      readonly column: ColumnMetadata
+      readonly source?: Source
+      readonly op: ComparisonOperator
+      readonly value: unknown
+    }
+  | {
+      readonly kind: "like"
+      readonly column: ColumnMetadata
+      readonly source?: Source
+      readonly pattern: string
+      readonly caseInsensitive: boolean
+    }
+  | {
+      readonly kind: "in"
+      readonly column: ColumnMetadata
+      readonly source?: Source
+      readonly values: ReadonlyArray<unknown>
+      readonly negated: boolean
+    }
+  | { readonly kind: "null"; readonly column: ColumnMetadata; readonly source?: Source; readonly negated: boolean }
+  | {
+      readonly kind: "between"
+      readonly column: ColumnMetadata
+      readonly source?: Source
+      readonly low: unknown
+      readonly high: unknown
+    }
   | { readonly kind: "and"; readonly items: ReadonlyArray<Condition> }
   | { readonly kind: "or"; readonly items: ReadonlyArray<Condition> }
   | { readonly kind: "not"; readonly item: Condition }
+  /** `(item) IS NOT TRUE`: false or NULL (every(): a related row whose condition is NULL does not match). */
+  | { readonly kind: "isNotTrue"; readonly item: Condition }
   | { readonly kind: "constant"; readonly value: boolean }
   /** `column IN (SELECT select FROM table WHERE match = value)`: rows linked through a join table. */
   | {
@@ -28,28 +110,80 @@ export type Condition =
       readonly match: ColumnMetadata
       readonly value: unknown
     }
+  /** Any two expressions compared. */
+  | { readonly kind: "compareExpr"; readonly left: Expr; readonly op: ComparisonOperator; readonly right: Expr }
+  /** `expr [NOT] LIKE pattern` on any text expression. */
+  | { readonly kind: "likeExpr"; readonly expr: Expr; readonly pattern: string; readonly caseInsensitive: boolean }
+  | { readonly kind: "nullExpr"; readonly expr: Expr; readonly negated: boolean }
+  /** `expr [NOT] IN (subquery)`; the subquery selects one expression. */
+  | { readonly kind: "inQuery"; readonly expr: Expr; readonly query: SelectNode; readonly negated: boolean }
+  /** `[NOT] EXISTS (subquery)`. */
+  | { readonly kind: "exists"; readonly query: SelectNode; readonly negated: boolean }
+  /** some / every / none of a to-many relation's rows match `where` (null: any row). */
+  | {
+      readonly kind: "related"
+      readonly quantifier: "some" | "every" | "none"
+      readonly collection: Collection
+      readonly where: Condition | null
+    }
+  /** A raw `sql` fragment used as a condition. */
+  | Fragment
 
-/** An arithmetic value for atomic updates: `column <op> operand`. */
-export interface Arithmetic {
-  readonly kind: "arithmetic"
-  readonly column: ColumnMetadata
-  readonly op: "+" | "-" | "*" | "/"
-  readonly operand: unknown
+/** A raw `sql` fragment: text parts with expressions (columns) and JS values (bound) between them. */
+export interface Fragment {
+  readonly kind: "fragment"
+  readonly strings: ReadonlyArray<string>
+  readonly values: ReadonlyArray<{ readonly expr: Expr } | { readonly value: unknown }>
+}
+
+/** A value-producing expression. */
+export type Expr =
+  | { readonly kind: "column"; readonly source: Source; readonly column: ColumnMetadata }
+  /** A JS value, encoded as `column`'s type (raw encoding when null). */
+  | { readonly kind: "param"; readonly value: unknown; readonly column: ColumnMetadata | null }
+  | { readonly kind: "arith"; readonly op: ArithmeticOperator; readonly left: Expr; readonly right: Expr }
+  /** An aggregate; `arg` null is `COUNT(*)`. */
+  | { readonly kind: "aggregate"; readonly fn: AggregateFunction; readonly arg: Expr | null; readonly distinct: boolean }
+  /** The number of a to-many relation's rows (matching `where`), per owner row. */
+  | { readonly kind: "relatedCount"; readonly collection: Collection; readonly where: Condition | null }
+  /** A scalar subquery. */
+  | { readonly kind: "subquery"; readonly query: SelectNode }
+  | Condition
+
+/** A value the database computes for an update: `update({ views: (p) => p.views.add(1) })`. */
+export interface Computed {
+  readonly kind: "computed"
+  readonly expr: Expr
 }
 
 export interface Ordering {
-  readonly column: ColumnMetadata
+  readonly expr: Expr
   readonly direction: "asc" | "desc"
+  readonly nulls?: "first" | "last" | undefined
+}
+
+/** One selected expression of a projection, under its result key. */
+export interface Selected {
+  readonly key: string
+  readonly expr: Expr
 }
 
 /** Everything a SELECT-shaped query needs. */
 export interface SelectNode {
   readonly table: string
+  /** The model's columns, selected when there is no projection. */
   readonly columns: ReadonlyArray<ColumnMetadata>
   readonly where: Condition | null
   readonly orderBy: ReadonlyArray<Ordering>
   readonly limit: number | null
   readonly offset: number | null
+  /** The root source column references of this query point at (absent: internal lookups). */
+  readonly source?: Source
+  /** A projection instead of the model's columns. */
+  readonly selection?: ReadonlyArray<Selected>
+  readonly distinct?: boolean
+  readonly groupBy?: ReadonlyArray<Expr>
+  readonly having?: Condition | null
 }
 
 /** Rows of `table` matched by a filter, for UPDATE and DELETE. */
@@ -60,10 +194,11 @@ export interface TargetNode {
   readonly orderBy: ReadonlyArray<Ordering>
   readonly limit: number | null
   readonly offset: number | null
+  readonly source?: Source
 }
 
 export interface UpdateNode extends TargetNode {
-  readonly set: ReadonlyArray<readonly [ColumnMetadata, unknown | Arithmetic]>
+  readonly set: ReadonlyArray<readonly [ColumnMetadata, unknown | Computed]>
   /** Columns to return from the updated rows (none: report the count only). */
   readonly returning: ReadonlyArray<ColumnMetadata>
 }

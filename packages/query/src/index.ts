@@ -24,16 +24,38 @@ export {
   Query,
   type AllOptions,
   type ColumnsOf,
+  type OrderOptions,
+  type Orderable,
+  type SelectQuery,
   type RelationPath,
   type SortDirection,
   type UpdateValues,
   type Where,
 } from "./query.js"
 export { LazyRows, type LazyRow } from "@ferro/hydrate"
-export { Predicate, UpdateExpression, and, isPredicate, not, or } from "./predicate.js"
-export type { Column, ColumnFor, Comparable, NumericColumn, TextColumn } from "./column.js"
+export { Predicate, and, isPredicate, not, or } from "./predicate.js"
+export type {
+  Collection,
+  Column,
+  ColumnFor,
+  Comparable,
+  DecimalExpression,
+  Expression,
+  ExpressionFor,
+  NumericColumn,
+  NumericExpression,
+  Operand,
+  SumOf,
+  TextColumn,
+  TextExpression,
+  UpdateExpression,
+  ValueSubquery,
+} from "./column.js"
+export { count, exists, notExists } from "./functions.js"
+export type { RowOf, Selection, SelectedValue } from "./projection.js"
 export { execute, fetchAll, fetchOne, sql, compileFragment, type RawOptions, type SqlFragment } from "./raw.js"
 export { evictInstance, isPersisted } from "./identity.js"
 export type { RouteOptions } from "./context.js"
 export { compilerFor, Compiler } from "./compiler/index.js"
 export type * from "./expression.js"
+export type { SubqueryLike } from "./expression-ref.js"

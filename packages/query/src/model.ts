@@ -46,7 +46,8 @@ import {
 } from "./operations.js"
 import { type Predicate } from "./predicate.js"
 import { checkValue } from "./values.js"
-import { type Query, type Where, newQuery } from "./query.js"
+import { type ColumnsOf, type Query, type SelectQuery, type Where, newQuery } from "./query.js"
+import type { RowOf, Selection } from "./projection.js"
 import { relationValue } from "./relations.js"
 
 /** The field map of model class `C`. */
@@ -106,6 +107,7 @@ export interface ModelInstanceMethods {
 export interface BoundModel<C extends AnyModelClass> {
   where(predicate: Where<FieldsOf<C>>): Query<InstanceOf<C>, FieldsOf<C>>
   select(): Query<InstanceOf<C>, FieldsOf<C>>
+  select<const S extends Selection>(projection: (columns: ColumnsOf<FieldsOf<C>>) => S): SelectQuery<RowOf<S>, FieldsOf<C>>
   get(pk: PrimaryKey): Operation<InstanceOf<C>>
   getOrNone(pk: PrimaryKey): Operation<InstanceOf<C> | null>
   create(data: CreateInput<FieldsOf<C>>): Operation<InstanceOf<C>>
@@ -126,6 +128,14 @@ export interface ModelStatics {
   where<C extends AnyModelClass>(this: C, predicate: Where<FieldsOf<C>>): Query<InstanceOf<C>, FieldsOf<C>>
   /** An unfiltered query. */
   select<C extends AnyModelClass>(this: C): Query<InstanceOf<C>, FieldsOf<C>>
+  /**
+   * Values instead of instances: `Post.select((p) => ({ id: p.id, author: p.author.name }))`.
+   * Rows are plain objects (or values, or tuples), not in the identity map.
+   */
+  select<C extends AnyModelClass, const S extends Selection>(
+    this: C,
+    projection: (columns: ColumnsOf<FieldsOf<C>>) => S,
+  ): SelectQuery<RowOf<S>, FieldsOf<C>>
   /** The instance with primary key `pk`; throws `ModelDoesNotExist`. */
   get<C extends AnyModelClass>(this: C, pk: PrimaryKey): Operation<InstanceOf<C>>
   /** The instance with primary key `pk`, or null. */
@@ -293,8 +303,9 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
   where(this: unknown, predicate: Where<never>) {
     return newQuery(asRuntime(this), using, route).where(predicate)
   },
-  select(this: unknown) {
-    return newQuery(asRuntime(this), using, route)
+  select(this: unknown, projection?: (columns: never) => Selection) {
+    const query = newQuery(asRuntime(this), using, route)
+    return projection === undefined ? query : query.select(projection as (columns: unknown) => Selection)
   },
   // The hottest calls: no async frames of their own (a thrown error still rejects: the
   // operation catches what its body throws).

@@ -21,10 +21,15 @@ import {
 } from "@ferro/core"
 import type { LazyRows } from "@ferro/hydrate"
 import { type LinkContext, addLinks, checkPaths, loadPaths, removeLinks } from "./relations.js"
-import { type ColumnFor, type ColumnRef, columnsOf } from "./column.js"
+import type { ColumnsOf, DecimalExpression, Expression, NumericExpression, SumOf } from "./column.js"
+import { columnsFor } from "./columns.js"
 import { compilerFor } from "./compiler/index.js"
 import { type RouteOptions, resolveConnection } from "./context.js"
-import { type Condition, type Ordering, type SelectNode, and } from "./expression.js"
+import { type Condition, type Expr, type Ordering, type SelectNode, type Source, and } from "./expression.js"
+import { type ExpressionRef, SUBQUERY, collectingPredicates, isExpression } from "./expression-ref.js"
+import { type Projection, type RowOf, type Selection, decodeProjection, projectionNeedsBigints, toProjection } from "./projection.js"
+import { type SqlFragment, fragmentNode, isFragment } from "./raw.js"
+import { rootSource } from "./source.js"
 import {
   type ModelClass,
   fetchInstances,
@@ -33,13 +38,10 @@ import {
   runDelete,
   runUpdate,
 } from "./operations.js"
-import { type Predicate, type UpdateExpression, isUpdateExpression, toCondition } from "./predicate.js"
+import { type Predicate, toCondition } from "./predicate.js"
 import { checkValue } from "./values.js"
 
-/** The column references a `where()` callback receives for fields `F` (foreign keys as `authorId`). */
-export type ColumnsOf<F> = { readonly [K in ColumnKeys<F>]: ColumnFor<PropertyType<F[K]>> } & {
-  readonly [K in keyof ShadowProps<F>]: ColumnFor<ShadowProps<F>[K]>
-}
+export type { ColumnsOf } from "./column.js"
 
 type RelationKeys<F> = { [K in keyof F]: F[K] extends RelationField<RelationKind, unknown> ? K : never }[keyof F] & string
 type RelationTargetFields<V> = V extends RelationField<RelationKind, infer T> ? InstanceFields<T> : never
@@ -54,15 +56,56 @@ export type RelationPath<F, Depth extends ReadonlyArray<unknown> = []> = Depth["
 /** A primary key value. */
 type PrimaryKeyValue = string | number | bigint
 
-/** A `where()` argument: a callback over the columns, or a predicate. */
-export type Where<F> = ((columns: ColumnsOf<F>) => Predicate) | Predicate
+/** A `where()` argument: a callback over the columns (a predicate or a `sql<boolean>` fragment), or a predicate. */
+export type Where<F> = ((columns: ColumnsOf<F>) => Predicate | SqlFragment<boolean>) | Predicate
 
-/** Values for a batch update: plain values or atomic expressions over the columns. */
+/** Values for a batch update: plain values or expressions the database computes (`(p) => p.views.add(1)`). */
 export type UpdateValues<F> = {
-  readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> | ((columns: ColumnsOf<F>) => UpdateExpression)
+  readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> | ((columns: ColumnsOf<F>) => Expression<PropertyType<F[K]>>)
 } & { readonly [K in keyof ShadowProps<F>]?: ShadowProps<F>[K] }
 
 export type SortDirection = "asc" | "desc"
+
+/** How `orderBy()` sorts: direction, and where NULLs go (the database's default when left out). */
+export interface OrderOptions {
+  readonly direction?: SortDirection
+  readonly nulls?: "first" | "last"
+}
+
+/** What `orderBy()`, `groupBy()` and `select()` callbacks may return as one value. */
+export type Orderable = Expression<unknown> | SqlFragment<unknown>
+
+/**
+ * A query with a projection (`select((p) => ...)`): its rows are plain values, tuples or
+ * objects, not model instances. It can be grouped, filtered after grouping, made distinct, and
+ * used as a subquery (`p.authorId.in(Author.where(...).select((a) => a.id))`).
+ */
+export interface SelectQuery<R, F> {
+  /** Phantom: the row type (subqueries). */
+  readonly "~row": R
+  readonly [SUBQUERY]: () => SelectNode
+  /** Adds a filter (before grouping); chained calls AND together. */
+  where(predicate: Where<F>): SelectQuery<R, F>
+  /** Adds a sort key: any expression, `"asc"`/`"desc"` or `{ direction, nulls }`. */
+  orderBy(expression: (columns: ColumnsOf<F>) => Orderable, direction?: SortDirection | OrderOptions, options?: OrderOptions): SelectQuery<R, F>
+  /** Groups rows by one or more expressions: `groupBy((p) => p.authorId)` or `(p) => [p.a, p.b]`. */
+  groupBy(expressions: (columns: ColumnsOf<F>) => Orderable | ReadonlyArray<Orderable>): SelectQuery<R, F>
+  /** Filters groups: `having(() => count().gte(2))`. */
+  having(predicate: (columns: ColumnsOf<F>) => Predicate | SqlFragment<boolean>): SelectQuery<R, F>
+  /** Drops duplicate rows (`SELECT DISTINCT`). */
+  distinct(): SelectQuery<R, F>
+  limit(n: number): SelectQuery<R, F>
+  offset(n: number): SelectQuery<R, F>
+  using(name: string, options?: RouteOptions): SelectQuery<R, F>
+  /** Every row. */
+  all(): Operation<Array<R>>
+  /** The first row, or null. */
+  first(): Operation<R | null>
+  /** Number of rows (of the grouped / distinct result). */
+  count(): Operation<number>
+  exists(): Operation<boolean>
+  toSQL(): { readonly sql: string; readonly parameterCount: number }
+}
 
 /** Options of {@link Query.all}. */
 export interface AllOptions {
@@ -70,24 +113,14 @@ export interface AllOptions {
   readonly lazy?: boolean
 }
 
-const columnsIn = (condition: Condition): Array<ColumnMetadata> => {
-  switch (condition.kind) {
-    case "and":
-    case "or":
-      return condition.items.flatMap(columnsIn)
-    case "not":
-      return columnsIn(condition.item)
-    case "constant":
-      return []
-    case "linked":
-      return [condition.column]
-    default:
-      return [condition.column]
-  }
-}
-
 interface State {
   readonly modelClass: ModelClass
+  /** The root source this query's column references point at. */
+  readonly source: Source
+  readonly projection?: Projection | undefined
+  readonly distinct?: boolean
+  readonly groupBy?: ReadonlyArray<Expr>
+  readonly having?: ReadonlyArray<Condition>
   readonly where: ReadonlyArray<Condition>
   readonly orderBy: ReadonlyArray<Ordering>
   readonly limit: number | null
@@ -103,6 +136,17 @@ interface State {
   readonly preloaded?: ReadonlyArray<object> | undefined
 }
 
+/** A predicate, a `sql` fragment or a boolean expression as a condition. */
+const conditionOf = (value: unknown, what: string): Condition =>
+  isFragment(value) ? fragmentNode(value) : toCondition(value, what)
+
+/** An expression a callback returned for `orderBy()`/`groupBy()`. */
+const expressionOf = (value: unknown, what: string): Expr => {
+  if (isExpression(value)) return value.expr
+  if (isFragment(value)) return fragmentNode(value)
+  throw new QueryError(`${what} callback must return an expression such as (p) => p.createdAt, got ${value === null ? "null" : typeof value}`)
+}
+
 const checkCount = (what: "limit" | "offset", n: unknown): number => {
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
     throw new QueryError(`${what}() expects a non-negative integer, got ${typeof n === "number" ? String(n) : typeof n}`)
@@ -113,6 +157,8 @@ const checkCount = (what: "limit" | "offset", n: unknown): number => {
 /** A query over model `M` with fields `F`. */
 export class Query<M, F> {
   readonly #state: State
+  /** Phantom: the row type (subqueries). */
+  declare readonly "~row": M
 
   /** @internal Use `Model.where()` / `Model.select()`. */
   constructor(state: State) {
@@ -126,36 +172,152 @@ export class Query<M, F> {
   }
 
   #columns(): ColumnsOf<F> {
-    const { modelClass } = this.#state
-    return columnsOf(modelName(modelClass), modelClass.metadata) as unknown as ColumnsOf<F>
+    return columnsFor(this.#state.source) as unknown as ColumnsOf<F>
   }
 
   /** Adds a filter; chained calls AND together. */
   where(predicate: Where<F>): Query<M, F> {
-    const value = typeof predicate === "function" ? predicate(this.#columns()) : predicate
-    const condition = toCondition(value, "where()")
-    const { metadata } = this.#state.modelClass
-    const foreign = columnsIn(condition).find((c) => !metadata.columns.includes(c))
-    if (foreign !== undefined) {
-      throw new QueryError(
-        `where() on ${modelName(this.#state.modelClass)} got a predicate over another model's column '${foreign.property}'`,
-      )
-    }
+    const value = typeof predicate === "function" ? collectingPredicates("where()", () => predicate(this.#columns())) : predicate
+    const condition = conditionOf(value, "where()")
     return this.#with({ where: [...this.#state.where, condition] })
   }
 
-  /** Adds a sort key; call again for further keys. */
-  orderBy(column: (columns: ColumnsOf<F>) => ColumnFor<unknown>, direction: SortDirection = "asc"): Query<M, F> {
-    if (typeof column !== "function") throw new QueryError("orderBy() expects a callback such as (p) => p.createdAt")
-    if (direction !== "asc" && direction !== "desc") {
-      throw new QueryError(`orderBy() direction must be "asc" or "desc", got ${JSON.stringify(direction)}`)
+  /**
+   * Adds a sort key (call again for further keys): any expression, a relation path or an
+   * aggregate; `"asc"`/`"desc"`, and `{ nulls: "first" | "last" }`.
+   */
+  orderBy(expression: (columns: ColumnsOf<F>) => Orderable, direction: SortDirection | OrderOptions = "asc", options?: OrderOptions): Query<M, F> {
+    if (typeof expression !== "function") throw new QueryError("orderBy() expects a callback such as (p) => p.createdAt")
+    const opts: OrderOptions = typeof direction === "object" && direction !== null ? direction : { ...options, direction }
+    const dir = opts.direction ?? "asc"
+    if (dir !== "asc" && dir !== "desc") {
+      throw new QueryError(`orderBy() direction must be "asc" or "desc", got ${JSON.stringify(dir)}`)
     }
-    const ref = column(this.#columns()) as unknown as ColumnRef | undefined
-    const metadata = (ref as { column?: ColumnMetadata } | undefined)?.column
-    if (metadata === undefined || !this.#state.modelClass.metadata.columns.includes(metadata)) {
-      throw new QueryError("orderBy() callback must return a column of the model, such as (p) => p.createdAt")
+    if (opts.nulls !== undefined && opts.nulls !== "first" && opts.nulls !== "last") {
+      throw new QueryError(`orderBy() nulls must be "first" or "last", got ${JSON.stringify(opts.nulls)}`)
     }
-    return this.#with({ orderBy: [...this.#state.orderBy, { column: metadata, direction }] })
+    const expr = expressionOf(expression(this.#columns()), "orderBy()")
+    if (expr.kind === "column" && !this.#reads(expr.source)) {
+      throw new QueryError(`orderBy() callback must return an expression of ${expr.source.model === this.#state.source.model ? "this query" : modelName(this.#state.modelClass)}, such as (p) => p.createdAt; '${expr.column.property}' belongs to ${expr.source.model}`)
+    }
+    return this.#with({ orderBy: [...this.#state.orderBy, { expr, direction: dir, nulls: opts.nulls }] })
+  }
+
+  /** Whether `source` is this query's root or one of its relation paths (or another query's root over the same model). */
+  #reads(source: Source): boolean {
+    let top = source
+    while (top.parent !== null) top = top.parent
+    return top === this.#state.source || (source.parent === null && source.metadata === this.#state.source.metadata)
+  }
+
+  /**
+   * Selects values instead of instances: one expression, a tuple, or a plain object of
+   * expressions (columns, relation paths, aggregates, `sql` fragments). The rows are plain
+   * values, not instances, and skip the identity map. Without a callback: the query itself.
+   */
+  select(): Query<M, F>
+  select<const S extends Selection>(projection: (columns: ColumnsOf<F>) => S): SelectQuery<RowOf<S>, F>
+  select(projection?: (columns: ColumnsOf<F>) => unknown): Query<M, F> | SelectQuery<unknown, F> {
+    if (projection === undefined) return this
+    if (typeof projection !== "function") throw new QueryError("select() expects a callback such as (p) => ({ id: p.id, title: p.title })")
+    if (this.#state.include.length > 0) throw new QueryError("select() with a projection does not load relations: select relation paths instead of with()")
+    return this.#with({ projection: toProjection(projection(this.#columns())) }) as unknown as SelectQuery<unknown, F>
+  }
+
+  /** Groups the rows of a projection: `groupBy((p) => p.authorId)` or `(p) => [p.a, p.b]`. */
+  groupBy(expressions: (columns: ColumnsOf<F>) => Orderable | ReadonlyArray<Orderable>): Query<M, F> {
+    if (typeof expressions !== "function") throw new QueryError("groupBy() expects a callback such as (p) => p.authorId")
+    const value = expressions(this.#columns())
+    const list = (Array.isArray(value) ? value : [value]).map((v) => expressionOf(v, "groupBy()"))
+    if (list.length === 0) throw new QueryError("groupBy() needs at least one expression")
+    return this.#with({ groupBy: [...(this.#state.groupBy ?? []), ...list] })
+  }
+
+  /** Filters groups after `groupBy()`: `having(() => count().gte(2))`. */
+  having(predicate: (columns: ColumnsOf<F>) => Predicate | SqlFragment<boolean>): Query<M, F> {
+    if (typeof predicate !== "function") throw new QueryError("having() expects a callback such as () => count().gte(2)")
+    const condition = conditionOf(collectingPredicates("having()", () => predicate(this.#columns())), "having()")
+    return this.#with({ having: [...(this.#state.having ?? []), condition] })
+  }
+
+  /** Drops duplicate rows of a projection (`SELECT DISTINCT`). */
+  distinct(): Query<M, F> {
+    return this.#with({ distinct: true })
+  }
+
+  /** @internal The select node, for an enclosing query (subqueries, `exists()`). */
+  get [SUBQUERY](): () => SelectNode {
+    return () => this.#node()
+  }
+
+  #needsProjection(what: string): void {
+    const { projection, groupBy, having } = this.#state
+    if (projection === undefined && ((groupBy?.length ?? 0) > 0 || (having?.length ?? 0) > 0)) {
+      throw new QueryError(`${what}: groupBy()/having() need a projection, such as select((p) => ({ authorId: p.authorId, posts: count() }))`)
+    }
+  }
+
+  #instancesOnly(what: string): void {
+    if (this.#state.projection !== undefined) {
+      throw new QueryError(`${what} works on model instances; this query selects values (select() with a callback)`)
+    }
+    this.#needsProjection(what)
+  }
+
+  /** Runs the projection query and decodes its rows. */
+  async #projected(node: SelectNode): Promise<Array<unknown>> {
+    const projection = this.#state.projection!
+    const connection = resolveConnection(this.#state.using, this.#state)
+    const { dialect } = connection.driver
+    const bigints = projectionNeedsBigints(projection)
+    const rows = await connection.driver.rows(compilerFor(dialect).select(node), bigints ? { bigints } : undefined)
+    return decodeProjection(projection, rows, dialect, bigints)
+  }
+
+  /** One aggregate over the matching rows, as a terminal. */
+  #aggregate(fn: "sum" | "avg" | "min" | "max", expression: unknown): Operation<unknown> {
+    return operation(async () => {
+      if (typeof expression !== "function") throw new QueryError(`${fn}() expects a callback such as (p) => p.views`)
+      this.#instancesOnly(`${fn}()`)
+      const value = (expression as (columns: ColumnsOf<F>) => unknown)(this.#columns())
+      if (!isExpression(value)) throw new QueryError(`${fn}() callback must return a column or expression, such as (p) => p.views`)
+      const aggregate = (value as ExpressionRef)[fn]()
+      const query = this.#with({ projection: toProjection(aggregate), orderBy: [], limit: null, offset: null })
+      const node = query.#node()
+      // limit/offset apply to the rows aggregated, not to the single result row.
+      const { limit, offset, orderBy } = this.#state
+      const inner = limit !== null || offset !== null
+      if (inner) {
+        throw new QueryError(`${fn}() over a limited query is not supported: aggregate a select() of it, or drop limit()/offset()`)
+      }
+      void orderBy
+      const [result] = await query.#projected(node)
+      return result ?? null
+    })
+  }
+
+  /** `SUM` of an expression over the matching rows; null when there are none. */
+  sum(expression: (columns: ColumnsOf<F>) => DecimalExpression<unknown>): Operation<string | null>
+  sum<T>(expression: (columns: ColumnsOf<F>) => NumericExpression<T>): Operation<SumOf<T>>
+  sum(expression: unknown): Operation<unknown> {
+    return this.#aggregate("sum", expression)
+  }
+
+  /** `AVG` of an expression over the matching rows (a decimal string for decimals); null when there are none. */
+  avg(expression: (columns: ColumnsOf<F>) => DecimalExpression<unknown>): Operation<string | null>
+  avg(expression: (columns: ColumnsOf<F>) => NumericExpression<unknown>): Operation<number | null>
+  avg(expression: unknown): Operation<unknown> {
+    return this.#aggregate("avg", expression)
+  }
+
+  /** `MIN` of an expression over the matching rows; null when there are none. */
+  min<T>(expression: (columns: ColumnsOf<F>) => Expression<T>): Operation<NonNullable<T> | null> {
+    return this.#aggregate("min", expression) as Operation<NonNullable<T> | null>
+  }
+
+  /** `MAX` of an expression over the matching rows; null when there are none. */
+  max<T>(expression: (columns: ColumnsOf<F>) => Expression<T>): Operation<NonNullable<T> | null> {
+    return this.#aggregate("max", expression) as Operation<NonNullable<T> | null>
   }
 
   /** At most `n` rows. */
@@ -174,6 +336,7 @@ export class Query<M, F> {
    * and `author.posts.all()` need no query.
    */
   with(...paths: ReadonlyArray<RelationPath<F>>): Query<M, F> {
+    if (this.#state.projection !== undefined) throw new QueryError("with() loads relations of instances; this query selects values (select relation paths instead)")
     checkPaths(this.#state.modelClass, paths as ReadonlyArray<string>)
     return this.#with({ include: [...this.#state.include, ...(paths as ReadonlyArray<string>)] })
   }
@@ -216,8 +379,20 @@ export class Query<M, F> {
   }
 
   #node(): SelectNode {
-    const { modelClass, where, orderBy, limit, offset } = this.#state
-    return { table: modelClass.metadata.table, columns: modelClass.metadata.columns, where: and(where), orderBy, limit, offset }
+    const { modelClass, where, orderBy, limit, offset, source, projection, distinct, groupBy, having } = this.#state
+    return {
+      table: modelClass.metadata.table,
+      columns: modelClass.metadata.columns,
+      where: and(where),
+      orderBy,
+      limit,
+      offset,
+      source,
+      ...(projection === undefined ? {} : { selection: projection.items }),
+      ...(distinct === true ? { distinct } : {}),
+      ...(groupBy === undefined ? {} : { groupBy }),
+      ...(having === undefined ? {} : { having: and(having) }),
+    }
   }
 
   /**
@@ -230,8 +405,15 @@ export class Query<M, F> {
   all(options: { readonly lazy: true }): Operation<LazyRows<M, ModelProps<F>>>
   all(options: AllOptions): Operation<Array<M> | LazyRows<M, ModelProps<F>>>
   all(options: AllOptions = {}): Operation<Array<M> | LazyRows<M, ModelProps<F>>> {
+    if (this.#state.projection !== undefined) {
+      return operation(async () => {
+        if (options.lazy === true) throw new QueryError("all({ lazy: true }) needs a query of instances, not a projection")
+        return (await this.#projected(this.#node())) as Array<M>
+      })
+    }
     if (options.lazy === true) {
       return operation(async () => {
+        this.#needsProjection("all()")
         const { modelClass, include } = this.#state
         if (include.length > 0) {
           throw new QueryError("all({ lazy: true }) does not load relations: drop with(), or materialize() and load them")
@@ -241,6 +423,7 @@ export class Query<M, F> {
       })
     }
     return operation(async () => {
+      this.#needsProjection("all()")
       const { modelClass, preloaded, include } = this.#state
       const connection = resolveConnection(this.#state.using, this.#state)
       const instances = preloaded !== undefined ? [...preloaded] : await fetchInstances(modelClass, connection, this.#node())
@@ -251,7 +434,15 @@ export class Query<M, F> {
 
   /** The first matching row, or null. */
   first(): Operation<M | null> {
+    if (this.#state.projection !== undefined) {
+      return operation(async () => {
+        const node = this.#node()
+        const [row] = await this.#projected({ ...node, limit: Math.min(node.limit ?? 1, 1) })
+        return (row as M | undefined) ?? null
+      })
+    }
     return operation(async () => {
+      this.#needsProjection("first()")
       const { modelClass, preloaded, include } = this.#state
       const connection = resolveConnection(this.#state.using, this.#state)
       const node = this.#node()
@@ -288,6 +479,7 @@ export class Query<M, F> {
    */
   update(values: UpdateValues<F>): Operation<number> {
     return operation(async () => {
+      this.#instancesOnly("update()")
       const { modelClass } = this.#state
       const name = modelName(modelClass)
       if (typeof values !== "object" || values === null) {
@@ -306,10 +498,10 @@ export class Query<M, F> {
         // A function is an update expression, except for JSON columns where it is just a bad value.
         if (typeof raw === "function" && column.type !== "json") {
           const expression = (raw as (columns: ColumnsOf<F>) => unknown)(this.#columns())
-          if (!isUpdateExpression(expression)) {
+          if (!isExpression(expression) || expression.type.type === "bool" && column.type !== "bool") {
             throw new QueryError(`update() callback for '${property}' must return an expression such as p.${property}.add(1)`)
           }
-          set.push([column, expression.arithmetic])
+          set.push([column, { kind: "computed", expr: expression.expr }])
           continue
         }
         try {
@@ -337,6 +529,7 @@ export class Query<M, F> {
   /** Deletes every matching row; returns the number deleted. Held instances are evicted. */
   delete(): Operation<number> {
     return operation(async () => {
+      this.#instancesOnly("delete()")
       const { modelClass } = this.#state
       const connection = resolveConnection(this.#state.using, this.#state)
       return runDelete(connection, {
@@ -367,6 +560,7 @@ export const newQuery = <M, F>(
 ): Query<M, F> =>
   new Query<M, F>({
     modelClass,
+    source: rootSource(modelClass),
     where: extra.where === undefined ? [] : [extra.where],
     orderBy: [],
     limit: null,

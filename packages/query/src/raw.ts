@@ -6,25 +6,58 @@
  */
 import { type Dialect, Instances, type Operation, QueryError, type Statement, operation } from "@ferro/core"
 import { resolveConnection } from "./context.js"
+import type { Expr, Fragment } from "./expression.js"
+import { SUBQUERY, isExpression, isSubquery } from "./expression-ref.js"
 import { encodeRawValue } from "./values.js"
 
 const FRAGMENT: unique symbol = Symbol.for("ferro/sql")
 
-/** SQL text with bound values, built by the {@link sql} tag. */
-export interface SqlFragment {
+/**
+ * SQL text with bound values, built by the {@link sql} tag. `T` is the value type it has as
+ * an expression in a query (`sql<boolean>` in `where()`, `sql<number>` in `select()`).
+ */
+export interface SqlFragment<T = unknown> {
   readonly [FRAGMENT]: true
   readonly strings: ReadonlyArray<string>
   readonly values: ReadonlyArray<unknown>
+  /** Phantom: the fragment's value type as an expression. */
+  readonly "~type": T
 }
 
-const isFragment = (value: unknown): value is SqlFragment =>
+export const isFragment = (value: unknown): value is SqlFragment =>
   typeof value === "object" && value !== null && FRAGMENT in value
 
-const fragment = (strings: ReadonlyArray<string>, values: ReadonlyArray<unknown>): SqlFragment => ({
-  [FRAGMENT]: true,
-  strings,
-  values,
-})
+const fragment = <T = unknown>(strings: ReadonlyArray<string>, values: ReadonlyArray<unknown>): SqlFragment<T> =>
+  ({ [FRAGMENT]: true, strings, values }) as unknown as SqlFragment<T>
+
+/**
+ * A fragment as a node of a query's tree: column expressions interpolated in it become
+ * (quoted, qualified) columns, queries become subqueries, everything else a bound value.
+ */
+export const fragmentNode = (input: SqlFragment): Fragment => {
+  const strings: Array<string> = [""]
+  const values: Array<{ readonly expr: Expr } | { readonly value: unknown }> = []
+  const walk = (f: SqlFragment) => {
+    f.strings.forEach((part, i) => {
+      strings[strings.length - 1] += part
+      if (i >= f.values.length) return
+      const value = f.values[i]
+      if (isFragment(value)) walk(value)
+      else {
+        values.push(
+          isExpression(value)
+            ? { expr: value.expr }
+            : isSubquery(value)
+              ? { expr: { kind: "subquery", query: value[SUBQUERY]() } }
+              : { value },
+        )
+        strings.push("")
+      }
+    })
+  }
+  walk(input)
+  return { kind: "fragment", strings, values }
+}
 
 /**
  * Tagged template: every `${value}` becomes a bound parameter, never SQL text. Nested
@@ -35,14 +68,14 @@ const fragment = (strings: ReadonlyArray<string>, values: ReadonlyArray<unknown>
  * ```
  */
 export const sql: {
-  (strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>): SqlFragment
+  <T = unknown>(strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>): SqlFragment<T>
   /** Trusted SQL text spliced in verbatim (never user input). */
   raw(text: string): SqlFragment
   /** A quoted identifier (table or column name). */
   identifier(name: string): SqlFragment
   /** Fragments joined with `separator` (default `, `). */
   join(fragments: ReadonlyArray<SqlFragment | unknown>, separator?: string): SqlFragment
-} = Object.assign((strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>) => fragment([...strings], values), {
+} = Object.assign(<T = unknown>(strings: TemplateStringsArray, ...values: ReadonlyArray<unknown>) => fragment<T>([...strings], values), {
   raw: (text: string) => fragment([text], []),
   identifier: (name: string) => fragment([`"${name.replace(/"/g, '""')}"`], []),
   join: (parts: ReadonlyArray<unknown>, separator = ", ") => {

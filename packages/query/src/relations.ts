@@ -49,12 +49,12 @@ export interface LinkContext {
 }
 
 /** How a relation property of a model resolves. */
-interface Relation {
+export interface Relation {
   readonly meta: RelationMetadata
   readonly target: ModelClass
 }
 
-const relationOf = (modelClass: ModelClass, property: string): Relation => {
+export const relationOf = (modelClass: ModelClass, property: string): Relation => {
   const meta = modelClass.metadata.relations.find((r) => r.property === property)
   const field = modelRuntime(modelClass).relationFields.get(property)
   if (meta === undefined || field === undefined) {
@@ -77,7 +77,7 @@ const joinTableMetadata = (name: string): ModelMetadata => {
 }
 
 /** The columns of a many-to-many relation seen from the model that owns `relation`. */
-const linkColumns = (modelClass: ModelClass, relation: Relation) => {
+export const linkColumns = (modelClass: ModelClass, relation: Relation) => {
   const join = joinTableMetadata(relation.meta.joinTable!)
   const [source, target] = join.columns as [ColumnMetadata, ColumnMetadata]
   // Declared side (manyToMany): the owner is the source. Mirror side (backRef): the target is.
@@ -87,7 +87,7 @@ const linkColumns = (modelClass: ModelClass, relation: Relation) => {
 }
 
 /** The foreign-key column on the child model that a back reference mirrors. */
-const childKeyColumn = (relation: Relation): ColumnMetadata => {
+export const childKeyColumn = (relation: Relation): ColumnMetadata => {
   const fk = relation.target.metadata.relations.find((r) => r.property === relation.meta.via && r.kind === "foreignKey")
   const column = relation.target.metadata.columns.find((c) => c.property === fk?.via)
   if (column === undefined) throw new QueryError(`Back reference '${relation.meta.property}' lost its foreign key`)

@@ -20,7 +20,7 @@ import type { NativeDatabase, NativeEngine } from "@ferro/core"
 import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
 import { RowCallbackFailure, type SqliteEngine } from "./engine.js"
 import { isLockBusy, translateSqliteError } from "./errors.js"
-import { ferroDecimalKey, ferroInt32, ferroLower } from "./functions.js"
+import { ferroDecimalAvg, ferroDecimalKey, ferroDecimalMax, ferroDecimalMin, ferroDecimalSum, ferroInt32, ferroLower } from "./functions.js"
 import { NativeSqliteEngine } from "./native-engine.js"
 import { type SqliteLocation, parseSqliteUrl } from "./url.js"
 
@@ -146,6 +146,10 @@ const registerFunctions = (register: Register): void => {
   register("ferro_lower", { deterministic: true }, ferroLower)
   register("ferro_decimal_key", { deterministic: true }, ferroDecimalKey)
   register("ferro_int32", { deterministic: true, safeIntegers: true }, ferroInt32)
+  register("ferro_decimal_sum", { deterministic: true }, ferroDecimalSum)
+  register("ferro_decimal_avg", { deterministic: true }, ferroDecimalAvg)
+  register("ferro_decimal_min", { deterministic: true }, ferroDecimalMin)
+  register("ferro_decimal_max", { deterministic: true }, ferroDecimalMax)
 }
 
 /**

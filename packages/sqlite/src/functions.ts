@@ -43,3 +43,74 @@ export const ferroInt32 = (value: unknown): unknown => {
   }
   return value
 }
+
+const parseDecimal = (text: string): { digits: bigint; scale: number } | null => {
+  const match = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text.trim())
+  if (match === null || (match[2] === "" && (match[3] ?? "") === "")) return null
+  const fraction = match[3] ?? ""
+  const digits = BigInt(`${match[2] || "0"}${fraction}`)
+  return { digits: match[1] === "-" ? -digits : digits, scale: fraction.length }
+}
+
+const formatDecimal = (digits: bigint, scale: number): string => {
+  const negative = digits < 0n
+  const text = (negative ? -digits : digits).toString().padStart(scale + 1, "0")
+  const body = scale === 0 ? text : `${text.slice(0, -scale)}.${text.slice(-scale)}`
+  return negative ? `-${body}` : body
+}
+
+/** The decimal strings of a `group_concat()` list (decimals hold no comma), or null for an empty group. */
+const decimalList = (list: unknown): Array<string> | null =>
+  typeof list === "string" ? list.split(",") : list === null || list === undefined ? null : [String(list)]
+
+const exactSum = (values: ReadonlyArray<string>): { digits: bigint; scale: number } => {
+  const parsed = values.map(parseDecimal).filter((p) => p !== null)
+  const scale = Math.max(0, ...parsed.map((p) => p.scale))
+  let digits = 0n
+  for (const p of parsed) digits += p.digits * 10n ** BigInt(scale - p.scale)
+  return { digits, scale }
+}
+
+/**
+ * Exact SUM of a decimal column (stored as text): `ferro_decimal_sum(group_concat(x))`. SQLite's
+ * own SUM would convert every value to a float; this adds them as scaled integers.
+ */
+export const ferroDecimalSum = (list: unknown): unknown => {
+  const values = decimalList(list)
+  if (values === null) return null
+  const { digits, scale } = exactSum(values)
+  return formatDecimal(digits, scale)
+}
+
+/** Exact AVG of a decimal column, rounded half away from zero to at least 16 fractional digits (as PostgreSQL's avg(numeric) gives). */
+export const ferroDecimalAvg = (list: unknown): unknown => {
+  const values = decimalList(list)
+  if (values === null || values.length === 0) return null
+  const { digits, scale } = exactSum(values)
+  const target = Math.max(scale, 16)
+  const scaled = digits * 10n ** BigInt(target - scale) * 10n
+  const count = BigInt(values.length)
+  let quotient = scaled / count
+  quotient = quotient < 0n ? (quotient - 5n) / 10n : (quotient + 5n) / 10n
+  return formatDecimal(quotient, target)
+}
+
+const extreme = (list: unknown, pick: (a: string, b: string) => boolean): unknown => {
+  const values = decimalList(list)
+  if (values === null || values.length === 0) return null
+  let best = values[0]!
+  let bestKey = ferroDecimalKey(best) as string
+  for (const value of values.slice(1)) {
+    const key = ferroDecimalKey(value) as string
+    if (pick(key, bestKey)) {
+      best = value
+      bestKey = key
+    }
+  }
+  return best
+}
+
+/** Exact MIN of a decimal column (numeric order, not text order). */
+export const ferroDecimalMin = (list: unknown): unknown => extreme(list, (a, b) => a < b)
+/** Exact MAX of a decimal column. */
+export const ferroDecimalMax = (list: unknown): unknown => extreme(list, (a, b) => a > b)

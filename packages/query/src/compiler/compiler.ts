@@ -6,17 +6,22 @@
  */
 import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core"
 import type {
-  Arithmetic,
+  AggregateFunction,
+  Collection,
+  Computed,
   Condition,
   DeleteNode,
+  Expr,
   InsertNode,
   LinkedSelectNode,
   Ordering,
   SelectNode,
+  Source,
   TargetNode,
   UpdateNode,
 } from "../expression.js"
-import { encodeValue } from "../values.js"
+import { pseudoColumn } from "../expression-ref.js"
+import { encodeRawValue, encodeValue } from "../values.js"
 
 /** A row count as SQL text; anything but a non-negative safe integer is a bug upstream. */
 const literalCount = (n: number): string => {
@@ -63,6 +68,17 @@ export abstract class Compiler {
     return sql
   }
 
+  /** An aggregate over `argument` (null: `COUNT(*)`) whose argument has type `type`. */
+  protected aggregate(fn: AggregateFunction, type: ColumnMetadata | null, argument: string | null, distinct: boolean): string {
+    void type
+    return `${fn.toUpperCase()}(${argument === null ? "*" : `${distinct ? "DISTINCT " : ""}${argument}`})`
+  }
+
+  /** Where NULLs sort: `expr ASC NULLS FIRST` (PostgreSQL and SQLite 3.30+ spell it alike). */
+  protected nullsOrder(sql: string, nulls: "first" | "last"): string {
+    return `${sql} NULLS ${nulls === "first" ? "FIRST" : "LAST"}`
+  }
+
   /** `"a", "b"` for a select list. */
   selectList(columns: ReadonlyArray<ColumnMetadata>): string {
     return columns.map((c) => q(c.column)).join(", ")
@@ -70,25 +86,27 @@ export abstract class Compiler {
 
   select(node: SelectNode): Statement {
     const params: Array<unknown> = []
-    let sql = `SELECT ${this.selectList(node.columns)} FROM ${q(node.table)}`
-    sql += this.#tail(node, params)
-    return { sql, params }
+    return { sql: this.#select(node, null, params), params }
   }
 
   count(node: SelectNode): Statement {
     const params: Array<unknown> = []
-    if (node.limit === null && node.offset === null) {
-      const where = node.where === null ? "" : ` WHERE ${this.condition(node.where, params)}`
-      return { sql: `SELECT COUNT(*) FROM ${q(node.table)}${where}`, params }
+    if (node.selection !== undefined || node.distinct === true || (node.groupBy?.length ?? 0) > 0) {
+      return { sql: `SELECT COUNT(*) FROM (${this.#select(node, null, params)}) AS counted`, params }
     }
-    const inner = `SELECT 1 FROM ${q(node.table)}${this.#tail(node, params)}`
-    return { sql: `SELECT COUNT(*) FROM (${inner}) AS counted`, params }
+    if (node.limit === null && node.offset === null) {
+      return { sql: this.#select({ ...node, orderBy: [] }, null, params, "COUNT(*)"), params }
+    }
+    return { sql: `SELECT COUNT(*) FROM (${this.#select(node, null, params, "1")}) AS counted`, params }
   }
 
   exists(node: SelectNode): Statement {
     const params: Array<unknown> = []
-    const inner = `SELECT 1 FROM ${q(node.table)}${this.#tail({ ...node, limit: Math.min(node.limit ?? 1, 1) }, params)}`
-    return { sql: inner, params }
+    const limited = { ...node, limit: Math.min(node.limit ?? 1, 1) }
+    if (node.selection !== undefined || node.distinct === true || (node.groupBy?.length ?? 0) > 0) {
+      return { sql: `SELECT 1 FROM (${this.#select(limited, null, params)}) AS found`, params }
+    }
+    return { sql: this.#select(limited, null, params, "1"), params }
   }
 
   linkedSelect(node: LinkedSelectNode): Statement {
@@ -124,8 +142,10 @@ export abstract class Compiler {
 
   update(node: UpdateNode): Statement {
     const params: Array<unknown> = []
+    // SET values see the row being updated: its own columns, unqualified.
+    const scope = this.#scope(node.source ?? null, null, [], false, node.table)
     const set = node.set
-      .map(([column, value]) => `${q(column.column)} = ${this.#assignment(column, value, params)}`)
+      .map(([column, value]) => `${q(column.column)} = ${this.#assignment(column, value, scope, params)}`)
       .join(", ")
     const sql = `UPDATE ${q(node.table)} SET ${set}${this.#target(node, params)}${this.#returning(node)}`
     return { sql, params }
@@ -146,87 +166,412 @@ export abstract class Compiler {
     return this.param(encodeValue(column, value, this.dialect), params)
   }
 
+  /** A condition over one table's own columns (no joins, no subqueries), unqualified. */
   condition(condition: Condition, params: Array<unknown>): string {
+    return this.#condition(condition, this.#scope(null, null, [], false, ""), params)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Scopes: which sources a query's column references may read, under which aliases.
+
+  #scope(root: Source | null, parent: Scope | null, joins: ReadonlyArray<Source>, qualify: boolean, rootAlias: string): Scope {
+    const aliases = new Map<Source, string>()
+    const counter = parent?.counter ?? { n: 0 }
+    if (root !== null) aliases.set(root, rootAlias)
+    for (const join of joins) aliases.set(join, `t${++counter.n}`)
+    return { root, parent, aliases, qualify, rootAlias, counter }
+  }
+
+  #column(column: ColumnMetadata, source: Source | undefined, scope: Scope): string {
+    if (source === undefined || source === scope.root) {
+      return scope.qualify ? `${q(scope.rootAlias)}.${q(column.column)}` : q(column.column)
+    }
+    for (let s: Scope | null = scope; s !== null; s = s.parent) {
+      const alias = s.aliases.get(source)
+      if (alias !== undefined) {
+        if (!s.qualify && s === scope) return q(column.column)
+        return `${q(alias)}.${q(column.column)}`
+      }
+    }
+    // A condition built in another query over the same model (`Post.where(predicate)` with a
+    // predicate from an earlier Post.where callback) reads that model's rows here too.
+    if (source.parent === null) {
+      for (let s: Scope | null = scope; s !== null; s = s.parent) {
+        if (s.root !== null && s.root.metadata === source.metadata) {
+          return s.qualify ? `${q(s.rootAlias)}.${q(column.column)}` : q(column.column)
+        }
+      }
+    }
+    const over = scope.root === null ? "this statement" : `a query over ${scope.root.model}`
+    throw new QueryError(`The column '${column.property}' of ${source.model} is used in ${over}, which does not read ${source.model} (build conditions from the callback's own argument)`)
+  }
+
+  /** Joins needed by the sources `exprs` read (to-one relation paths from `root`), parents first. */
+  #plan(root: Source | null, exprs: ReadonlyArray<Expr | null | undefined>): { joins: Array<Source>; nested: boolean } {
+    const joins: Array<Source> = []
+    let nested = false
+    const add = (source: Source): void => {
+      if (source === root || joins.includes(source) || source.parent === null) return
+      let top: Source = source
+      while (top.parent !== null) top = top.parent
+      if (top !== root) return
+      add(source.parent)
+      joins.push(source)
+    }
+    const walkNode = (node: SelectNode): void => {
+      nested = true
+      for (const e of [node.where, node.having, ...(node.selection ?? []).map((s) => s.expr), ...(node.groupBy ?? []), ...node.orderBy.map((o) => o.expr)]) walk(e)
+    }
+    const walkCollection = (collection: Collection, where: Condition | null): void => {
+      nested = true
+      add(collection.owner)
+      walk(where)
+    }
+    const walk = (e: Expr | null | undefined): void => {
+      if (e === null || e === undefined) return
+      switch (e.kind) {
+        case "column":
+          add(e.source)
+          return
+        case "compare":
+        case "like":
+        case "in":
+        case "null":
+        case "between":
+          if (e.source !== undefined) add(e.source)
+          return
+        case "param":
+        case "constant":
+        case "linked":
+          return
+        case "arith":
+          walk(e.left)
+          walk(e.right)
+          return
+        case "aggregate":
+          walk(e.arg)
+          return
+        case "and":
+        case "or":
+          for (const item of e.items) walk(item)
+          return
+        case "not":
+        case "isNotTrue":
+          walk(e.item)
+          return
+        case "compareExpr":
+          walk(e.left)
+          walk(e.right)
+          return
+        case "likeExpr":
+        case "nullExpr":
+          walk(e.expr)
+          return
+        case "inQuery":
+          walk(e.expr)
+          walkNode(e.query)
+          return
+        case "exists":
+        case "subquery":
+          walkNode(e.query)
+          return
+        case "related":
+        case "relatedCount":
+          walkCollection(e.collection, e.where)
+          return
+        case "fragment":
+          for (const v of e.values) if ("expr" in v) walk(v.expr)
+          return
+      }
+    }
+    for (const e of exprs) walk(e)
+    return { joins, nested }
+  }
+
+  #joins(joins: ReadonlyArray<Source>, scope: Scope): string {
+    let sql = ""
+    for (const join of joins) {
+      const hop = join.hop!
+      const alias = q(scope.aliases.get(join)!)
+      const parent = this.#column(hop.parentColumn, join.parent!, scope)
+      sql += ` ${join.optional ? "LEFT JOIN" : "JOIN"} ${q(join.metadata.table)} AS ${alias} ON ${alias}.${q(hop.childColumn.column)} = ${parent}`
+    }
+    return sql
+  }
+
+  /**
+   * A SELECT over `node`. `outer` is the enclosing query's scope for a subquery (its root gets
+   * an alias of its own, and its columns may read the outer sources); `list` replaces the
+   * select list (`COUNT(*)`, `1`).
+   */
+  #select(
+    node: SelectNode,
+    outer: Scope | null,
+    params: Array<unknown>,
+    list?: string | (() => string),
+    link?: (scope: Scope) => { join: string; condition: string | undefined },
+  ): string {
+    const root = node.source ?? null
+    const plan = this.#plan(root, [node.where, node.having, ...(node.selection ?? []).map((s) => s.expr), ...(node.groupBy ?? []), ...node.orderBy.map((o) => o.expr)])
+    const qualify = outer !== null || plan.joins.length > 0 || plan.nested || link !== undefined
+    const rootAlias = outer === null ? node.table : `t${++(outer.counter.n)}`
+    const scope = this.#scope(root, outer, plan.joins, qualify, rootAlias)
+    const linked = link?.(scope)
+    const selected =
+      (typeof list === "function" ? list() : list) ??
+      (node.selection !== undefined
+        ? node.selection.map((s) => this.#expr(s.expr, scope, params)).join(", ")
+        : qualify
+          ? node.columns.map((c) => `${q(rootAlias)}.${q(c.column)}`).join(", ")
+          : this.selectList(node.columns))
+    let sql = `SELECT ${node.distinct === true ? "DISTINCT " : ""}${selected} FROM ${q(node.table)}`
+    if (outer !== null) sql += ` AS ${q(rootAlias)}`
+    if (linked !== undefined) sql += linked.join
+    sql += this.#joins(plan.joins, scope)
+    const conditions = [linked?.condition, node.where === null ? undefined : this.#condition(node.where, scope, params)].filter((c) => c !== undefined)
+    if (conditions.length > 0) sql += ` WHERE ${conditions.join(" AND ")}`
+    if (node.groupBy !== undefined && node.groupBy.length > 0) {
+      sql += ` GROUP BY ${node.groupBy.map((e) => this.#expr(e, scope, params)).join(", ")}`
+    }
+    if (node.having !== undefined && node.having !== null) sql += ` HAVING ${this.#condition(node.having, scope, params)}`
+    sql += this.#orderBy(node.orderBy, scope, params)
+    sql += this.#limits(node.limit, node.offset)
+    return sql
+  }
+
+  /**
+   * A to-many relation: `some` / `none` / `every` as `owner [NOT] IN (SELECT key ...)`, counts
+   * as a correlated `(SELECT COUNT(*) ...)`. The IN form lets SQLite drive the subquery from an
+   * index on the filtered column: 0.05 ms against 20 ms for the correlated EXISTS over 10,000
+   * authors and 100,000 posts (tooling/bench, relation-filter); PostgreSQL plans both as a
+   * semi-join.
+   */
+  #related(collection: Collection, where: Condition | null, quantifier: "some" | "every" | "none" | "count", outer: Scope, params: Array<unknown>): string {
+    const { target, link } = collection
+    const owner = this.#column(collection.ownerColumn, collection.owner, outer)
+    const node: SelectNode = {
+      table: target.metadata.table,
+      columns: [],
+      source: target,
+      // every(): no related row for which the condition is not TRUE (NULL does not match).
+      where: where === null ? null : quantifier === "every" ? { kind: "isNotTrue", item: where } : where,
+      orderBy: [],
+      limit: null,
+      offset: null,
+    }
+    if (quantifier === "count") {
+      return `(${this.#select(node, outer, params, "COUNT(*)", (scope) => {
+        const alias = q(scope.rootAlias)
+        if (link.kind === "direct") return { join: "", condition: `${alias}.${q(link.targetColumn.column)} = ${owner}` }
+        const joined = q(`t${++scope.counter.n}`)
+        return {
+          join: ` JOIN ${q(link.table)} AS ${joined} ON ${joined}.${q(link.targetKey.column)} = ${alias}.${q(link.targetColumn.column)}`,
+          condition: `${joined}.${q(link.ownerKey.column)} = ${owner}`,
+        }
+      })})`
+    }
+    let key = ""
+    const inner = this.#select(node, outer, params, () => key, (scope) => {
+      const alias = q(scope.rootAlias)
+      if (link.kind === "direct") {
+        key = `${alias}.${q(link.targetColumn.column)}`
+        // NOT IN over a list holding NULL matches nothing: keep unlinked rows out.
+        return { join: "", condition: `${key} IS NOT NULL` }
+      }
+      const joined = q(`t${++scope.counter.n}`)
+      key = `${joined}.${q(link.ownerKey.column)}`
+      return { join: ` JOIN ${q(link.table)} AS ${joined} ON ${joined}.${q(link.targetKey.column)} = ${alias}.${q(link.targetColumn.column)}`, condition: undefined }
+    })
+    return `${owner} ${quantifier === "some" ? "IN" : "NOT IN"} (${inner})`
+  }
+
+  #isDecimal(e: Expr): boolean {
+    switch (e.kind) {
+      case "column":
+        return e.column.type === "decimal"
+      case "param":
+        return e.column?.type === "decimal"
+      case "aggregate":
+        return e.fn !== "count" && e.arg !== null && this.#isDecimal(e.arg)
+      default:
+        return false
+    }
+  }
+
+  /** An expression as the database compares and sorts it (decimal keys on SQLite). */
+  #orderedExpr(e: Expr, scope: Scope, params: Array<unknown>): string {
+    const sql = this.#expr(e, scope, params)
+    return this.#isDecimal(e) ? this.ordered(pseudoColumn("decimal"), sql) : sql
+  }
+
+  #expr(e: Expr, scope: Scope, params: Array<unknown>): string {
+    switch (e.kind) {
+      case "column":
+        return this.#column(e.column, e.source, scope)
+      case "param":
+        return e.column === null ? this.param(encodeRawValue(e.value, this.dialect), params) : this.value(e.column, e.value, params)
+      case "arith":
+        return `(${this.#expr(e.left, scope, params)} ${e.op} ${this.#expr(e.right, scope, params)})`
+      case "aggregate": {
+        const type = e.arg === null ? null : this.#typeOf(e.arg)
+        return this.aggregate(e.fn, type, e.arg === null ? null : this.#expr(e.arg, scope, params), e.distinct)
+      }
+      case "relatedCount":
+        return this.#related(e.collection, e.where, "count", scope, params)
+      case "subquery":
+        return `(${this.#select(e.query, scope, params)})`
+      default:
+        return `(${this.#condition(e, scope, params)})`
+    }
+  }
+
+  #typeOf(e: Expr): ColumnMetadata | null {
+    switch (e.kind) {
+      case "column":
+        return e.column
+      case "param":
+        return e.column
+      case "arith":
+        return this.#typeOf(e.left)
+      default:
+        return null
+    }
+  }
+
+  #condition(condition: Condition, scope: Scope, params: Array<unknown>): string {
     switch (condition.kind) {
       case "compare": {
         const { column, op } = condition
         const value = this.value(column, condition.value, params)
-        return `${this.ordered(column, q(column.column))} ${op} ${this.ordered(column, value)}`
+        return `${this.ordered(column, this.#column(column, condition.source, scope))} ${op} ${this.ordered(column, value)}`
       }
       case "like": {
         const pattern = this.param(condition.pattern, params)
-        const column = this.asText(condition.column, q(condition.column.column))
+        const column = this.asText(condition.column, this.#column(condition.column, condition.source, scope))
         return condition.caseInsensitive ? this.ilike(column, pattern) : this.like(column, pattern)
       }
       case "in": {
         const { column } = condition
         const list = condition.values.map((v) => this.ordered(column, this.value(column, v, params))).join(", ")
-        return `${this.ordered(column, q(column.column))} ${condition.negated ? "NOT IN" : "IN"} (${list})`
+        return `${this.ordered(column, this.#column(column, condition.source, scope))} ${condition.negated ? "NOT IN" : "IN"} (${list})`
       }
       case "null":
-        return `${q(condition.column.column)} IS ${condition.negated ? "NOT NULL" : "NULL"}`
+        return `${this.#column(condition.column, condition.source, scope)} IS ${condition.negated ? "NOT NULL" : "NULL"}`
       case "between": {
         const { column } = condition
         const low = this.ordered(column, this.value(column, condition.low, params))
         const high = this.ordered(column, this.value(column, condition.high, params))
-        return `${this.ordered(column, q(column.column))} BETWEEN ${low} AND ${high}`
+        return `${this.ordered(column, this.#column(column, condition.source, scope))} BETWEEN ${low} AND ${high}`
       }
       case "and":
       case "or":
-        return `(${condition.items.map((c) => this.condition(c, params)).join(condition.kind === "and" ? " AND " : " OR ")})`
+        return `(${condition.items.map((c) => this.#condition(c, scope, params)).join(condition.kind === "and" ? " AND " : " OR ")})`
       case "not":
-        return `NOT (${this.condition(condition.item, params)})`
+        return `NOT (${this.#condition(condition.item, scope, params)})`
+      case "isNotTrue":
+        return `(${this.#condition(condition.item, scope, params)}) IS NOT TRUE`
       case "constant":
         return condition.value ? "1 = 1" : "1 = 0"
       case "linked":
-        return `${q(condition.column.column)} IN (SELECT ${q(condition.select.column)} FROM ${q(condition.table)} WHERE ${q(condition.match.column)} = ${this.value(condition.match, condition.value, params)})`
+        return `${this.#column(condition.column, undefined, scope)} IN (SELECT ${q(condition.select.column)} FROM ${q(condition.table)} WHERE ${q(condition.match.column)} = ${this.value(condition.match, condition.value, params)})`
+      case "compareExpr": {
+        const decimal = this.#isDecimal(condition.left) || this.#isDecimal(condition.right)
+        const side = (e: Expr) => (decimal ? this.#orderedExpr(e, scope, params) : this.#expr(e, scope, params))
+        return `${side(condition.left)} ${condition.op} ${side(condition.right)}`
+      }
+      case "likeExpr": {
+        const type = this.#typeOf(condition.expr) ?? pseudoColumn("text")
+        const pattern = this.param(condition.pattern, params)
+        const expr = this.asText(type, this.#expr(condition.expr, scope, params))
+        return condition.caseInsensitive ? this.ilike(expr, pattern) : this.like(expr, pattern)
+      }
+      case "nullExpr":
+        return `${this.#expr(condition.expr, scope, params)} IS ${condition.negated ? "NOT NULL" : "NULL"}`
+      case "inQuery":
+        return `${this.#expr(condition.expr, scope, params)} ${condition.negated ? "NOT IN" : "IN"} (${this.#select(condition.query, scope, params)})`
+      case "exists":
+        return `${condition.negated ? "NOT EXISTS" : "EXISTS"} (${this.#select(condition.query, scope, params, "1")})`
+      case "related":
+        return this.#related(condition.collection, condition.where, condition.quantifier, scope, params)
+      case "fragment": {
+        let sql = ""
+        condition.strings.forEach((part, i) => {
+          sql += part
+          const value = condition.values[i]
+          if (value === undefined) return
+          sql += "expr" in value ? this.#expr(value.expr, scope, params) : this.param(encodeRawValue(value.value, this.dialect), params)
+        })
+        return sql
+      }
     }
   }
 
-  #orderBy(orderBy: ReadonlyArray<Ordering>): string {
+  #orderBy(orderBy: ReadonlyArray<Ordering>, scope: Scope, params: Array<unknown>): string {
     if (orderBy.length === 0) return ""
-    return ` ORDER BY ${orderBy.map((o) => `${this.ordered(o.column, q(o.column.column))} ${o.direction === "desc" ? "DESC" : "ASC"}`).join(", ")}`
+    return ` ORDER BY ${orderBy
+      .map((o) => {
+        const sql = `${this.#orderedExpr(o.expr, scope, params)} ${o.direction === "desc" ? "DESC" : "ASC"}`
+        return o.nulls === undefined ? sql : this.nullsOrder(sql, o.nulls)
+      })
+      .join(", ")}`
   }
 
-  #tail(node: Omit<SelectNode, "table" | "columns">, params: Array<unknown>): string {
-    let sql = node.where === null ? "" : ` WHERE ${this.condition(node.where, params)}`
-    sql += this.#orderBy(node.orderBy)
+  #limits(limit: number | null, offset: number | null): string {
+    let sql = ""
     // Limits and offsets are written as literals (limit() and offset() accept only
     // non-negative safe integers): SQLite runs `LIMIT ?` about 4x slower than `LIMIT 1`.
-    if (node.limit !== null) sql += ` LIMIT ${literalCount(node.limit)}`
-    if (node.offset !== null) {
+    if (limit !== null) sql += ` LIMIT ${literalCount(limit)}`
+    if (offset !== null) {
       // SQLite accepts OFFSET only after a LIMIT; -1 means "no limit" there.
-      if (node.limit === null && this.dialect === "sqlite") sql += " LIMIT -1"
-      sql += ` OFFSET ${literalCount(node.offset)}`
+      if (limit === null && this.dialect === "sqlite") sql += " LIMIT -1"
+      sql += ` OFFSET ${literalCount(offset)}`
     }
     return sql
   }
 
-  /** WHERE for UPDATE/DELETE; ordered or paged targets go through a primary-key subquery. */
+  /** WHERE for UPDATE/DELETE; ordered, paged or joined targets go through a primary-key subquery. */
   #target(node: TargetNode, params: Array<unknown>): string {
     const paged = node.limit !== null || node.offset !== null
-    if (paged && node.primaryKey === null) {
-      throw new QueryError(`update()/delete() with limit or offset needs a model with a primary key ("${node.table}" has none)`)
+    const root = node.source ?? null
+    const plan = this.#plan(root, [node.where, ...node.orderBy.map((o) => o.expr)])
+    const joined = plan.joins.length > 0
+    if ((paged || joined) && node.primaryKey === null) {
+      throw new QueryError(`update()/delete() with limit, offset or a relation path needs a model with a primary key ("${node.table}" has none)`)
     }
-    if (!paged || node.primaryKey === null) {
-      return node.where === null ? "" : ` WHERE ${this.condition(node.where, params)}`
+    if (!paged && !joined) {
+      if (node.where === null) return ""
+      const scope = this.#scope(root, null, [], plan.nested, node.table)
+      return ` WHERE ${this.#condition(node.where, scope, params)}`
     }
-    const pk = q(node.primaryKey.column)
-    return ` WHERE ${pk} IN (SELECT ${pk} FROM ${q(node.table)}${this.#tail(node, params)})`
+    const pk = q(node.primaryKey!.column)
+    const inner = this.#select(
+      { table: node.table, columns: [node.primaryKey!], where: node.where, orderBy: node.orderBy, limit: node.limit, offset: node.offset, ...(root === null ? {} : { source: root }) },
+      null,
+      params,
+    )
+    return ` WHERE ${pk} IN (${inner})`
   }
 
   #returning(node: { readonly returning: ReadonlyArray<ColumnMetadata> }): string {
     return node.returning.length === 0 ? "" : ` RETURNING ${this.selectList(node.returning)}`
   }
 
-  #assignment(column: ColumnMetadata, value: unknown, params: Array<unknown>): string {
-    if (typeof value === "object" && value !== null && (value as Arithmetic).kind === "arithmetic") {
-      const arithmetic = value as Arithmetic
-      return this.checkedRange(
-        column,
-        `${q(arithmetic.column.column)} ${arithmetic.op} ${this.value(arithmetic.column, arithmetic.operand, params)}`,
-      )
+  #assignment(column: ColumnMetadata, value: unknown, scope: Scope, params: Array<unknown>): string {
+    if (typeof value === "object" && value !== null && (value as Computed).kind === "computed") {
+      return this.checkedRange(column, this.#expr((value as Computed).expr, scope, params))
     }
     return this.value(column, value, params)
   }
+}
+
+/** Sources a query's column references may read, with their aliases. */
+interface Scope {
+  readonly root: Source | null
+  readonly parent: Scope | null
+  readonly aliases: Map<Source, string>
+  /** Whether columns are written `alias.column` (joins or subqueries present). */
+  readonly qualify: boolean
+  readonly rootAlias: string
+  /** Shared by a statement's scopes: alias numbers stay unique across subqueries. */
+  readonly counter: { n: number }
 }

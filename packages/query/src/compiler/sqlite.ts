@@ -1,4 +1,5 @@
 import type { ColumnMetadata } from "@ferro/core"
+import type { AggregateFunction } from "../expression.js"
 import { Compiler } from "./compiler.js"
 
 /**
@@ -25,5 +26,13 @@ export class SqliteCompiler extends Compiler {
   }
   protected override ordered(column: ColumnMetadata, sql: string): string {
     return column.type === "decimal" ? `ferro_decimal_key(${sql})` : sql
+  }
+  // Decimals are exact text: SQLite's SUM/AVG would turn them into floats and MIN/MAX would
+  // compare text. The driver's ferro_decimal_* functions work on the group's values instead.
+  protected override aggregate(fn: AggregateFunction, type: ColumnMetadata | null, argument: string | null, distinct: boolean): string {
+    if (type?.type === "decimal" && argument !== null && fn !== "count") {
+      return `ferro_decimal_${fn}(group_concat(${distinct ? "DISTINCT " : ""}${argument}))`
+    }
+    return super.aggregate(fn, type, argument, distinct)
   }
 }

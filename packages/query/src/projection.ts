@@ -1,0 +1,101 @@
+/**
+ * Partial selects: what `select((p) => ...)` takes, the row type it gives, and how result rows
+ * become plain objects (not instances, not in the identity map).
+ *
+ * @module
+ */
+import { type ColumnMetadata, type Dialect, QueryError } from "@ferro/core"
+import { cellDecoder, needsBigints } from "@ferro/hydrate"
+import type { Expression } from "./column.js"
+import type { Selected } from "./expression.js"
+import { type ExpressionRef, isExpression, pseudoColumn } from "./expression-ref.js"
+import { type SqlFragment, fragmentNode, isFragment } from "./raw.js"
+
+/** One selectable value: an expression or a `sql<T>` fragment. */
+export type Selectable = Expression<unknown> | SqlFragment<unknown>
+
+/** What a `select()` callback may return: one value, a tuple, or a plain object of them. */
+export type Selection = Selectable | ReadonlyArray<Selectable> | { readonly [key: string]: Selectable }
+
+/** The value a selected expression gives. */
+export type SelectedValue<E> = E extends { readonly "~type": infer T } ? T : never
+
+/** The row type of a selection. */
+export type RowOf<S> = S extends Selectable
+  ? SelectedValue<S>
+  : { -readonly [K in keyof S]: SelectedValue<S[K]> }
+
+/** A compiled projection: the selected nodes and how to decode and shape each row. */
+export interface Projection {
+  readonly shape: "value" | "tuple" | "object"
+  readonly items: ReadonlyArray<Selected>
+  /** Decoding type per item (null: the driver's value as is, for raw fragments). */
+  readonly types: ReadonlyArray<ColumnMetadata | null>
+}
+
+const item = (key: string, value: unknown, what: string): { selected: Selected; type: ColumnMetadata | null } => {
+  if (isExpression(value)) {
+    const ref = value as ExpressionRef
+    return { selected: { key, expr: ref.expr }, type: ref.type }
+  }
+  if (isFragment(value)) return { selected: { key, expr: fragmentNode(value) }, type: null }
+  throw new QueryError(
+    `${what}: '${key}' must be an expression such as p.title, p.views.sum() or count(), got ${value === null ? "null" : typeof value}`,
+  )
+}
+
+/** Builds a projection from what a `select()` callback returned. */
+export const toProjection = (value: unknown): Projection => {
+  const what = "select()"
+  if (isExpression(value) || isFragment(value)) {
+    const one = item("value", value, what)
+    return { shape: "value", items: [one.selected], types: [one.type] }
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new QueryError(`${what} needs at least one expression`)
+    const items = value.map((v, i) => item(String(i), v, what))
+    return { shape: "tuple", items: items.map((i) => i.selected), types: items.map((i) => i.type) }
+  }
+  if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    const entries = Object.entries(value)
+    if (entries.length === 0) throw new QueryError(`${what} needs at least one expression`)
+    const items = entries.map(([k, v]) => item(k, v, what))
+    return { shape: "object", items: items.map((i) => i.selected), types: items.map((i) => i.type) }
+  }
+  throw new QueryError(
+    `${what} expects a callback returning an expression, an array or a plain object of expressions, such as (p) => ({ id: p.id, title: p.title })`,
+  )
+}
+
+/** Whether SQLite must read this projection's integers as bigint. */
+export const projectionNeedsBigints = (projection: Projection): boolean =>
+  needsBigints(projection.types.filter((t): t is ColumnMetadata => t !== null))
+
+/** Turns result rows into the projection's values. */
+export const decodeProjection = (
+  projection: Projection,
+  rows: ReadonlyArray<ReadonlyArray<unknown>>,
+  dialect: Dialect,
+  bigints: boolean,
+): Array<unknown> => {
+  const decoders = projection.types.map((t) => cellDecoder(t ?? pseudoColumn("text"), dialect, bigints))
+  const raw = projection.types.map((t) => t === null)
+  const cell = (row: ReadonlyArray<unknown>, i: number): unknown => {
+    const value = row[i]
+    if (raw[i]) return value === undefined ? null : typeof value === "bigint" && bigints ? normaliseInteger(value) : value
+    return decoders[i]!(value)
+  }
+  const { shape, items } = projection
+  if (shape === "value") return rows.map((row) => cell(row, 0))
+  if (shape === "tuple") return rows.map((row) => items.map((_, i) => cell(row, i)))
+  const keys = items.map((i) => i.key)
+  return rows.map((row) => {
+    const out: Record<string, unknown> = {}
+    for (let i = 0; i < keys.length; i++) out[keys[i]!] = cell(row, i)
+    return out
+  })
+}
+
+/** A raw fragment's integer read in bigint mode: a number when it fits. */
+const normaliseInteger = (value: bigint): number | bigint =>
+  value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
