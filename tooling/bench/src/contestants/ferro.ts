@@ -6,12 +6,24 @@
  * The identity map stays on (Ferro's default) and is cleared before every sample, outside the
  * timed region, so every sample hydrates new objects instead of returning cached ones.
  *
+ * `ferro` and `ferro-session` also run the `aggregate` and `relation-filter` workloads with the
+ * query-power API (SPEC §2), from `ferro-query-power.ts`, loaded with a dynamic `import()`: on a
+ * build without that API the import or its probe fails, and the two workloads are not run ("–"),
+ * the reason given in the contestant's notes.
+ *
  * @module
  */
 import { type ConnectOptions, connect, disconnect, session } from "ferro-orm"
 import { getConnection } from "@ferro/core"
 import type { ChildConfig } from "../config.js"
-import { type Loaded, type OpenSession, type PageParams, type Session, totalCounter } from "../contestant.js"
+import {
+  type Loaded,
+  type OpenSession,
+  type PageParams,
+  type RelationFilterParams,
+  type Session,
+  totalCounter,
+} from "../contestant.js"
 import { Author, Post } from "../schema/ferro-models.js"
 
 export type FerroVariant = "js" | "native" | "lazy"
@@ -44,6 +56,20 @@ const lazyAll = async (query: object): Promise<LazyRows> => {
     throw new Error("all({ lazy: true }) did not return a lazy result (no length/materialize/iterator): lazy mode is not available in this build")
   }
   return result
+}
+
+type QueryPower = typeof import("./ferro-query-power.js")
+
+/** The query-power workloads, or why this build cannot run them. */
+const loadQueryPower = async (): Promise<QueryPower | { readonly missing: string }> => {
+  try {
+    const queryPower = await import("./ferro-query-power.js")
+    queryPower.probe()
+    return queryPower
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    return { missing: message.split("\n")[0]! }
+  }
 }
 
 const engineOf = (driver: object): string | undefined => {
@@ -86,8 +112,14 @@ export const openFerro = async (
     }
   }
   const statements = totalCounter(() => getConnection().driver.statementCount)
+  // Only `ferro` and `ferro-session` run the query-power workloads.
+  const queryPower = variant === "js" && identityMap ? await loadQueryPower() : null
+  const queryPowerNote =
+    queryPower !== null && "missing" in queryPower
+      ? `; aggregate and relation-filter not run: the query-power API (SPEC §2) is not in this build (${queryPower.missing})`
+      : ""
   const base = {
-    notes: inSession
+    notes: (inSession
       ? "generated-JS engine, each read call in its own `session()` (a strongly held identity map per unit of work, no WeakRef per row)"
       : !identityMap
       ? `${variant === "js" ? "generated-JS" : "native SQLite"} engine with \`identityMap: false\` (reads only): the engine without the weak identity map`
@@ -95,7 +127,7 @@ export const openFerro = async (
         ? "generated-JS engine, identity map on (cleared before each sample)"
         : variant === "native"
           ? "native SQLite engine, identity map on (cleared before each sample)"
-          : "native engine, lazy row views (`all({ lazy: true })`): created, not materialised",
+          : "native engine, lazy row views (`all({ lazy: true })`): created, not materialised") + queryPowerNote,
     statements,
     beforeSample() {
       getConnection().identityMap?.clear()
@@ -144,6 +176,7 @@ export const openFerro = async (
       return { count: posts.length, value: posts }
     },
   }
+  const power = queryPower !== null && !("missing" in queryPower) ? queryPower : null
   if (inSession) {
     // One unit of work per call, as a web request would open one.
     return {
@@ -151,6 +184,12 @@ export const openFerro = async (
       pointLookup: (ids: ReadonlyArray<number>) => session(() => reads.pointLookup(ids)),
       readPosts: (limit: number) => session(() => reads.readPosts(limit)),
       page: (params: PageParams) => session(() => reads.page(params)),
+      ...(power === null
+        ? {}
+        : {
+            aggregate: () => session(() => power.aggregate()),
+            relationFilter: (params: RelationFilterParams) => session(() => power.relationFilter(params)),
+          }),
     }
   }
   if (!identityMap) return { ...base, ...reads }
@@ -187,6 +226,7 @@ export const openFerro = async (
       const updated = await Post.where((p) => p.id.lte(maxId)).update({ views: (p) => p.views.add(1) })
       return { count: updated, value: null }
     },
+    ...(power === null ? {} : { aggregate: power.aggregate, relationFilter: power.relationFilter }),
   }
 }
 
