@@ -27,7 +27,7 @@ const postsPerAuthor = () =>
 /** (a) Posts whose author's name is `name`: a filter across the forward relation, built (not run). */
 const postsByAuthorName = (name: string) => Post.where((p) => p.author.name.eq(name))
 
-/** (b) Authors with some post above `minViews` views: `some` over the back reference (an EXISTS, so each author once). */
+/** (b) Authors with some post above `minViews` views: `some` over the back reference (each author once). */
 const authorsWithPostAbove = (minViews: number) => Author.where((a) => a.posts.some((p) => p.views.gt(minViews)))
 
 export const aggregate = async (): Promise<ReadonlyArray<AggregateRow>> => await postsPerAuthor().all()
@@ -41,8 +41,8 @@ export const relationFilter = async ({ authorName, minViews }: RelationFilterPar
 
 /**
  * Throws, naming what is missing, unless this build has the API the two workloads use: builds
- * the three queries without running them (`select` and `where` call their callback at once;
- * today's builds throw "'author' is not a field of Post" or "… groupBy is not a function").
+ * the three queries without running them (today `where` calls its callback at once and throws
+ * "'author' is not a field of Post"; `select(fn)` ignores `fn` and has no `groupBy`).
  */
 export const probe = (): void => {
   postsPerAuthor()
