@@ -17,10 +17,12 @@ import { type ConnectOptions, connect, disconnect, session } from "ferro-orm"
 import { getConnection } from "@ferro/core"
 import type { ChildConfig } from "../config.js"
 import {
+  type AggregateRow,
   type Loaded,
   type OpenSession,
   type PageParams,
   type RelationFilterParams,
+  type RelationFilterResult,
   type Session,
   totalCounter,
 } from "../contestant.js"
@@ -58,17 +60,37 @@ const lazyAll = async (query: object): Promise<LazyRows> => {
   return result
 }
 
-type QueryPower = typeof import("./ferro-query-power.js")
+/** The query-power workloads this build can run, and why not the others. */
+interface QueryPower {
+  readonly aggregate?: () => Promise<ReadonlyArray<AggregateRow>>
+  readonly relationFilter?: (params: RelationFilterParams) => Promise<RelationFilterResult>
+  readonly missing: ReadonlyArray<string>
+}
 
-/** The query-power workloads, or why this build cannot run them. */
-const loadQueryPower = async (): Promise<QueryPower | { readonly missing: string }> => {
+const reason = (error: unknown): string =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split("\n")[0]!
+
+const loadQueryPower = async (): Promise<QueryPower> => {
+  let module: typeof import("./ferro-query-power.js")
   try {
-    const queryPower = await import("./ferro-query-power.js")
-    queryPower.probe()
-    return queryPower
+    module = await import("./ferro-query-power.js")
   } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-    return { missing: message.split("\n")[0]! }
+    return { missing: [`aggregate and relation-filter not run: the query-power API (SPEC §2) is not in this build (${reason(error)})`] }
+  }
+  const missing: Array<string> = []
+  const probe = (name: string, check: () => void): boolean => {
+    try {
+      check()
+      return true
+    } catch (error) {
+      missing.push(`${name} not run: the query-power API (SPEC §2) is not in this build (${reason(error)})`)
+      return false
+    }
+  }
+  return {
+    ...(probe("aggregate", module.probeAggregate) ? { aggregate: module.aggregate } : {}),
+    ...(probe("relation-filter", module.probeRelationFilter) ? { relationFilter: module.relationFilter } : {}),
+    missing,
   }
 }
 
@@ -113,11 +135,9 @@ export const openFerro = async (
   }
   const statements = totalCounter(() => getConnection().driver.statementCount)
   // Only `ferro` and `ferro-session` run the query-power workloads.
-  const queryPower = variant === "js" && identityMap ? await loadQueryPower() : null
-  const queryPowerNote =
-    queryPower !== null && "missing" in queryPower
-      ? `; aggregate and relation-filter not run: the query-power API (SPEC §2) is not in this build (${queryPower.missing})`
-      : ""
+  const power: QueryPower = variant === "js" && identityMap ? await loadQueryPower() : { missing: [] }
+  const queryPowerNote = power.missing.map((m) => `; ${m}`).join("")
+  const { aggregate, relationFilter } = power
   const base = {
     notes: (inSession
       ? "generated-JS engine, each read call in its own `session()` (a strongly held identity map per unit of work, no WeakRef per row)"
@@ -176,7 +196,6 @@ export const openFerro = async (
       return { count: posts.length, value: posts }
     },
   }
-  const power = queryPower !== null && !("missing" in queryPower) ? queryPower : null
   if (inSession) {
     // One unit of work per call, as a web request would open one.
     return {
@@ -184,12 +203,8 @@ export const openFerro = async (
       pointLookup: (ids: ReadonlyArray<number>) => session(() => reads.pointLookup(ids)),
       readPosts: (limit: number) => session(() => reads.readPosts(limit)),
       page: (params: PageParams) => session(() => reads.page(params)),
-      ...(power === null
-        ? {}
-        : {
-            aggregate: () => session(() => power.aggregate()),
-            relationFilter: (params: RelationFilterParams) => session(() => power.relationFilter(params)),
-          }),
+      ...(aggregate === undefined ? {} : { aggregate: () => session(aggregate) }),
+      ...(relationFilter === undefined ? {} : { relationFilter: (params: RelationFilterParams) => session(() => relationFilter(params)) }),
     }
   }
   if (!identityMap) return { ...base, ...reads }
@@ -226,7 +241,8 @@ export const openFerro = async (
       const updated = await Post.where((p) => p.id.lte(maxId)).update({ views: (p) => p.views.add(1) })
       return { count: updated, value: null }
     },
-    ...(power === null ? {} : { aggregate: power.aggregate, relationFilter: power.relationFilter }),
+    ...(aggregate === undefined ? {} : { aggregate }),
+    ...(relationFilter === undefined ? {} : { relationFilter }),
   }
 }
 
