@@ -8,8 +8,8 @@
  *
  * `ferro` and `ferro-session` also run the `aggregate` and `relation-filter` workloads with the
  * query-power API (SPEC §2), from `ferro-query-power.ts`, loaded with a dynamic `import()`: on a
- * build without that API the import or its probe fails, and the two workloads are not run ("–"),
- * the reason given in the contestant's notes.
+ * build without that API the import or a workload's probe fails, and that workload is not run
+ * ("–"), the reason given in the contestant's notes.
  *
  * @module
  */
