@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { WORKLOAD_IDS, type WorkloadId } from "./workloads.js"
 
 export type Backend = "sqlite" | "postgres"
 
@@ -52,6 +53,10 @@ export interface Sizes {
   readonly bulkInsert: number
   /** Rows the batch update touches (`id <= batchUpdate`). */
   readonly batchUpdate: number
+  /** Relation-filter iterations per sample, each with another author's name. */
+  readonly relationCalls: number
+  /** Relation filter, part (b): authors with some post whose `views` is above this. */
+  readonly relationMinViews: number
 }
 
 /** Warm-up and measured samples for one class of workload. */
@@ -90,6 +95,9 @@ const FULL: Plan = {
     eagerPosts: 1_000,
     bulkInsert: 10_000,
     batchUpdate: 10_000,
+    relationCalls: 10,
+    // views are uniform in 0..9,999 and every author has 10 posts: about 90 of 10,000 authors.
+    relationMinViews: 9_990,
   },
   read: { warmup: 3, samples: 11 },
   huge: { warmup: 1, samples: 5 },
@@ -115,6 +123,9 @@ const QUICK: Plan = {
     eagerPosts: 200,
     bulkInsert: 1_000,
     batchUpdate: 1_000,
+    relationCalls: 5,
+    // About 95 of 1,000 authors.
+    relationMinViews: 9_900,
   },
   read: { warmup: 1, samples: 3 },
   huge: { warmup: 1, samples: 2 },
@@ -127,16 +138,20 @@ export interface Options {
   readonly backends: ReadonlyArray<Backend>
   /** Contestants to run besides `raw` (always run: the ratios need it). Empty: all. */
   readonly only: ReadonlyArray<ContestantName>
+  /** Workloads to run, in the standard order. Empty: all. */
+  readonly workloads: ReadonlyArray<WorkloadId>
   readonly plan: Plan
   /** Write results/*.json and results/README.md. */
   readonly write: boolean
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--backend sqlite|postgres] [--only <contestant>[,<contestant>]] [--no-write]
+const USAGE = `usage: npm run bench -- [--quick] [--backend sqlite|postgres] [--only <contestant>[,<contestant>]] [--workloads <workload>[,<workload>]] [--no-write]
 contestants: ${CONTESTANTS.join(", ")}
+workloads: ${WORKLOAD_IDS.join(", ")}
 PostgreSQL: a throwaway server is started unless FERRO_BENCH_POSTGRES_URL is set.`
 
 const isContestant = (value: string): value is ContestantName => (CONTESTANTS as ReadonlyArray<string>).includes(value)
+const isWorkload = (value: string): value is WorkloadId => (WORKLOAD_IDS as ReadonlyArray<string>).includes(value)
 const isBackend = (value: string): value is Backend => (BACKENDS as ReadonlyArray<string>).includes(value)
 
 export class UsageError extends Error {
@@ -150,6 +165,7 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
   let write = true
   const backends: Array<Backend> = []
   const only: Array<ContestantName> = []
+  const selected: Array<WorkloadId> = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined]
@@ -177,6 +193,12 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
           only.push(c)
         }
         break
+      case "--workloads":
+        for (const w of value().split(",")) {
+          if (!isWorkload(w)) throw new UsageError(`unknown workload '${w}'`)
+          selected.push(w)
+        }
+        break
       case "--help":
       case "-h":
         console.log(USAGE)
@@ -186,7 +208,14 @@ export const parseOptions = (argv: ReadonlyArray<string>): Options => {
         throw new UsageError(`unknown argument '${arg}'`)
     }
   }
-  return { quick, write, backends: backends.length ? backends : BACKENDS, only, plan: quick ? QUICK : FULL }
+  return {
+    quick,
+    write,
+    backends: backends.length ? backends : BACKENDS,
+    only,
+    workloads: WORKLOAD_IDS.filter((w) => selected.includes(w)),
+    plan: quick ? QUICK : FULL,
+  }
 }
 
 /** Contestants to run on `backend`: `raw` first, always. */

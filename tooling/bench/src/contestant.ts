@@ -33,6 +33,31 @@ export interface PageParams {
   readonly offset: number
 }
 
+/**
+ * One group of the grouped aggregate (`SELECT author_id, COUNT(*), SUM(views) FROM posts GROUP BY
+ * author_id`): plain numbers (PostgreSQL returns COUNT and SUM of an int as bigint, which pg
+ * gives as strings: a contestant whose tool leaves them so converts them, inside the timed region).
+ */
+export interface AggregateRow {
+  readonly authorId: number
+  readonly posts: number
+  readonly views: number | null
+}
+
+/** Relation filter parameters: part (a) matches the author's name, part (b) a post's views. */
+export interface RelationFilterParams {
+  readonly authorName: string
+  readonly minViews: number
+}
+
+/** What one relation-filter call loaded, as the contestant's own objects (each has an `id`). */
+export interface RelationFilterResult {
+  /** (a) Posts whose author's name is `authorName`: full post objects. */
+  readonly posts: ReadonlyArray<{ readonly id: number }>
+  /** (b) Authors with some post whose views are above `minViews`, each once: full author objects. */
+  readonly authors: ReadonlyArray<{ readonly id: number }>
+}
+
 /** An open contestant. Methods a contestant does not have are absent (shown as "–"). */
 export interface Session {
   /** Short note for the report (e.g. "relational queries, prepared statements"). */
@@ -54,6 +79,10 @@ export interface Session {
   bulkInsert?(rows: ReadonlyArray<NewPost>): Promise<Loaded>
   /** `UPDATE posts SET views = views + 1 WHERE id <= maxId`. `count`: rows updated. */
   batchUpdate?(maxId: number): Promise<Loaded>
+  /** Posts and the sum of their views per author, one plain object per group (checked by the workload). */
+  aggregate?(): Promise<ReadonlyArray<AggregateRow>>
+  /** Both parts of one relation-filter call (checked and counted by the workload). */
+  relationFilter?(params: RelationFilterParams): Promise<RelationFilterResult>
   close(): Promise<void>
 }
 

@@ -107,3 +107,21 @@ export const lookupIds = (sample: number, count: number, max: number): Array<num
   }
   return ids
 }
+
+/** Per author: how many seeded posts and the sum of their views (what the grouped aggregate must return). */
+export const authorTotals = (sizes: Sizes): ReadonlyMap<number, { readonly posts: number; readonly views: number }> => {
+  const totals = new Map<number, { posts: number; views: number }>()
+  for (const p of seedPosts(sizes)) {
+    const t = totals.get(p.authorId)
+    if (t === undefined) totals.set(p.authorId, { posts: 1, views: p.views })
+    else {
+      t.posts++
+      t.views += p.views
+    }
+  }
+  return totals
+}
+
+/** The authors' names the relation-filter iterations of one sample look for, spread over all authors. */
+export const relationNames = (sizes: Sizes): Array<string> =>
+  Array.from({ length: sizes.relationCalls }, (_, i) => `Author ${1 + Math.floor(((i + 0.5) * sizes.authors) / sizes.relationCalls)}`)

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--backend sqlite|postgres] [--only <contestant>]`: seeds each
+ * `npm run bench [-- --quick] [--backend sqlite|postgres] [--only <contestant>] [--workloads <id>]`: seeds each
  * backend, runs every workload for every contestant side by side, prints the tables and writes
  * results/<backend>.json and results/README.md.
  *
@@ -94,7 +94,14 @@ const runOne = async (backend: Backend, options: Options): Promise<BackendReport
   const cleanupNow = seeded.cleanupNow
   if (cleanupNow !== undefined) cleanups.push(cleanupNow)
   try {
-    const result = await runBackend({ backend, plan: options.plan, contestants, targets: seeded.targets, log })
+    const result = await runBackend({
+      backend,
+      plan: options.plan,
+      contestants,
+      targets: seeded.targets,
+      workloads: options.workloads,
+      log,
+    })
     const report: BackendReport = {
       ...result,
       mode: options.quick ? "quick" : "full",
@@ -129,7 +136,7 @@ const main = async (): Promise<void> => {
     throw error
   }
   const started = Date.now()
-  const dir = resultsDir(options.quick || options.only.length > 0)
+  const dir = resultsDir(options.quick || options.only.length > 0 || options.workloads.length > 0)
   for (const backend of options.backends) {
     const report = await runOne(backend, options)
     if (report !== null && options.write) console.log(`\n  wrote ${writeJson(report, dir)}`)

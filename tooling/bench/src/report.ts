@@ -21,8 +21,9 @@ export interface BackendReport extends RunResult {
 }
 
 /**
- * Full runs of every contestant write to results/ (commit-ready); `--quick` or `--only` runs to
- * results/local/ (git-ignored), so a smoke run never overwrites the committed results.
+ * Full runs of every contestant and workload write to results/ (commit-ready); `--quick`,
+ * `--only` or `--workloads` runs to results/local/ (git-ignored), so a smoke run never
+ * overwrites the committed results.
  */
 export const resultsDir = (local: boolean): string => join(benchDir, "results", ...(local ? ["local"] : []))
 

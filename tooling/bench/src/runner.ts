@@ -135,6 +135,8 @@ export interface RunOptions {
   readonly plan: Plan
   readonly contestants: ReadonlyArray<ContestantName>
   readonly targets: ReadonlyMap<ContestantName, string>
+  /** Workloads to run (in the standard order); empty: all. */
+  readonly workloads: ReadonlyArray<WorkloadId>
   readonly log: (line: string) => void
 }
 
@@ -173,7 +175,8 @@ export const runBackend = async (options: RunOptions): Promise<RunResult> => {
 
   const results: Array<WorkloadResult> = []
   try {
-    for (const workload of workloads(plan)) {
+    const selected = workloads(plan).filter((w) => options.workloads.length === 0 || options.workloads.includes(w.id))
+    for (const workload of selected) {
       const started = Date.now()
       const cells: Partial<Record<ContestantName, CellResult>> = {}
       for (const info of infos) if (!info.available) cells[info.name] = { status: "unavailable", reason: info.reason ?? "" }

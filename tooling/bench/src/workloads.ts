@@ -6,8 +6,8 @@
  * @module
  */
 import type { Plan, Repeats, Sizes } from "./config.js"
-import type { Loaded, Session } from "./contestant.js"
-import { bulkPosts, lookupIds } from "./data.js"
+import type { AggregateRow, Loaded, RelationFilterResult, Session } from "./contestant.js"
+import { authorTotals, bulkPosts, lookupIds, relationNames } from "./data.js"
 
 export const WORKLOAD_IDS = [
   "point",
@@ -17,6 +17,8 @@ export const WORKLOAD_IDS = [
   "eager-1n",
   "eager-mn",
   "read-huge",
+  "aggregate",
+  "relation-filter",
   "bulk-insert",
   "batch-update",
 ] as const
@@ -51,9 +53,79 @@ export const workloads = (plan: Plan): ReadonlyArray<Workload> => {
     { id: "eager-1n", label: `eager 1:N (${n(s.eagerAuthors)} authors + posts)`, writes: false, memory: false, repeats: plan.read },
     { id: "eager-mn", label: `eager M:N (${n(s.eagerPosts)} posts + tags)`, writes: false, memory: false, repeats: plan.read },
     { id: "read-huge", label: `read ${n(s.readHuge)} rows`, writes: false, memory: true, repeats: plan.huge },
+    {
+      id: "aggregate",
+      label: `grouped aggregate (${n(s.authors)} groups)`,
+      writes: false,
+      memory: false,
+      repeats: plan.read,
+    },
+    {
+      id: "relation-filter",
+      label: `relation filter (${s.relationCalls} × 2 queries/sample)`,
+      writes: false,
+      memory: false,
+      repeats: plan.read,
+    },
     { id: "bulk-insert", label: `bulk insert ${n(s.bulkInsert)} rows`, writes: true, memory: false, repeats: plan.write },
     { id: "batch-update", label: `batch update ${n(s.batchUpdate)} rows`, writes: true, memory: false, repeats: plan.write },
   ]
+}
+
+/** Expected groups per data size, computed once per process (outside every timed region). */
+const totalsCache = new Map<string, ReturnType<typeof authorTotals>>()
+
+/**
+ * Checks every group of the grouped aggregate against the seeded data (plain numbers, one group
+ * per author, the right count and sum) and returns the number of groups. Throws on the first
+ * difference, so a wrong result shows as `failed` with the reason.
+ */
+export const checkAggregate = (rows: ReadonlyArray<AggregateRow>, sizes: Sizes): number => {
+  const key = JSON.stringify(sizes)
+  let expected = totalsCache.get(key)
+  if (expected === undefined) {
+    expected = authorTotals(sizes)
+    totalsCache.set(key, expected)
+  }
+  const seen = new Set<number>()
+  for (const row of rows) {
+    const { authorId, posts, views } = row
+    if (typeof authorId !== "number" || typeof posts !== "number" || typeof views !== "number") {
+      throw new Error(
+        `aggregate: not plain numbers: ${JSON.stringify(row, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v))} (${typeof authorId}, ${typeof posts}, ${typeof views})`,
+      )
+    }
+    if (seen.has(authorId)) throw new Error(`aggregate: author ${authorId} appears twice`)
+    seen.add(authorId)
+    const want = expected.get(authorId)
+    if (want === undefined || want.posts !== posts || want.views !== views) {
+      throw new Error(
+        `aggregate: author ${authorId}: posts ${posts}, views ${views}; expected ${want === undefined ? "no group" : `posts ${want.posts}, views ${want.views}`}`,
+      )
+    }
+  }
+  if (seen.size !== expected.size) throw new Error(`aggregate: ${seen.size} groups, expected ${expected.size}`)
+  return rows.length
+}
+
+/**
+ * Checks the relation filter's results (no post or author twice in one call: an `EXISTS` must not
+ * turn into a join that repeats authors) and returns the posts plus authors loaded.
+ */
+export const checkRelationFilter = (results: ReadonlyArray<RelationFilterResult>): number => {
+  let loaded = 0
+  for (const [part, pick] of [
+    ["(a) posts", (r: RelationFilterResult) => r.posts],
+    ["(b) authors", (r: RelationFilterResult) => r.authors],
+  ] as const) {
+    for (const result of results) {
+      const items = pick(result)
+      const ids = new Set(items.map((item) => item.id))
+      if (ids.size !== items.length) throw new Error(`relation-filter ${part}: ${items.length - ids.size} duplicates in ${items.length} rows`)
+      loaded += items.length
+    }
+  }
+  return loaded
 }
 
 /** Sample numbers: measured samples are 0, 1, …; warm-ups and the counting run use their own. */
@@ -92,6 +164,23 @@ export const sampleCall = (
       return session.authorsWithPosts ? () => session.authorsWithPosts!(sizes.eagerAuthors) : null
     case "eager-mn":
       return session.postsWithTags ? () => session.postsWithTags!(sizes.eagerPosts) : null
+    case "aggregate": {
+      if (!session.aggregate) return null
+      return async () => {
+        const rows = await session.aggregate!()
+        return { count: () => checkAggregate(rows, sizes), value: rows }
+      }
+    }
+    case "relation-filter": {
+      if (!session.relationFilter) return null
+      const names = relationNames(sizes)
+      const minViews = sizes.relationMinViews
+      return async () => {
+        const results: Array<RelationFilterResult> = []
+        for (const authorName of names) results.push(await session.relationFilter!({ authorName, minViews }))
+        return { count: () => checkRelationFilter(results), value: results }
+      }
+    }
     case "bulk-insert": {
       if (!session.bulkInsert) return null
       const rows = bulkPosts(sizes)

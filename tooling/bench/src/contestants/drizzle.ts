@@ -2,12 +2,15 @@
  * Drizzle ORM with its better-sqlite3 and node-postgres drivers. Prepared statements wherever
  * Drizzle offers them (placeholders for ids, limits and offsets); eager loads through the
  * relational query API (`db.query.x.findMany({ with })`), the many-to-many through the join
- * table's relations. Statements are counted by Drizzle's logger hook.
+ * table's relations. The grouped aggregate with `count()` and `sum().mapWith(Number)` (Drizzle's
+ * `sum` is typed as a string, as PostgreSQL's numeric sum would be); the relation filter with an
+ * `inArray` subquery on the author's name and an `exists` subquery on the posts. Statements are
+ * counted by Drizzle's logger hook.
  *
  * @module
  */
 import Database from "better-sqlite3"
-import { asc, desc, eq, gt, lte, sql } from "drizzle-orm"
+import { and, asc, count, desc, eq, exists, gt, inArray, lte, sql, sum } from "drizzle-orm"
 import { type BetterSQLite3Database, drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3"
 import { type NodePgDatabase, drizzle as drizzlePg } from "drizzle-orm/node-postgres"
 import pg from "pg"
@@ -26,7 +29,7 @@ const openSqlite = (file: string): Session => {
     schema: sqliteSchema,
     logger: { logQuery: () => counter.hit() },
   })
-  const { posts } = sqliteSchema
+  const { authors, posts } = sqliteSchema
   const byId = db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare()
   const first = db.select().from(posts).orderBy(asc(posts.id)).limit(sql.placeholder("limit")).prepare()
   const page = db
@@ -51,6 +54,28 @@ const openSqlite = (file: string): Session => {
     .update(posts)
     .set({ views: sql`${posts.views} + 1` })
     .where(lte(posts.id, sql.placeholder("maxId")))
+    .prepare()
+  const aggregate = db
+    .select({ authorId: posts.authorId, posts: count(), views: sum(posts.views).mapWith(Number) })
+    .from(posts)
+    .groupBy(posts.authorId)
+    .prepare()
+  const postsByAuthorName = db
+    .select()
+    .from(posts)
+    .where(inArray(posts.authorId, db.select({ id: authors.id }).from(authors).where(eq(authors.name, sql.placeholder("name")))))
+    .prepare()
+  const authorsWithPostAbove = db
+    .select()
+    .from(authors)
+    .where(
+      exists(
+        db
+          .select({ one: sql`1` })
+          .from(posts)
+          .where(and(eq(posts.authorId, authors.id), gt(posts.views, sql.placeholder("minViews")))),
+      ),
+    )
     .prepare()
 
   return {
@@ -95,6 +120,12 @@ const openSqlite = (file: string): Session => {
     async batchUpdate(maxId) {
       return { count: update.run({ maxId }).changes, value: null }
     },
+    async aggregate() {
+      return aggregate.all()
+    },
+    async relationFilter({ authorName, minViews }) {
+      return { posts: postsByAuthorName.all({ name: authorName }), authors: authorsWithPostAbove.all({ minViews }) }
+    },
     async close() {
       client.close()
     },
@@ -111,7 +142,7 @@ const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
     schema: pgSchema,
     logger: { logQuery: () => counter.hit() },
   })
-  const { posts } = pgSchema
+  const { authors, posts } = pgSchema
   const byId = db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare("post_by_id")
   const first = db.select().from(posts).orderBy(asc(posts.id)).limit(sql.placeholder("limit")).prepare("first_posts")
   const page = db
@@ -137,6 +168,28 @@ const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
     .set({ views: sql`${posts.views} + 1` })
     .where(lte(posts.id, sql.placeholder("maxId")))
     .prepare("batch_update")
+  const aggregate = db
+    .select({ authorId: posts.authorId, posts: count(), views: sum(posts.views).mapWith(Number) })
+    .from(posts)
+    .groupBy(posts.authorId)
+    .prepare("posts_per_author")
+  const postsByAuthorName = db
+    .select()
+    .from(posts)
+    .where(inArray(posts.authorId, db.select({ id: authors.id }).from(authors).where(eq(authors.name, sql.placeholder("name")))))
+    .prepare("posts_by_author_name")
+  const authorsWithPostAbove = db
+    .select()
+    .from(authors)
+    .where(
+      exists(
+        db
+          .select({ one: sql`1` })
+          .from(posts)
+          .where(and(eq(posts.authorId, authors.id), gt(posts.views, sql.placeholder("minViews")))),
+      ),
+    )
+    .prepare("authors_with_post_above")
 
   return {
     notes: `node-postgres driver (pool max ${poolMax}), named prepared statements, relational queries for eager loads`,
@@ -180,6 +233,14 @@ const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
     async batchUpdate(maxId) {
       const result = await update.execute({ maxId })
       return { count: result.rowCount ?? 0, value: null }
+    },
+    async aggregate() {
+      return aggregate.execute()
+    },
+    async relationFilter({ authorName, minViews }) {
+      const posts = await postsByAuthorName.execute({ name: authorName })
+      const authors = await authorsWithPostAbove.execute({ minViews })
+      return { posts, authors }
     },
     async close() {
       await pool.end()

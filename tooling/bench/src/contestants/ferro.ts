@@ -6,12 +6,26 @@
  * The identity map stays on (Ferro's default) and is cleared before every sample, outside the
  * timed region, so every sample hydrates new objects instead of returning cached ones.
  *
+ * `ferro` and `ferro-session` also run the `aggregate` and `relation-filter` workloads with the
+ * query-power API (SPEC §2), from `ferro-query-power.ts`, loaded with a dynamic `import()`: on a
+ * build without that API the import or a workload's probe fails, and that workload is not run
+ * ("–"), the reason given in the contestant's notes.
+ *
  * @module
  */
 import { type ConnectOptions, connect, disconnect, session } from "ferro-orm"
 import { getConnection } from "@ferro/core"
 import type { ChildConfig } from "../config.js"
-import { type Loaded, type OpenSession, type PageParams, type Session, totalCounter } from "../contestant.js"
+import {
+  type AggregateRow,
+  type Loaded,
+  type OpenSession,
+  type PageParams,
+  type RelationFilterParams,
+  type RelationFilterResult,
+  type Session,
+  totalCounter,
+} from "../contestant.js"
 import { Author, Post } from "../schema/ferro-models.js"
 
 export type FerroVariant = "js" | "native" | "lazy"
@@ -44,6 +58,40 @@ const lazyAll = async (query: object): Promise<LazyRows> => {
     throw new Error("all({ lazy: true }) did not return a lazy result (no length/materialize/iterator): lazy mode is not available in this build")
   }
   return result
+}
+
+/** The query-power workloads this build can run, and why not the others. */
+interface QueryPower {
+  readonly aggregate?: () => Promise<ReadonlyArray<AggregateRow>>
+  readonly relationFilter?: (params: RelationFilterParams) => Promise<RelationFilterResult>
+  readonly missing: ReadonlyArray<string>
+}
+
+const reason = (error: unknown): string =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split("\n")[0]!
+
+const loadQueryPower = async (): Promise<QueryPower> => {
+  let module: typeof import("./ferro-query-power.js")
+  try {
+    module = await import("./ferro-query-power.js")
+  } catch (error) {
+    return { missing: [`aggregate and relation-filter not run: the query-power API (SPEC §2) is not in this build (${reason(error)})`] }
+  }
+  const missing: Array<string> = []
+  const probe = (name: string, check: () => void): boolean => {
+    try {
+      check()
+      return true
+    } catch (error) {
+      missing.push(`${name} not run: the query-power API (SPEC §2) is not in this build (${reason(error)})`)
+      return false
+    }
+  }
+  return {
+    ...(probe("aggregate", module.probeAggregate) ? { aggregate: module.aggregate } : {}),
+    ...(probe("relation-filter", module.probeRelationFilter) ? { relationFilter: module.relationFilter } : {}),
+    missing,
+  }
 }
 
 const engineOf = (driver: object): string | undefined => {
@@ -86,8 +134,12 @@ export const openFerro = async (
     }
   }
   const statements = totalCounter(() => getConnection().driver.statementCount)
+  // Only `ferro` and `ferro-session` run the query-power workloads.
+  const power: QueryPower = variant === "js" && identityMap ? await loadQueryPower() : { missing: [] }
+  const queryPowerNote = power.missing.map((m) => `; ${m}`).join("")
+  const { aggregate, relationFilter } = power
   const base = {
-    notes: inSession
+    notes: (inSession
       ? "generated-JS engine, each read call in its own `session()` (a strongly held identity map per unit of work, no WeakRef per row)"
       : !identityMap
       ? `${variant === "js" ? "generated-JS" : "native SQLite"} engine with \`identityMap: false\` (reads only): the engine without the weak identity map`
@@ -95,7 +147,7 @@ export const openFerro = async (
         ? "generated-JS engine, identity map on (cleared before each sample)"
         : variant === "native"
           ? "native SQLite engine, identity map on (cleared before each sample)"
-          : "native engine, lazy row views (`all({ lazy: true })`): created, not materialised",
+          : "native engine, lazy row views (`all({ lazy: true })`): created, not materialised") + queryPowerNote,
     statements,
     beforeSample() {
       getConnection().identityMap?.clear()
@@ -151,6 +203,8 @@ export const openFerro = async (
       pointLookup: (ids: ReadonlyArray<number>) => session(() => reads.pointLookup(ids)),
       readPosts: (limit: number) => session(() => reads.readPosts(limit)),
       page: (params: PageParams) => session(() => reads.page(params)),
+      ...(aggregate === undefined ? {} : { aggregate: () => session(aggregate) }),
+      ...(relationFilter === undefined ? {} : { relationFilter: (params: RelationFilterParams) => session(() => relationFilter(params)) }),
     }
   }
   if (!identityMap) return { ...base, ...reads }
@@ -187,6 +241,8 @@ export const openFerro = async (
       const updated = await Post.where((p) => p.id.lte(maxId)).update({ views: (p) => p.views.add(1) })
       return { count: updated, value: null }
     },
+    ...(aggregate === undefined ? {} : { aggregate }),
+    ...(relationFilter === undefined ? {} : { relationFilter }),
   }
 }
 

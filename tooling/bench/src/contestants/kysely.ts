@@ -3,8 +3,11 @@
  * as the driver returns them (snake_case keys; on SQLite `published` is 0/1 and `created_at`
  * ISO text: Kysely does not convert values). Eager loads use the `jsonArrayFrom` helpers the
  * Kysely docs recommend (one statement; on SQLite with `ParseJSONResultsPlugin` on those
- * queries). Kysely has no prepared-statement API: each call compiles its query. Statements are
- * counted by Kysely's `log` hook.
+ * queries). The grouped aggregate with `eb.fn.countAll()` / `eb.fn.sum()` (on PostgreSQL both are
+ * bigint, which pg returns as strings: converted with `Number()`); the relation filter with an
+ * inner join on the author's name and an `exists` subquery on the posts. Kysely has no
+ * prepared-statement API: each call compiles its query. Statements are counted by Kysely's
+ * `log` hook.
  *
  * @module
  */
@@ -22,7 +25,7 @@ import { jsonArrayFrom as pgJsonArrayFrom } from "kysely/helpers/postgres"
 import { jsonArrayFrom as sqliteJsonArrayFrom } from "kysely/helpers/sqlite"
 import pg from "pg"
 import type { ChildConfig } from "../config.js"
-import { INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
+import { type AggregateRow, INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
 import type { NewPost } from "../data.js"
 
 /** The tables as the database stores them (SQLite types | PostgreSQL types). */
@@ -174,6 +177,35 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .where("id", "<=", maxId)
         .executeTakeFirst()
       return { count: Number(result.numUpdatedRows), value: null }
+    },
+    async aggregate() {
+      const rows = await db
+        .selectFrom("posts")
+        .select(["author_id as authorId", (eb) => eb.fn.countAll().as("posts"), (eb) => eb.fn.sum("views").as("views")])
+        .groupBy("author_id")
+        .execute()
+      // SQLite returns numbers; pg returns bigint as strings (Kysely converts nothing).
+      return sqlite
+        ? (rows as Array<AggregateRow>)
+        : rows.map((r): AggregateRow => ({ authorId: r.authorId, posts: Number(r.posts), views: r.views === null ? null : Number(r.views) }))
+    },
+    async relationFilter({ authorName, minViews }) {
+      const posts = await db
+        .selectFrom("posts")
+        .innerJoin("authors", "authors.id", "posts.author_id")
+        .select(POST_COLUMNS)
+        .where("authors.name", "=", authorName)
+        .execute()
+      const authors = await db
+        .selectFrom("authors")
+        .selectAll()
+        .where((eb) =>
+          eb.exists(
+            eb.selectFrom("posts").select("posts.id").whereRef("posts.author_id", "=", "authors.id").where("posts.views", ">", minViews),
+          ),
+        )
+        .execute()
+      return { posts, authors }
     },
     async close() {
       await db.destroy()

@@ -3,16 +3,28 @@
  * show: a forked EntityManager (identity map cleared before every sample, outside the timed
  * region), `findOne`/`find` for reads, `populate` for eager loads (MikroORM's default load
  * strategy), `insertMany` for the bulk insert and `nativeUpdate` with a `raw()` expression for
- * the batch update. Statements are counted with MikroORM's query logger, switched on only for
- * the counting run (its formatting would otherwise be timed).
+ * the batch update. The grouped aggregate with its QueryBuilder (`select` with `raw()` aggregates,
+ * `groupBy`, read as plain rows; on PostgreSQL COUNT and SUM are bigint, which pg returns as
+ * strings: converted with `Number()`); the relation filter with `find` and a condition on the
+ * author (`{ author: { name } }`, joined) and the collection operator `$some` on the posts (a
+ * subquery, so no author comes back twice). Statements are counted with MikroORM's query logger,
+ * switched on only for the counting run (its formatting would otherwise be timed).
  *
  * @module
  */
-import { MikroORM as SqliteOrm } from "@mikro-orm/better-sqlite"
+import { type SqlEntityManager, MikroORM as SqliteOrm } from "@mikro-orm/better-sqlite"
 import { type EntityManager, type MikroORM, type Options, raw } from "@mikro-orm/core"
 import { MikroORM as PostgresOrm } from "@mikro-orm/postgresql"
 import type { ChildConfig } from "../config.js"
-import { INSERT_CHUNK, chunks, type OpenSession, type Session, type StatementCounter, hookCounter } from "../contestant.js"
+import {
+  type AggregateRow,
+  INSERT_CHUNK,
+  chunks,
+  type OpenSession,
+  type Session,
+  type StatementCounter,
+  hookCounter,
+} from "../contestant.js"
 import { AuthorSchema, type PostEntity, PostSchema, TagSchema } from "../schema/mikroorm.js"
 
 const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
@@ -28,6 +40,8 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
       ? await SqliteOrm.init({ ...common, dbName: config.target })
       : await PostgresOrm.init({ ...common, clientUrl: config.target, pool: { min: 0, max: config.plan.poolMax } })
   const em: EntityManager = orm.em.fork()
+  // Both SQL drivers' EntityManagers have the QueryBuilder (@mikro-orm/knex).
+  const sqlEm = em as SqlEntityManager
   if (config.backend === "postgres") {
     await Promise.all(Array.from({ length: config.plan.poolMax }, () => em.getConnection().execute("SELECT 1")))
   }
@@ -102,6 +116,22 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
     async batchUpdate(maxId) {
       const updated = await em.nativeUpdate(PostSchema, { id: { $lte: maxId } }, { views: raw("views + 1") })
       return { count: updated, value: null }
+    },
+    async aggregate() {
+      const rows = await sqlEm
+        .createQueryBuilder(PostSchema, "p")
+        .select(["p.author_id as authorId", raw("count(*) as posts"), raw("sum(p.views) as views")])
+        .groupBy("p.author")
+        .execute<Array<{ authorId: number; posts: number | string; views: number | string | null }>>("all", false)
+      // SQLite returns numbers; pg returns bigint as strings.
+      return config.backend === "sqlite"
+        ? (rows as Array<AggregateRow>)
+        : rows.map((r): AggregateRow => ({ authorId: r.authorId, posts: Number(r.posts), views: r.views === null ? null : Number(r.views) }))
+    },
+    async relationFilter({ authorName, minViews }) {
+      const posts = await em.find(PostSchema, { author: { name: authorName } })
+      const authors = await em.find(AuthorSchema, { posts: { $some: { views: { $gt: minViews } } } })
+      return { posts, authors }
     },
     async close() {
       await orm.close(true)

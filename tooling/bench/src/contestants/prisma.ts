@@ -3,13 +3,23 @@
  * its query compiler: no engine binaries. The clients are generated from prisma/*.prisma at
  * build time (scripts/prisma-generate.mjs). Used as its docs show: `findUnique`, `findMany`
  * with `where`/`orderBy`/`take`/`skip`, `include` for eager loads (the many-to-many through an
- * explicit join model over Ferro's posts_tags), `createMany`, `updateMany` with `increment`.
- * Statements are counted with Prisma's `query` log events.
+ * explicit join model over Ferro's posts_tags), `createMany`, `updateMany` with `increment`,
+ * `groupBy` with `_count` and `_sum` for the grouped aggregate (its `{ authorId, _count, _sum: {
+ * views } }` mapped to plain rows), relation filters (`where: { author: { name } }` and
+ * `where: { posts: { some: { views: { gt } } } }`) for the relation filter. Statements are
+ * counted with Prisma's `query` log events.
  *
  * @module
  */
 import type { ChildConfig } from "../config.js"
-import { type OpenSession, type Session, hookCounter } from "../contestant.js"
+import {
+  type AggregateRow,
+  type OpenSession,
+  type RelationFilterParams,
+  type RelationFilterResult,
+  type Session,
+  hookCounter,
+} from "../contestant.js"
 import type { NewPost } from "../data.js"
 
 /** The part of a generated client the workloads use (both backends' clients have it). */
@@ -32,10 +42,13 @@ interface PrismaLike {
   $queryRawUnsafe(sql: string): PromiseLike<unknown>
 }
 
-/** The eager loads, typed apart (their result types carry the included relations). */
+/** The eager loads, grouping and relation filters, typed apart (their result types are the generated client's). */
 interface PrismaEager {
   authorsWithPosts(limit: number): PromiseLike<Array<{ posts: Array<object> }>>
   postsWithTags(limit: number): PromiseLike<Array<{ postsTags: Array<object> }>>
+  postsPerAuthor(): PromiseLike<Array<{ authorId: number; _count: number; _sum: { views: number | null } }>>
+  postsByAuthorName(name: string): PromiseLike<RelationFilterResult["posts"]>
+  authorsWithPostAbove(minViews: number): PromiseLike<RelationFilterResult["authors"]>
 }
 
 const openClient = async (config: ChildConfig, onQuery: () => void): Promise<PrismaLike & PrismaEager> => {
@@ -52,6 +65,13 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
       authorsWithPosts: (limit) => client.author.findMany({ orderBy: { id: "asc" }, take: limit, include: { posts: true } }),
       postsWithTags: (limit) =>
         client.post.findMany({ orderBy: { id: "asc" }, take: limit, include: { postsTags: { include: { tag: true } } } }),
+      postsPerAuthor: () => {
+        // Not inferred against the interface's return type: Prisma's groupBy generics would take it as the argument's.
+        const groups = client.post.groupBy({ by: ["authorId"], _count: true, _sum: { views: true } })
+        return groups
+      },
+      postsByAuthorName: (name) => client.post.findMany({ where: { author: { name } } }),
+      authorsWithPostAbove: (minViews) => client.author.findMany({ where: { posts: { some: { views: { gt: minViews } } } } }),
     }
   }
   const { PrismaClient } = await import("../../generated/prisma/postgres/client.js")
@@ -68,6 +88,12 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
     authorsWithPosts: (limit) => client.author.findMany({ orderBy: { id: "asc" }, take: limit, include: { posts: true } }),
     postsWithTags: (limit) =>
       client.post.findMany({ orderBy: { id: "asc" }, take: limit, include: { postsTags: { include: { tag: true } } } }),
+    postsPerAuthor: () => {
+      const groups = client.post.groupBy({ by: ["authorId"], _count: true, _sum: { views: true } })
+      return groups
+    },
+    postsByAuthorName: (name) => client.post.findMany({ where: { author: { name } } }),
+    authorsWithPostAbove: (minViews) => client.author.findMany({ where: { posts: { some: { views: { gt: minViews } } } } }),
   }
 }
 
@@ -121,6 +147,15 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
     async batchUpdate(maxId) {
       const result = await prisma.post.updateMany({ where: { id: { lte: maxId } }, data: { views: { increment: 1 } } })
       return { count: result.count, value: null }
+    },
+    async aggregate() {
+      const groups = await prisma.postsPerAuthor()
+      return groups.map((g): AggregateRow => ({ authorId: g.authorId, posts: g._count, views: g._sum.views }))
+    },
+    async relationFilter({ authorName, minViews }: RelationFilterParams) {
+      const posts = await prisma.postsByAuthorName(authorName)
+      const authors = await prisma.authorsWithPostAbove(minViews)
+      return { posts, authors }
     },
     async close() {
       await prisma.$disconnect()

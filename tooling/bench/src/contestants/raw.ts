@@ -9,10 +9,25 @@
 import Database from "better-sqlite3"
 import pg from "pg"
 import type { ChildConfig } from "../config.js"
-import { INSERT_CHUNK, chunks, type OpenSession, type PageParams, type Session, hookCounter } from "../contestant.js"
+import {
+  type AggregateRow,
+  INSERT_CHUNK,
+  chunks,
+  type OpenSession,
+  type PageParams,
+  type Session,
+  hookCounter,
+} from "../contestant.js"
 import type { NewPost, PostRow } from "../data.js"
 
 const POST_COLUMNS = "id, title, body, views, published, created_at, author_id"
+
+/** The grouped aggregate and the relation filter's two statements (the same SQL on both backends). */
+const AGGREGATE_SQL = "SELECT author_id, COUNT(*), SUM(views) FROM posts GROUP BY author_id"
+const POSTS_BY_AUTHOR_NAME = (param: string) =>
+  `SELECT ${POST_COLUMNS.split(", ").map((c) => `p.${c}`).join(", ")} FROM posts p JOIN authors a ON a.id = p.author_id WHERE a.name = ${param}`
+const AUTHORS_WITH_POST_ABOVE = (param: string) =>
+  `SELECT a.id, a.name, a.email FROM authors a WHERE EXISTS (SELECT 1 FROM posts p WHERE p.author_id = a.id AND p.views > ${param})`
 
 interface AuthorObject {
   id: number
@@ -76,6 +91,9 @@ const openSqlite = (file: string): Session => {
   ).raw(true)
   const firstAuthors = prepare("SELECT id, name, email FROM authors ORDER BY id LIMIT ?").raw(true)
   const update = prepare("UPDATE posts SET views = views + 1 WHERE id <= ?")
+  const aggregate = prepare(AGGREGATE_SQL).raw(true)
+  const postsByAuthorName = prepare(POSTS_BY_AUTHOR_NAME("?")).raw(true)
+  const authorsWithPostAbove = prepare(AUTHORS_WITH_POST_ABOVE("?")).raw(true)
   const insert = (rows: number) => prepare(insertSql(rows, false))
   const all = (statement: Database.Statement<Array<unknown>, unknown>, ...params: Array<unknown>) => {
     counter.hit()
@@ -153,6 +171,14 @@ const openSqlite = (file: string): Session => {
     async batchUpdate(maxId) {
       counter.hit()
       return { count: update.run(maxId).changes, value: null }
+    },
+    async aggregate() {
+      return all(aggregate).map((r): AggregateRow => ({ authorId: r[0] as number, posts: r[1] as number, views: r[2] as number }))
+    },
+    async relationFilter({ authorName, minViews }) {
+      const posts = all(postsByAuthorName, authorName).map(toPost)
+      const authors = all(authorsWithPostAbove, minViews).map((r) => ({ id: r[0] as number, name: r[1] as string, email: r[2] as string }))
+      return { posts, authors }
     },
     async close() {
       db.close()
@@ -250,6 +276,19 @@ const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
       counter.hit()
       const result = await pool.query("UPDATE posts SET views = views + 1 WHERE id <= $1", [maxId])
       return { count: result.rowCount ?? 0, value: null }
+    },
+    async aggregate() {
+      // COUNT and SUM of an int are bigint in PostgreSQL: pg returns them as strings.
+      const rows = await query<{ author_id: number; count: string; sum: string | null }>(AGGREGATE_SQL, [])
+      return rows.map((r): AggregateRow => ({ authorId: r.author_id, posts: Number(r.count), views: r.sum === null ? null : Number(r.sum) }))
+    },
+    async relationFilter({ authorName, minViews }) {
+      const posts = await query<PostRow>(
+        `SELECT p.id, p.title, p.body, p.views, p.published, p.created_at AS "createdAt", p.author_id AS "authorId" FROM posts p JOIN authors a ON a.id = p.author_id WHERE a.name = $1`,
+        [authorName],
+      )
+      const authors = await query<{ id: number; name: string; email: string }>(AUTHORS_WITH_POST_ABOVE("$1"), [minViews])
+      return { posts, authors }
     },
     async close() {
       await pool.end()

@@ -2,14 +2,18 @@
  * TypeORM with `EntitySchema`s, on its better-sqlite3 and postgres drivers, used as its docs
  * show: repositories (`findOneBy`, `find` with `order`/`take`/`skip`/`where`) for reads,
  * `find({ relations })` for eager loads, the query builder for the bulk insert (chunked: SQLite
- * binds at most 32,766 parameters) and the batch update. Statements are counted by a custom
- * logger (TypeORM calls `logQuery` for every statement it sends).
+ * binds at most 32,766 parameters) and the batch update. The grouped aggregate and the relation
+ * filter with the query builder: `select`/`addSelect("COUNT(*)")`/`groupBy` read with
+ * `getRawMany()` (on PostgreSQL COUNT and SUM are bigint, which pg returns as strings: converted
+ * with `Number()`), an inner join on the author's name and `whereExists` with a posts subquery,
+ * read with `getMany()`. Statements are counted by a custom logger (TypeORM calls `logQuery` for
+ * every statement it sends).
  *
  * @module
  */
 import { DataSource, type Logger, MoreThan } from "typeorm"
 import type { ChildConfig } from "../config.js"
-import { INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
+import { type AggregateRow, INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
 import { type PostEntity, typeormSchemas } from "../schema/typeorm.js"
 
 const countingLogger = (hit: () => void): Logger => ({
@@ -95,6 +99,37 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .where("id <= :maxId", { maxId })
         .execute()
       return { count: result.affected ?? 0, value: null }
+    },
+    async aggregate() {
+      const rows = await posts
+        .createQueryBuilder("post")
+        .select("post.authorId", "authorId")
+        .addSelect("COUNT(*)", "posts")
+        .addSelect("SUM(post.views)", "views")
+        .groupBy("post.authorId")
+        .getRawMany<{ authorId: number; posts: number | string; views: number | string | null }>()
+      // SQLite returns numbers; pg returns bigint as strings.
+      return config.backend === "sqlite"
+        ? (rows as Array<AggregateRow>)
+        : rows.map((r): AggregateRow => ({ authorId: r.authorId, posts: Number(r.posts), views: r.views === null ? null : Number(r.views) }))
+    },
+    async relationFilter({ authorName, minViews }) {
+      const byName = await posts
+        .createQueryBuilder("post")
+        .innerJoin("post.author", "author")
+        .where("author.name = :name", { name: authorName })
+        .getMany()
+      const withPostAbove = await authors
+        .createQueryBuilder("author")
+        .whereExists(
+          posts
+            .createQueryBuilder("post")
+            .select("1")
+            .where("post.authorId = author.id")
+            .andWhere("post.views > :minViews", { minViews }),
+        )
+        .getMany()
+      return { posts: byName, authors: withPostAbove }
     },
     async close() {
       await dataSource.destroy()
