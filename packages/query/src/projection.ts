@@ -89,6 +89,14 @@ export const decodeProjection = (
   if (shape === "value") return rows.map((row) => cell(row, 0))
   if (shape === "tuple") return rows.map((row) => items.map((_, i) => cell(row, i)))
   const keys = items.map((i) => i.key)
+  // A key named __proto__ must be an own property, not a prototype assignment.
+  if (keys.includes("__proto__")) {
+    return rows.map((row) => {
+      const out: Record<string, unknown> = {}
+      keys.forEach((key, i) => Object.defineProperty(out, key, { value: cell(row, i), enumerable: true, writable: true, configurable: true }))
+      return out
+    })
+  }
   return rows.map((row) => {
     const out: Record<string, unknown> = {}
     for (let i = 0; i < keys.length; i++) out[keys[i]!] = cell(row, i)
