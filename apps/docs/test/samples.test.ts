@@ -1,6 +1,10 @@
 /**
  * Every ```ts sample in guide/*.md is type-checked (strict) and run. A sample that no longer
  * compiles or throws fails the suite, so the guides cannot drift from the API.
+ *
+ * A sample whose first line names a file (`// blog.ts`) is a module the guide's other samples
+ * import (`import { Post } from "./blog.ts"`): it is written under that name, type-checked with
+ * the rest and run through the samples that import it, not on its own.
  */
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
@@ -13,21 +17,27 @@ const docs = join(here, "..")
 const root = join(docs, "..", "..")
 const out = join(docs, ".samples")
 
-const samples = readdirSync(join(docs, "guide"))
-  .filter((f) => f.endsWith(".md"))
-  .flatMap((file) =>
-    [...readFileSync(join(docs, "guide", file), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({
-      name: `${file.replace(/\.md$/, "")}-${i + 1}`,
-      code: m[1]!,
-    })),
-  )
+const samples: Array<{ readonly name: string; readonly code: string }> = []
+const modules: Array<{ readonly name: string; readonly code: string }> = []
+for (const file of readdirSync(join(docs, "guide")).filter((f) => f.endsWith(".md"))) {
+  let n = 0
+  for (const [, code] of readFileSync(join(docs, "guide", file), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)) {
+    const shared = /^\/\/ ([\w-]+)\.ts\n/.exec(code!)?.[1]
+    if (shared !== undefined) modules.push({ name: shared, code: code! })
+    else samples.push({ name: `${file.replace(/\.md$/, "")}-${++n}`, code: code! })
+  }
+}
 
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
-for (const sample of samples) writeFileSync(join(out, `${sample.name}.ts`), `${sample.code}\nexport {}\n`)
+for (const sample of [...samples, ...modules]) writeFileSync(join(out, `${sample.name}.ts`), `${sample.code}\nexport {}\n`)
 writeFileSync(
   join(out, "tsconfig.json"),
-  JSON.stringify({ extends: "../../../tooling/tsconfig/base.json", compilerOptions: { module: "ESNext", target: "ES2022" }, include: ["*.ts"] }),
+  JSON.stringify({
+    extends: "../../../tooling/tsconfig/base.json",
+    compilerOptions: { module: "ESNext", target: "ES2022", allowImportingTsExtensions: true },
+    include: ["*.ts"],
+  }),
 )
 
 afterAll(() => rmSync(out, { recursive: true, force: true }))
@@ -42,6 +52,20 @@ const expectedOutput: Record<string, string> = {
   "migrations-1": "0 []",
   "engines-1":
     '250 0.1 2024-01-01T00:16:37.000Z\n{"id":2,"sensor":"s1","value":0.1,"takenAt":"2024-01-01T00:00:01.000Z"} 42',
+  "queries-1": "[ 'Notes' ]\n[ 'Engine', 'Machines' ]\n[ 'Notes', 'Machines' ]\n[ 'Notes' ]\n[ 'Engine' ]\n[ 'Machines' ]",
+  "queries-2": "[ 'Notes', 'Machines' ]\n[ 3.5, 4.5, null ]\nEngine\n2 false\nEngine null\ntrue",
+  "queries-3": "2\n101\n1\n1 2",
+  "queries-4": "{ id: 1, title: 'Notes', author: 'Ada' } true\n[ 'Engine', 'Machines', 'Notes' ]\n[ '10.10', true ]",
+  "queries-5": "150 15.305 Notes\nnull\n{ posts: 3, rated: 2, top: 300, mean: 150 }",
+  "queries-6":
+    "[\n  { author: 'Ada', posts: 2, views: 400 },\n  { author: 'Alan', posts: 1, views: 50 }\n]\n[ { author: 'Ada', posts: 2, views: 400 } ]\n2\n[ 1, 2 ]",
+  "queries-7": "[ 'Notes', 'Machines' ]\n{ title: 'Engine', total: 400 }",
+  "queries-8":
+    "[ 'Notes', 'Engine' ]\n[ null, 'Alan', null ]\ntrue\n[ 'Ada' ]\n[ 'Ada', 'Grace' ]\n[ 'Grace' ]\n[ 'Notes', 'Machines' ]\n[ 'news' ]\n[ { name: 'Alan', posts: 1 }, { name: 'Grace', posts: 0 } ]",
+  "queries-9": "[ 'Machines' ]\n2 [ 'Grace' ]",
+  "queries-10": "[ 'Engine', 'Machines' ] 1\n[ 5, 6, 8 ]",
+  "queries-11": "true\n3",
+  "queries-12": "0\n0\n{ posts: [ 2, 1, 1 ], views: 460 }",
 }
 
 describe("documentation samples", () => {
