@@ -157,6 +157,14 @@ describeEachBackend("query power", (backend) => {
     expect((await Post.where((p) => p.likes.add(p.views).gte(400)).all()).map((p) => p.title)).toEqual(["Engine"])
     const ratio = await Post.select((p) => ({ id: p.id, total: p.views.add(p.likes) })).orderBy((p) => p.id).all()
     expect(ratio.map((r) => r.total)).toEqual([180, 400, 90])
+    // integer division truncates on every backend, with a bound operand too
+    expect(await Post.select((p) => [p.views.div(7), p.views.div(p.likes)]).orderBy((p) => p.id).all()).toEqual([
+      [14, 1],
+      [42, 3],
+      [7, 1],
+    ])
+    await Post.where((p) => p.id.eq(1)).update({ views: (p) => p.views.div(3) })
+    expect((await Post.get(1)).views).toBe(33)
   })
 
   test("forward relation paths in where and orderBy", async () => {

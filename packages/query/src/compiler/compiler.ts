@@ -74,6 +74,15 @@ export abstract class Compiler {
     return `${fn.toUpperCase()}(${argument === null ? "*" : `${distinct ? "DISTINCT " : ""}${argument}`})`
   }
 
+  /**
+   * A bound integer operand of arithmetic. Where the driver binds JS numbers as floats (SQLite:
+   * `"views" / ?` with 7 would divide exactly), it is made an integer so integer arithmetic
+   * truncates as on PostgreSQL.
+   */
+  protected integerOperand(sql: string): string {
+    return sql
+  }
+
   /** Where NULLs sort: `expr ASC NULLS FIRST` (PostgreSQL and SQLite 3.30+ spell it alike). */
   protected nullsOrder(sql: string, nulls: "first" | "last"): string {
     return `${sql} NULLS ${nulls === "first" ? "FIRST" : "LAST"}`
@@ -411,7 +420,7 @@ export abstract class Compiler {
       case "param":
         return e.column === null ? this.param(encodeRawValue(e.value, this.dialect), params) : this.value(e.column, e.value, params)
       case "arith":
-        return `(${this.#expr(e.left, scope, params)} ${e.op} ${this.#expr(e.right, scope, params)})`
+        return `(${this.#operand(e.left, scope, params)} ${e.op} ${this.#operand(e.right, scope, params)})`
       case "aggregate": {
         const type = e.arg === null ? null : this.#typeOf(e.arg)
         return this.aggregate(e.fn, type, e.arg === null ? null : this.#expr(e.arg, scope, params), e.distinct)
@@ -423,6 +432,11 @@ export abstract class Compiler {
       default:
         return `(${this.#condition(e, scope, params)})`
     }
+  }
+
+  #operand(e: Expr, scope: Scope, params: Array<unknown>): string {
+    const sql = this.#expr(e, scope, params)
+    return e.kind === "param" && (e.column?.type === "int" || e.column?.type === "bigint") ? this.integerOperand(sql) : sql
   }
 
   #typeOf(e: Expr): ColumnMetadata | null {

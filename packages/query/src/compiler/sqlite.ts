@@ -27,6 +27,10 @@ export class SqliteCompiler extends Compiler {
   protected override ordered(column: ColumnMetadata, sql: string): string {
     return column.type === "decimal" ? `ferro_decimal_key(${sql})` : sql
   }
+  // better-sqlite3 binds JS numbers as REAL: `"views" / ?` would divide exactly.
+  protected override integerOperand(sql: string): string {
+    return `CAST(${sql} AS INTEGER)`
+  }
   // Decimals are exact text: SQLite's SUM/AVG would turn them into floats and MIN/MAX would
   // compare text. The driver's ferro_decimal_* functions work on the group's values instead.
   protected override aggregate(fn: AggregateFunction, type: ColumnMetadata | null, argument: string | null, distinct: boolean): string {
