@@ -1,10 +1,10 @@
 /**
- * Compiles the operation tree to SQL text and encoded parameters. One subclass per dialect
- * supplies placeholders and the few spellings that differ.
+ * Compiles the operation tree to SQL text and encoded parameters. One generic compiler per
+ * dialect object: placeholders and the few spellings that differ are the dialect's hooks.
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core"
+import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core/internal"
 import type {
   Arithmetic,
   Condition,
@@ -24,43 +24,46 @@ const literalCount = (n: number): string => {
   return String(n)
 }
 
-export abstract class Compiler {
-  abstract readonly dialect: Dialect
+export class Compiler {
+  /** The dialect every hook below delegates to. */
+  constructor(readonly dialect: Dialect) {}
+
   /** Placeholder for the parameter at 1-based position `n`. */
-  protected abstract placeholder(n: number): string
+  protected placeholder(n: number): string {
+    return this.dialect.placeholder(n)
+  }
+
   /** Case-insensitive LIKE. */
-  protected abstract ilike(column: string, pattern: string): string
+  protected ilike(column: string, pattern: string): string {
+    return this.dialect.ilike(column, pattern)
+  }
+
   /**
    * After rows were inserted with explicit values for a database-assigned key: the statement
-   * that moves the key generator past them, or null where none is needed (SQLite).
+   * that moves the key generator past them, or null where none is needed.
    */
   syncKeyGenerator(table: string, column: ColumnMetadata): Statement | null {
-    void table
-    void column
-    return null
+    return this.dialect.syncKeyGenerator(table, column)
   }
 
   /** `column LIKE pattern`; a backslash escapes `%`, `_` and itself on every backend. */
   protected like(column: string, pattern: string): string {
-    return `${column} LIKE ${pattern}`
+    return this.dialect.like(column, pattern)
   }
 
   /** An arithmetic result written to `column`, checked against its range where the database does not. */
   protected checkedRange(column: ColumnMetadata, sql: string): string {
-    void column
-    return sql
+    return this.dialect.checkedRange(column, sql)
   }
 
   /** A column as text, for pattern matching on non-text types. */
   protected asText(column: ColumnMetadata, sql: string): string {
-    void column
-    return sql
+    return this.dialect.asText(column, sql)
   }
 
   /** A column (or placeholder) as the database must compare and sort it. */
   protected ordered(column: ColumnMetadata, sql: string): string {
-    void column
-    return sql
+    return this.dialect.ordered(column, sql)
   }
 
   /** `"a", "b"` for a select list. */
@@ -195,8 +198,8 @@ export abstract class Compiler {
     // non-negative safe integers): SQLite runs `LIMIT ?` about 4x slower than `LIMIT 1`.
     if (node.limit !== null) sql += ` LIMIT ${literalCount(node.limit)}`
     if (node.offset !== null) {
-      // SQLite accepts OFFSET only after a LIMIT; -1 means "no limit" there.
-      if (node.limit === null && this.dialect === "sqlite") sql += " LIMIT -1"
+      // Some databases (SQLite) accept OFFSET only after a LIMIT: the dialect's "no limit".
+      if (node.limit === null && this.dialect.unlimited !== null) sql += ` LIMIT ${this.dialect.unlimited}`
       sql += ` OFFSET ${literalCount(node.offset)}`
     }
     return sql

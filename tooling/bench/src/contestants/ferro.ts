@@ -9,7 +9,7 @@
  * @module
  */
 import { type ConnectOptions, connect, disconnect, session } from "ferro-orm"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import type { ChildConfig } from "../config.js"
 import { type Loaded, type OpenSession, type PageParams, type Session, totalCounter } from "../contestant.js"
 import { Author, Post } from "../schema/ferro-models.js"
