@@ -81,11 +81,14 @@ export { DEFAULT_CONNECTION, registerConnection, setDefaultConnection, unregiste
 export type { FerroFailure, Operation } from "./operation.js"
 /**
  * Plumbing that belongs to `@ferro/core/internal` (import it from there). Still exported here
- * only because `@ferro/query`'s query.ts imports them from "@ferro/core" and that file is being
- * rewritten in parallel; they leave this entry point once it moves.
+ * only because `@ferro/query`'s query.ts and compiler/compiler.ts import them from
+ * "@ferro/core" and those files are being rewritten in parallel; they leave this entry point
+ * once the imports move.
  *
  * @internal
  */
 export { modelRuntime } from "./model.js"
 /** @internal See {@link modelRuntime}. */
 export { operation } from "./operation.js"
+/** @internal See {@link modelRuntime}. */
+export { quoteIdentifier } from "./naming.js"

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core/internal"
+import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core"
 import type {
   Arithmetic,
   Condition,
