@@ -148,6 +148,8 @@ export interface Dialect {
 
   /** The `effect/sql` statement compiler family the SqlClient layer builds for this dialect. */
   readonly sqlClientDialect: SqlStatement.Dialect
+  /** How that compiler quotes an identifier (`sql("name")` in `effect/sql` statements). */
+  sqlClientIdentifier(name: string): string
 }
 
 /**

@@ -194,4 +194,5 @@ export const postgresDialect: Dialect = {
   introspect: introspectPostgres,
 
   sqlClientDialect: "pg",
+  sqlClientIdentifier: q,
 }

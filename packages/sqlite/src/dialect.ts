@@ -130,4 +130,6 @@ export const sqliteDialect: Dialect = {
   introspect: introspectSqlite,
 
   sqlClientDialect: "sqlite",
+  // As effect/sql's own SQLite compiler: a dot separates schema and table (`main.t` -> "main"."t").
+  sqlClientIdentifier: (name) => `"${name.replace(/"/g, '""').replace(/\./g, '"."')}"`,
 }

@@ -157,7 +157,7 @@ export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlC
         compiler: Statement.makeCompiler({
           dialect: dialect.sqlClientDialect,
           placeholder: (index) => dialect.placeholder(index),
-          onIdentifier: (value) => dialect.quoteIdentifier(value),
+          onIdentifier: (value) => dialect.sqlClientIdentifier(value),
           onRecordUpdate: () => ["", []],
           onCustom: () => ["", []],
         }),
