@@ -1,3 +1,3 @@
 import { packageBuild } from "../../tooling/tsdown.shared.ts"
 
-export default packageBuild()
+export default packageBuild(["src/index.ts", "src/internal.ts"])

@@ -1,4 +1,4 @@
-import type { Dialect } from "./metadata.js"
+import type { Dialect } from "./dialect.js"
 
 /** SQL text with its bound parameters (already encoded for the driver). */
 export interface Statement {

@@ -6,15 +6,20 @@
  * @module
  */
 import { Result, Schema, SchemaAST, SchemaParser } from "effect"
-import type { ColumnDefault, Dialect, LogicalType } from "./metadata.js"
+import type { ColumnDefault, LogicalType } from "./metadata.js"
 import { ModelDefinitionError } from "./errors.js"
 import { backRef, foreignKey, manyToMany } from "./relation-fields.js"
 
 /** Any Effect Schema that needs no services to decode or encode. */
 export type AnySchema = Schema.Codec<unknown, unknown, never, never>
 
-/** Storage type override: one spelling for every dialect, or one per dialect. */
-export type DbType = string | { readonly [D in Dialect]?: string }
+/**
+ * Storage type override: one spelling for every dialect, or one per dialect name (a dialect
+ * not named keeps its own type).
+ */
+export type DbType =
+  | string
+  | { readonly sqlite?: string; readonly postgres?: string; readonly [dialect: string]: string | undefined }
 
 /** Options every column field accepts. */
 export interface FieldOptions<T> {

@@ -1,6 +1,8 @@
 /**
- * `@ferro/core`: model definitions, the model-metadata contract, the model and connection
- * registries, the identity map, errors, and the `Driver` interface every backend implements.
+ * `@ferro/core`: model definitions, the model-metadata contract, errors, and the `Driver` and
+ * `Dialect` interfaces every backend implements. This entry point is user API; the plumbing
+ * the other Ferro packages share (trusted construction, registries, identity map,
+ * transaction and session context, the backend registry) is `@ferro/core/internal`.
  *
  * @packageDocumentation
  */
@@ -38,16 +40,12 @@ export {
 } from "./relation-fields.js"
 export {
   Model,
-  TRUSTED,
   type FieldsOfInstance,
   type ForeignKeyKeys,
   type InstanceFields,
   type PrimaryKeyOf,
   type ShadowKey,
   type ShadowProps,
-  extendModels,
-  isModelInstance,
-  modelRuntime,
   type AnyModelConstructor,
   type ColumnKeys,
   type CreateInput,
@@ -60,9 +58,7 @@ export {
   type ModelRuntime,
   type PropertyType,
 } from "./model.js"
-export { clearRegistry, getModel, modelsMetadata, registerModel, registeredModels, type RegisteredModel } from "./registry.js"
-export { IdentityMap, TransactionIdentityMap, type TableIdentityMap } from "./identity-map.js"
-export * as Instances from "./instance-state.js"
+export { clearRegistry, modelsMetadata } from "./registry.js"
 export type {
   BeginOptions,
   ColumnarColumn,
@@ -75,32 +71,12 @@ export type {
   TransactionDriver,
   WriteResult,
 } from "./driver.js"
-export {
-  DEFAULT_CONNECTION,
-  allConnections,
-  assertConnectionName,
-  defaultConnectionName,
-  getConnection,
-  registerConnection,
-  setDefaultConnection,
-  unregisterConnection,
-  type ActiveConnection,
-  type Connection,
-} from "./connections.js"
-export { indexName, quoteIdentifier, toSnakeCase } from "./naming.js"
-export { redactUrl } from "./redact.js"
-export { normalizeValue } from "./normalize.js"
-/** Value predicates shared by field validation and query values (internal plumbing). */
-export { isJsonValue, isWellFormedText, isWideIntegerDbType } from "./fields.js"
-export { storageType } from "./storage.js"
-export { operation, type FerroFailure, type Operation } from "./operation.js"
-export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "./native-binding.js"
-export {
-  addTransactionResolver,
-  currentTransaction,
-  runInTransaction,
-  transactionFor,
-  type InstanceBefore,
-  type TransactionScope,
-} from "./transaction-context.js"
-export { addSessionResolver, currentSession, openSessionFor, runInSession, type Session } from "./session-context.js"
+export type { Dialect, IntrospectionDriver, StorageColumn } from "./dialect.js"
+export type { Backend, BackendOpenOptions } from "./backends.js"
+export type { LiveColumn, LiveForeignKey, LiveIndex, LiveTable } from "./live.js"
+/**
+ * Connections by name. `registerConnection` is how an app that installs `@ferro/core`,
+ * `@ferro/query` and a backend without `ferro-orm` (no `connect()`) registers a driver.
+ */
+export { DEFAULT_CONNECTION, registerConnection, setDefaultConnection, unregisterConnection, type Connection } from "./connections.js"
+export type { FerroFailure, Operation } from "./operation.js"

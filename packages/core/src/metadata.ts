@@ -5,9 +5,6 @@
  * @module
  */
 
-/** SQL dialects Ferro compiles for. */
-export type Dialect = "sqlite" | "postgres"
-
 /** The logical (storage-independent) type of a column. */
 export type LogicalType =
   | "int"
@@ -38,8 +35,12 @@ export interface ColumnMetadata {
   /** Column name in the database (snake_case unless overridden). */
   readonly column: string
   readonly type: LogicalType
-  /** Column type in each dialect's DDL, `dbType` overrides applied. */
-  readonly storage: { readonly [D in Dialect]: string }
+  /**
+   * The field's storage-type override: one spelling for every dialect, or one per dialect
+   * name; null when the dialect's own type for the logical type is used. The storage type
+   * itself is the dialect's to say: `dialect.storageType(column)`.
+   */
+  readonly dbType: string | { readonly [dialect: string]: string | undefined } | null
   readonly nullable: boolean
   readonly default: ColumnDefault | null
   readonly primaryKey: boolean
@@ -66,7 +67,7 @@ export interface IndexMetadata {
 /** What the database does to referencing rows when the referenced row is deleted. */
 export type OnDelete = "cascade" | "restrict" | "set null" | "set default" | "no action"
 
-/** A foreign key constraint. Filled by `@ferro/relations`; empty until relations land. */
+/** A foreign key constraint (declared by `field.foreignKey`). */
 export interface ForeignKeyMetadata {
   readonly name: string
   readonly columns: ReadonlyArray<string>
@@ -104,8 +105,12 @@ export interface RelationMetadata {
   readonly joinTable: string | null
 }
 
-/** Version of the contract's shape; bump on any breaking change to these interfaces. */
-export const METADATA_VERSION = 1 as const
+/**
+ * Version of the contract's shape; bump on any breaking change to these interfaces.
+ * 2: `ColumnMetadata.storage` (a type per dialect name) gave way to `dbType` (the override);
+ * storage types are asked of the dialect.
+ */
+export const METADATA_VERSION = 2 as const
 
 /** Everything Ferro knows about one model, as plain data. */
 export interface ModelMetadata {

@@ -23,7 +23,6 @@ import { registerModel } from "./registry.js"
 import { normalizeValue } from "./normalize.js"
 import { persistedSnapshot, setRelated } from "./instance-state.js"
 import { field } from "./fields.js"
-import { storageType } from "./storage.js"
 
 /** What a model's field map may hold: `field.*` results or plain Effect Schemas. */
 export type FieldInput = AnyColumnField | AnyRelationField | AnySchema
@@ -356,7 +355,7 @@ export function Model<const F extends FieldsShape>(
     property,
     column,
     type: spec.type,
-    storage: { sqlite: storageType(spec, "sqlite"), postgres: storageType(spec, "postgres") },
+    dbType: spec.dbType === undefined ? null : typeof spec.dbType === "string" ? spec.dbType : { ...spec.dbType },
     nullable: spec.nullable,
     default: spec.default,
     primaryKey: spec.primaryKey,

@@ -3,7 +3,7 @@
  * references are collected. The GC tests need `--expose-gc` (set in vitest.config.ts).
  */
 import { describe, expect, test } from "vitest"
-import { IdentityMap, Model, field } from "@ferro/core"
+import { IdentityMap, Model, field } from "@ferro/core/internal"
 
 class Thing extends Model("identity_map_things", { id: field.id(), name: field.text() }) {}
 

@@ -10,13 +10,15 @@ import {
   type Driver,
   allConnections,
   assertConnectionName,
+  backendFor,
+  registeredSchemes,
   transactionFor,
   getConnection,
   modelsMetadata,
   redactUrl,
   registerConnection,
   unregisterConnection,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 import { type MigrationPlan, createTables as createMissingTables, migrateSchema } from "@ferro/migrate"
 
 /** Options of {@link connect}. */
@@ -71,15 +73,26 @@ const checkTimeout = (name: string, value: unknown, url: string): void => {
   }
 }
 
-const SUPPORTED = "sqlite, postgres, postgresql"
-
 /**
- * Backends load on first use: each drives a database through a driver the user installs
- * (better-sqlite3, pg), so an app that only uses SQLite never loads pg and need not install it.
+ * The backend packages Ferro ships, by URL scheme: loaded on first use, since each drives a
+ * database through a driver the user installs (better-sqlite3, pg), so an app that only uses
+ * SQLite never loads pg and need not install it. On import a backend package registers its
+ * schemes in core's backend registry, which is what `connect()` consults; a third-party
+ * backend registers itself the same way (import it before connecting).
+ *
+ * This table is the one place that names databases (allow-listed by the no-dialect-branching
+ * test): it maps a scheme to the package to import, nothing more.
  */
-const loadBackend = async <M>(url: string, load: () => Promise<M>, driverPackage: string): Promise<M> => {
+const BUNDLED: Readonly<Record<string, { readonly load: () => Promise<unknown>; readonly driverPackage: string }>> = {
+  sqlite: { load: () => import("@ferro/sqlite"), driverPackage: "better-sqlite3" },
+  postgres: { load: () => import("@ferro/pg"), driverPackage: "pg" },
+  postgresql: { load: () => import("@ferro/pg"), driverPackage: "pg" },
+}
+
+/** Imports a bundled backend package, turning a missing driver into a `ConnectionError` that says what to install. */
+const loadBackend = async (url: string, load: () => Promise<unknown>, driverPackage: string): Promise<void> => {
   try {
-    return await load()
+    await load()
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code
     const message = error instanceof Error ? error.message : ""
@@ -94,40 +107,27 @@ const loadBackend = async <M>(url: string, load: () => Promise<M>, driverPackage
   }
 }
 
-let postgresNativeWarned = false
-
 const openDriver = async (url: string, options: ConnectOptions): Promise<Driver> => {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
-  switch (scheme) {
-    case "sqlite":
-      if (options.statementTimeout !== undefined) {
-        throw new ConnectionError(
-          "statementTimeout is not supported on SQLite (it has no server-side statement timeout); use it with PostgreSQL",
-          redactUrl(url),
-        )
-      }
-      return (await loadBackend(url, () => import("@ferro/sqlite"), "better-sqlite3")).openSqlite(url, {
-        ...(options.engine === undefined ? {} : { engine: options.engine }),
-        ...(options.lockTimeout === undefined ? {} : { busyTimeout: options.lockTimeout }),
-      })
-    case "postgres":
-    case "postgresql":
-      if (options.engine === "native" && !postgresNativeWarned) {
-        postgresNativeWarned = true
-        process.emitWarning("Ferro's native engine is SQLite-only; PostgreSQL connections use the generated-JS engine", {
-          code: "FERRO_NATIVE_UNAVAILABLE",
-        })
-      }
-      return (await loadBackend(url, () => import("@ferro/pg"), "pg")).openPostgres(url, options.pool, {
-        ...(options.statementTimeout === undefined ? {} : { statementTimeout: options.statementTimeout }),
-        ...(options.lockTimeout === undefined ? {} : { lockTimeout: options.lockTimeout }),
-      })
-    default:
-      throw new ConnectionError(
-        `Cannot connect to ${redactUrl(url)}: unsupported database URL scheme${scheme ? ` '${scheme}'` : ""}. Supported schemes: ${SUPPORTED}`,
-        redactUrl(url),
-      )
+  let backend = scheme === undefined ? undefined : backendFor(scheme)
+  const bundled = scheme === undefined || !Object.hasOwn(BUNDLED, scheme) ? undefined : BUNDLED[scheme]
+  if (backend === undefined && bundled !== undefined) {
+    await loadBackend(url, bundled.load, bundled.driverPackage)
+    backend = backendFor(scheme!)
   }
+  if (backend === undefined) {
+    const supported = [...new Set([...Object.keys(BUNDLED), ...registeredSchemes()])].join(", ")
+    throw new ConnectionError(
+      `Cannot connect to ${redactUrl(url)}: unsupported database URL scheme${scheme ? ` '${scheme}'` : ""}. Supported schemes: ${supported}`,
+      redactUrl(url),
+    )
+  }
+  return backend.open(url, {
+    ...(options.pool === undefined ? {} : { pool: options.pool }),
+    ...(options.engine === undefined ? {} : { engine: options.engine }),
+    ...(options.statementTimeout === undefined ? {} : { statementTimeout: options.statementTimeout }),
+    ...(options.lockTimeout === undefined ? {} : { lockTimeout: options.lockTimeout }),
+  })
 }
 
 /**

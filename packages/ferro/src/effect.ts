@@ -8,7 +8,7 @@
  * @module
  */
 import { Context, Effect, Layer } from "effect"
-import { type Connection, ConnectionError, FerroError, type FerroFailure } from "@ferro/core"
+import { type Connection, ConnectionError, FerroError, type FerroFailure } from "@ferro/core/internal"
 import {
   type SessionOptions,
   type SqlClientOptions,

@@ -6,7 +6,7 @@
  */
 import { Schema } from "effect"
 import { beforeEach, expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import {
   FerroError,
   Model,

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, describe, expect, test } from "vitest"
-import { type Connection, defaultConnectionName, getConnection } from "@ferro/core"
+import { type Connection, defaultConnectionName, getConnection } from "@ferro/core/internal"
 import { PostgresDriver } from "@ferro/pg"
 import { SqliteDriver } from "@ferro/sqlite"
 import {
@@ -68,7 +68,7 @@ const POSTGRES_OBJECTS = `
 const schemaObjects = async (using?: string) =>
   (
     await fetchAll<{ type: string; name: string }>(
-      getConnection(using).driver.dialect === "sqlite" ? SQLITE_OBJECTS : POSTGRES_OBJECTS,
+      getConnection(using).driver.dialect.name === "sqlite" ? SQLITE_OBJECTS : POSTGRES_OBJECTS,
       [],
       using === undefined ? undefined : { using },
     )
@@ -77,7 +77,7 @@ const schemaObjects = async (using?: string) =>
 /** The explicitly created (not constraint-backing) indexes on a table, with their uniqueness. */
 const createdIndexes = async (table: string): Promise<Array<{ name: string; unique: boolean }>> => {
   const rows =
-    getConnection().driver.dialect === "sqlite"
+    getConnection().driver.dialect.name === "sqlite"
       ? await fetchAll<{ name: string; unique: number }>(
           sql`SELECT name, "unique" FROM pragma_index_list(${table}) WHERE origin = 'c' ORDER BY name`,
         )
@@ -96,7 +96,7 @@ const isOpen = (connection: Connection): boolean => {
   const driver = connection.driver
   if (driver instanceof SqliteDriver) return driver.database.open
   if (driver instanceof PostgresDriver) return !driver.pool.ending && !driver.pool.ended
-  throw new Error(`unexpected driver for ${driver.dialect}`)
+  throw new Error(`unexpected driver for ${driver.dialect.name}`)
 }
 
 /** The message a query on a table that does not exist fails with. */
@@ -128,7 +128,7 @@ describeEachBackend("connections", (backend) => {
   test("connect() registers the default connection and queries run on it", async () => {
     const connection = await connect((await backend.freshUrl()), { autoMigrate: true })
     expect(connection.name).toBe("default")
-    expect(connection.driver.dialect).toBe(backend.dialect)
+    expect(connection.driver.dialect.name).toBe(backend.dialect)
     expect(getConnection()).toBe(connection)
     expect(defaultConnectionName()).toBe("default")
     const account = await Account.create({ email: "a@x" })

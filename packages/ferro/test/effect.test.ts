@@ -199,7 +199,7 @@ test("Ferro.layer connects for the layer's lifetime and provides the connection"
   const url = await freshUrl()
   const program = Effect.gen(function* () {
     const connection = yield* Ferro.FerroConnection
-    expect(connection.driver.dialect).toBe("sqlite")
+    expect(connection.driver.dialect.name).toBe("sqlite")
     const created = yield* Account.create({ owner: "layered" })
     return (yield* Account.get(created.id)).owner
   })

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, describe, expect, test, vi } from "vitest"
-import { ConnectionError, QueryError, getConnection } from "@ferro/core"
+import { ConnectionError, QueryError, getConnection } from "@ferro/core/internal"
 import { loadNativeEngine } from "@ferro/sqlite-native"
 import { SqliteDriver } from "@ferro/sqlite"
 import { LazyRows, Model, connect, field, resetEngine, transaction, type ModelClass } from "ferro-orm"
@@ -214,7 +214,7 @@ describe("hydrated instances are full model instances on every engine", () => {
     created.visits = 5
     const [loaded] = await Rich.select().all({ lazy: false })
     expect(loaded).toBe(created)
-    const { Instances } = await import("@ferro/core")
+    const { Instances } = await import("@ferro/core/internal")
     Instances.markTransient(created)
     const { evictInstance } = await import("ferro-orm")
     evictInstance(Rich, created.id)
@@ -274,7 +274,7 @@ describe("engine selection", () => {
     try {
       // A fresh module graph: the addon loader has not looked for the addon yet.
       const fresh = await import("ferro-orm")
-      const core = await import("@ferro/core")
+      const core = await import("@ferro/core/internal")
       class Note extends fresh.Model("eng_notes", { id: fresh.field.id(), text: fresh.field.text() }) {}
       await fresh.connect("sqlite::memory:", { name: "x", engine: "native", autoMigrate: true })
       await fresh.connect("sqlite::memory:", { name: "y", engine: "native", autoMigrate: true })

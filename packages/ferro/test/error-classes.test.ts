@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import { describe, expect, test } from "vitest"
-import { clearRegistry, registerModel, registeredModels } from "@ferro/core"
+import { clearRegistry, registerModel, registeredModels } from "@ferro/core/internal"
 import {
   ConnectionError,
   DeadlockDetected,

@@ -5,7 +5,7 @@
  * messages.
  */
 import { expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import {
   CheckViolation,
   ConnectionError,

@@ -13,7 +13,7 @@
 import { Effect } from "effect"
 import pg from "pg"
 import { afterEach, beforeEach, describe, expect, test } from "vitest"
-import { currentTransaction } from "@ferro/core"
+import { currentTransaction } from "@ferro/core/internal"
 import {
   ConnectionError,
   DeadlockDetected,

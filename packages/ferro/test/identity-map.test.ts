@@ -6,7 +6,7 @@
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import { Model, ModelDoesNotExist, connect, evictInstance, execute, field, fetchOne, isPersisted, sql } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 

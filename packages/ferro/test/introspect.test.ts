@@ -4,7 +4,7 @@
  * (columns with their storage types, nullability, keys and identity; indexes; foreign keys;
  * enum CHECK constraints), `tables` filtering, and tables created with raw SQL outside Ferro.
  */
-import { type Driver, getConnection } from "@ferro/core"
+import { type Driver, getConnection } from "@ferro/core/internal"
 import { expect, test } from "vitest"
 import { Model, type ModelClass, type ModelMetadata, connect, field, modelsMetadata } from "ferro-orm"
 import { introspect } from "../../migrate/src/introspect.js"
@@ -122,7 +122,7 @@ const expectMatchesModel = (backend: Backend, model: ModelMetadata, live: LiveTa
     const found = live.columns.find((c) => c.column === column.column)
     expect(found, `${where}.${column.column}`).toEqual({
       column: column.column,
-      storage: column.storage[backend.dialect],
+      storage: getConnection().driver.dialect.storageType(column),
       nullable: column.nullable,
       primaryKey: column.primaryKey,
       autoincrement: column.autoincrement,

@@ -5,7 +5,7 @@
  * change nothing; data survives every step.
  */
 import { expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import { Schema } from "effect"
 import { MigrationError, Model, type ModelClass, connect, disconnect, fetchAll, field, migrate, sql } from "ferro-orm"
 import { introspect } from "../../migrate/src/introspect.js"

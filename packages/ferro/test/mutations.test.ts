@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { beforeEach, expect, test, vi } from "vitest"
-import { ColumnField, type Statement, getConnection } from "@ferro/core"
+import { ColumnField, type Statement, getConnection } from "@ferro/core/internal"
 import {
   FerroError,
   ModelDoesNotExist,

@@ -3,7 +3,7 @@
  * authentication failures, schema pinning and SQLSTATE classification. The shared
  * behavioural suite covers everything that is the same on both backends.
  */
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import { PostgresDriver } from "@ferro/pg"
 import pg from "pg"
 import { afterEach, describe, expect, test } from "vitest"

@@ -5,7 +5,7 @@
  */
 import { Effect, Schema } from "effect"
 import { beforeEach, expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import {
   Ferro,
   Model,

@@ -4,7 +4,7 @@
  * delete, get / getOrNone. Runs once per backend on a fresh database.
  */
 import { beforeEach, expect, test, vi } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import {
   Model,
   ModelDoesNotExist,

@@ -7,7 +7,7 @@
  * ones itself). `native()` spells a statement written with `?` for the backend under test.
  */
 import { beforeEach, expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import { ConnectionError, FerroError, QueryError, connect, execute, fetchAll, fetchOne, sql } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 

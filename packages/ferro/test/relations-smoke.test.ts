@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { expect, expectTypeOf, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import { Model, type ModelClass, connect, field, type RelatedQuery, type Operation } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 

@@ -6,7 +6,7 @@
  * trees. Statement counts come from the driver (`getConnection().driver.statementCount`).
  */
 import { existsSync } from "node:fs"
-import { allConnections, clearRegistry, getConnection, registerModel, registeredModels } from "@ferro/core"
+import { allConnections, clearRegistry, getConnection, registerModel, registeredModels } from "@ferro/core/internal"
 import { expect, expectTypeOf, test } from "vitest"
 import {
   FerroError,
@@ -162,7 +162,7 @@ class Node extends Model("rl_nodes", {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const dialectOf = (using?: string) => getConnection(using).driver.dialect
+const dialectOf = (using?: string) => getConnection(using).driver.dialect.name
 
 /** Statements `fn` sends on the connection (default: the default one). */
 const counted = async <T>(fn: () => Promise<T>, using?: string): Promise<[T, number]> => {

@@ -3,7 +3,7 @@
  * on the code as reviewed. Runs once per backend on a fresh database.
  */
 import { expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import { Model, type ModelClass, UniqueViolation, connect, fetchAll, field, sql } from "ferro-orm"
 import { describeEachBackend } from "./support/backends.js"
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto"
 import { expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import { Model, ValidationError, connect, evictInstance, execute, fetchOne, field, sql } from "ferro-orm"
 import { type Backend, describeEachBackend } from "./support/backends.js"
 

@@ -7,7 +7,7 @@
  */
 import { Effect } from "effect"
 import { expect, test } from "vitest"
-import { type Session, currentSession } from "@ferro/core"
+import { type Session, currentSession } from "@ferro/core/internal"
 import {
   ConnectionError,
   Ferro,

@@ -7,7 +7,7 @@
  */
 import type pg from "pg"
 import { expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import {
   FerroError,
   Model,

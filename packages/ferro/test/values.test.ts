@@ -7,7 +7,7 @@
  * a transaction.
  */
 import { beforeEach, describe, expect, test } from "vitest"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import {
   FerroError,
   Model,

@@ -1,5 +1,5 @@
-import { type ColumnMetadata, type Dialect, type IdentityMap, Instances, type ReadOptions, TRUSTED } from "@ferro/core"
-import { decoderFor, decoderHelpers, needsBigints } from "./decoders.js"
+import { type ColumnMetadata, type Dialect, type IdentityMap, Instances, type ReadOptions, TRUSTED } from "@ferro/core/internal"
+import { decoderFor, needsBigints } from "./decoders.js"
 
 /** A model class as the hydrator sees it: constructed with `(fill, TRUSTED)` (or validated input). */
 export type HydratableClass<T> = new (
@@ -48,7 +48,13 @@ interface Plan {
 }
 
 const cache = new WeakMap<object, Map<string, Hydrator<unknown>>>()
-const fastCache = new WeakMap<object, WeakMap<ReadonlyArray<ColumnMetadata>, Array<Hydrator<unknown> | undefined>>>()
+/** One dialect's hydrators for a column set: plain, and reading integers as bigint. */
+interface Slot {
+  readonly dialect: Dialect
+  plain: Hydrator<unknown> | undefined
+  bigints: Hydrator<unknown> | undefined
+}
+const fastCache = new WeakMap<object, WeakMap<ReadonlyArray<ColumnMetadata>, Array<Slot>>>()
 
 /**
  * The JS expression decoding a cell whose source expression is `cell`, null-safe; a decoded
@@ -102,22 +108,27 @@ export const hydratorFor = <T>(
   if (byColumns === undefined) fastCache.set(modelClass, (byColumns = new WeakMap()))
   let slots = byColumns.get(plan.columns)
   if (slots === undefined) byColumns.set(plan.columns, (slots = []))
-  const slot = (dialect === "sqlite" ? 0 : 2) + (plan.bigints === true ? 1 : 0)
-  const fast = slots[slot]
+  // A short list: one slot per dialect object in use (usually one).
+  let slot: Slot | undefined
+  for (const s of slots) if (s.dialect === dialect) slot = s
+  if (slot === undefined) slots.push((slot = { dialect, plain: undefined, bigints: undefined }))
+  const wide = plan.bigints === true
+  const fast = wide ? slot.bigints : slot.plain
   if (fast !== undefined) return fast as Hydrator<T>
   let perClass = cache.get(modelClass)
   if (perClass === undefined) {
     perClass = new Map()
     cache.set(modelClass, perClass)
   }
-  const key = `${dialect}:${plan.bigints === true}:${plan.columns.map((c) => c.column).join(",")}`
+  const key = `${dialect.name}:${plan.bigints === true}:${plan.columns.map((c) => c.column).join(",")}`
   const cached = perClass.get(key)
   if (cached !== undefined) {
-    slots[slot] = cached
+    if (wide) slot.bigints = cached
+    else slot.plain = cached
     return cached as Hydrator<T>
   }
 
-  const bigints = dialect === "sqlite" && (plan.bigints === true || needsBigints(plan.columns))
+  const bigints = dialect.readsBigints && (plan.bigints === true || needsBigints(plan.columns))
   const pkIndex = plan.primaryKey === null ? -1 : plan.columns.findIndex((c) => c.property === plan.primaryKey)
   const pkSource = (cell: (i: number) => string): string => {
     if (pkIndex < 0) return "const pk = undefined;"
@@ -175,23 +186,24 @@ export const hydratorFor = <T>(
     TRUSTED,
     Instances.markPersisted,
     plan.table,
-    decoderHelpers,
+    dialect.decoderHelpers,
   ) as Hydrator<T>["collector"]
   const all = new Function("Model", "TRUSTED", "markPersisted", "table", "helpers", allSource)(
     modelClass,
     TRUSTED,
     Instances.markPersisted,
     plan.table,
-    decoderHelpers,
+    dialect.decoderHelpers,
   ) as Hydrator<T>["all"]
-  const props = new Function("helpers", propsOnly)(decoderHelpers) as Hydrator<T>["props"]
+  const props = new Function("helpers", propsOnly)(dialect.decoderHelpers) as Hydrator<T>["props"]
   const epochColumns =
-    dialect === "sqlite" && plan.columns.some((c) => c.type === "datetime")
+    dialect.epochDatetimes && plan.columns.some((c) => c.type === "datetime")
       ? Uint8Array.from(plan.columns, (c) => (c.type === "datetime" ? 1 : 0))
       : undefined
   const readOptions: ReadOptions = epochColumns === undefined ? { bigints } : { bigints, epochColumns }
   const hydrator: Hydrator<T> = { bigints, readOptions, all, props, collector }
   perClass.set(key, hydrator as Hydrator<unknown>)
-  slots[slot] = hydrator as Hydrator<unknown>
+  if (wide) slot.bigints = hydrator as Hydrator<unknown>
+  else slot.plain = hydrator as Hydrator<unknown>
   return hydrator
 }

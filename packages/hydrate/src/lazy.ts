@@ -1,4 +1,4 @@
-import type { ColumnMetadata, ColumnarKind, ColumnarResult, Dialect } from "@ferro/core"
+import type { ColumnMetadata, ColumnarKind, ColumnarResult, Dialect } from "@ferro/core/internal"
 import { cellDecoder } from "./decoders.js"
 
 /** Where the cells of a lazy result live: typed-array columns (native engine) or array rows. */

@@ -1,4 +1,4 @@
-import { type Driver, MigrationError, type ModelMetadata } from "@ferro/core"
+import { type Driver, MigrationError, type ModelMetadata } from "@ferro/core/internal"
 import { introspect } from "./introspect.js"
 import type { LiveTable } from "./live.js"
 import { type LadderOptions, type MigrationPlan, planMigration } from "./plan.js"
@@ -33,16 +33,16 @@ export const migrateSchema = async (
   }
   const plan = planMigration(models, live, driver.dialect, options)
   if (options.dryRun === true || plan.statements.length === 0) return plan
-  const rebuilding = driver.dialect === "sqlite" && plan.rebuilt.length > 0
+  const rebuild = plan.rebuilt.length > 0 ? driver.dialect.tableRebuild : null
   try {
-    // SQLite's table rebuild runs with foreign keys off (a pragma that is ignored inside a
+    // A table rebuild runs with foreign keys off (on SQLite a pragma that is ignored inside a
     // transaction), and checks them before committing.
-    if (rebuilding) await driver.execute({ sql: "PRAGMA foreign_keys = OFF", params: [] })
+    if (rebuild !== null) await driver.execute({ sql: rebuild.disableForeignKeys, params: [] })
     const transaction = await driver.begin()
     try {
       for (const sql of plan.statements) await transaction.execute({ sql, params: [] })
-      if (rebuilding) {
-        const violations = await transaction.rows({ sql: "PRAGMA foreign_key_check", params: [] })
+      if (rebuild !== null) {
+        const violations = await transaction.rows({ sql: rebuild.foreignKeyCheck, params: [] })
         if (violations.length > 0) {
           throw new MigrationError(
             `Rebuilding ${plan.rebuilt.join(", ")} would leave ${violations.length} row(s) with dangling foreign keys; fix the data, then migrate again`,
@@ -57,7 +57,7 @@ export const migrateSchema = async (
   } catch (error) {
     throw asMigrationError(error)
   } finally {
-    if (rebuilding) await driver.execute({ sql: "PRAGMA foreign_keys = ON", params: [] }).catch(() => undefined)
+    if (rebuild !== null) await driver.execute({ sql: rebuild.enableForeignKeys, params: [] }).catch(() => undefined)
     // Statements prepared against the old shape must not be reused.
     driver.schemaChanged?.()
   }

@@ -3,8 +3,9 @@
  *
  * - create (always): missing tables, join tables and indexes. Existing tables are not touched.
  * - updates: add columns (NOT NULL needs a literal default to backfill), missing indexes,
- *   PostgreSQL type and nullability changes (with casts); on SQLite, changes ALTER TABLE cannot
- *   make are done by the documented table rebuild, inside a transaction.
+ *   type and nullability changes (with casts); where the dialect says ALTER TABLE can only add
+ *   columns (`dialect.tableRebuild`, SQLite), other changes are done by the documented table
+ *   rebuild, inside a transaction.
  * - destructive: also drop columns the models no longer have (indexes first; never primary
  *   keys or columns other tables reference) and Ferro-named indexes the models no longer have.
  *
@@ -13,7 +14,7 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, MigrationError, type ModelMetadata, quoteIdentifier as q } from "@ferro/core"
+import { type ColumnMetadata, type Dialect, MigrationError, type ModelMetadata, quoteIdentifier as q } from "@ferro/core/internal"
 import { columnDefinition, createIndexStatements, createStatements, createTableStatement, foreignKeyClause, literal } from "./ddl.js"
 import type { LiveColumn, LiveTable } from "./live.js"
 
@@ -29,13 +30,13 @@ export interface LadderOptions {
 export interface MigrationPlan {
   readonly statements: ReadonlyArray<string>
   readonly warnings: ReadonlyArray<string>
-  /** SQLite tables rebuilt (run with foreign keys off, checked before commit). */
+  /** Tables rebuilt (run with foreign keys off, checked before commit; see `Dialect.tableRebuild`). */
   readonly rebuilt: ReadonlyArray<string>
 }
 
 const sqlLiteral = (value: string | number | boolean | null, column: ColumnMetadata, dialect: Dialect): string => {
   if (value === null) return "NULL"
-  if (typeof value === "boolean") return dialect === "sqlite" ? (value ? "1" : "0") : value ? "TRUE" : "FALSE"
+  if (typeof value === "boolean") return dialect.booleanLiteral(value)
   if (typeof value === "number") return String(value)
   return column.type === "json" ? literal(JSON.stringify(value)) : literal(value)
 }
@@ -45,30 +46,6 @@ const backfill = (column: ColumnMetadata, dialect: Dialect): string | null => {
   const d = column.default
   if (d === null || d.kind !== "literal" || d.value === null) return null
   return sqlLiteral(d.value, column, dialect)
-}
-
-/** PostgreSQL prints some types under another name than they may be declared with. */
-const PG_ALIASES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^char\(/, "character("],
-  [/^int4$|^int$/, "integer"],
-  [/^int8$/, "bigint"],
-  [/^int2$/, "smallint"],
-  [/^float8$/, "double precision"],
-  [/^float4$/, "real"],
-  [/^bool$/, "boolean"],
-  [/^timestamptz$/, "timestamp with time zone"],
-  [/^character varying/, "varchar"],
-]
-
-const sameStorage = (model: string, live: string, dialect: Dialect): boolean => {
-  const norm = (s: string) => {
-    let out = s.toLowerCase().replace(/\s+/g, " ").replace(/\s*,\s*/g, ", ").trim()
-    if (dialect === "postgres") for (const [alias, name] of PG_ALIASES) out = out.replace(alias, name)
-    return out
-  }
-  if (norm(model) === norm(live)) return true
-  // SQLite keeps the declared spelling; these spell the same storage class.
-  return dialect === "sqlite" && norm(model) === "integer" && norm(live) === "int"
 }
 
 const refuse = (message: string): never => {
@@ -105,7 +82,7 @@ export const planMigration = (
     const changed = model.columns.flatMap((c) => {
       const current = liveColumns.get(c.column)
       if (current === undefined) return []
-      const type = !sameStorage(c.storage[dialect], current.storage, dialect)
+      const type = !dialect.sameStorage(dialect.storageType(c), current.storage)
       const nullability = current.nullable !== c.nullable && !c.primaryKey
       return type || nullability ? [{ column: c, current, type, nullability }] : []
     })
@@ -145,7 +122,7 @@ export const planMigration = (
     const liveIndexNames = new Set(table.indexes.map((i) => i.name))
     const modelIndexNames = new Set(model.indexes.map((i) => i.name))
 
-    if (dialect === "sqlite") {
+    if (dialect.tableRebuild !== null) {
       // ALTER TABLE can add plain columns; anything else is a rebuild of the table.
       const needsRebuild =
         changed.length > 0 ||
@@ -170,12 +147,10 @@ export const planMigration = (
           // explicit cast: an implicit conversion fails on values that do not fit instead of
           // truncating them. Across families the cast says how to convert.
           const family = (t: string) => t.replace(/\(.*$/, "").trim()
-          const cast =
-            family(current.storage) === family(column.storage.postgres)
-              ? ""
-              : ` USING ${q(column.column)}::${column.storage.postgres}`
-          statements.push(`ALTER TABLE ${q(model.table)} ALTER COLUMN ${q(column.column)} TYPE ${column.storage.postgres}${cast}`)
-          warnings.push(`"${model.table}.${column.column}": type ${current.storage} -> ${column.storage.postgres}`)
+          const storage = dialect.storageType(column)
+          const cast = family(current.storage) === family(storage) ? "" : ` USING ${q(column.column)}::${storage}`
+          statements.push(`ALTER TABLE ${q(model.table)} ALTER COLUMN ${q(column.column)} TYPE ${storage}${cast}`)
+          warnings.push(`"${model.table}.${column.column}": type ${current.storage} -> ${storage}`)
         }
         if (nullability) {
           statements.push(
@@ -219,7 +194,8 @@ const addColumnStatement = (model: ModelMetadata, column: ColumnMetadata, dialec
   let definition = columnDefinition(column, dialect)
   if (!column.nullable) definition += ` DEFAULT ${backfill(column, dialect)}`
   const fk = model.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === column.column)
-  if (fk !== undefined && dialect === "sqlite") {
+  // Where tables are rebuilt to change them, a new key column carries its REFERENCES inline.
+  if (fk !== undefined && dialect.tableRebuild !== null) {
     definition += ` REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${fk.onDelete.toUpperCase()}`
   }
   return `ALTER TABLE ${q(model.table)} ADD COLUMN ${definition}`

@@ -10,10 +10,11 @@ import {
   type WriteResult,
   quoteIdentifier,
   redactUrl,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 import { translatePgError } from "./errors.js"
 import { rawTypes, textTypes } from "./types.js"
 import { parsePostgresUrl } from "./url.js"
+import { POSTGRES_MAX_PARAMETERS, postgresDialect } from "./dialect.js"
 
 /** Pool sizing. */
 export interface PoolOptions {
@@ -83,16 +84,14 @@ const send = (target: pg.Pool | pg.PoolClient, statement: Statement, types: Type
     ...(rowMode === undefined ? {} : { rowMode }),
   })
 
-/** PostgreSQL's limit on bind parameters in one statement. */
-const MAX_PARAMETERS = 65535
 
 /**
  * Ferro's driver on a pg pool. Every connection is opened in UTC with ISO dates (so Ferro's
  * timestamp parser has one format to read) and, with `?schema=`, a pinned `search_path`.
  */
 export class PostgresDriver implements Driver {
-  readonly dialect = "postgres" as const
-  readonly maxParameters = MAX_PARAMETERS
+  readonly dialect = postgresDialect
+  readonly maxParameters = POSTGRES_MAX_PARAMETERS
   readonly url: string
   /** The underlying pg pool (escape hatch and tests). */
   readonly pool: pg.Pool
@@ -224,7 +223,7 @@ export class PostgresDriver implements Driver {
  * were issued: one statement in flight at a time, as the protocol needs.
  */
 class PostgresTransaction implements TransactionDriver {
-  readonly dialect = "postgres" as const
+  readonly dialect = postgresDialect
   #open = true
   #broken = false
   #batches = 0

@@ -11,7 +11,7 @@ import {
   type Statement,
   StatementTimeout,
   UniqueViolation,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 
 interface PgError {
   readonly code?: string

@@ -7,3 +7,5 @@
 export { PostgresDriver, checkTimeout, openPostgres, type PoolOptions, type SessionOptions } from "./driver.js"
 export { parsePostgresUrl, type PostgresLocation } from "./url.js"
 export { isConnectionFailure, translatePgError } from "./errors.js"
+export { postgresDialect } from "./dialect.js"
+export { postgresBackend } from "./backend.js"

@@ -1,4 +1,4 @@
-import { ConnectionError, redactUrl } from "@ferro/core"
+import { ConnectionError, redactUrl } from "@ferro/core/internal"
 
 /** A `postgres://` URL split into what pg gets and what Ferro handles itself. */
 export interface PostgresLocation {

@@ -5,7 +5,7 @@ import {
   getConnection,
   openSessionFor,
   transactionFor,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 
 /** Options of a call routed to a named connection (`Model.using(name, options)`, raw SQL's `using`). */
 export interface RouteOptions {

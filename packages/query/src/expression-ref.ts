@@ -32,7 +32,7 @@ export const pseudoColumn = (type: LogicalType): ColumnMetadata => {
       property: "value",
       column: "value",
       type,
-      storage: { sqlite: "", postgres: "" },
+      dbType: null,
       nullable: true,
       default: null,
       primaryKey: false,
@@ -247,7 +247,7 @@ export class ExpressionRef {
       // The operand is checked as the column's type: an int column takes integers.
       right = { kind: "param", value: checkValue(this.check?.model ?? this.label, { ...this.type, nullable: false }, amount, false), column: this.type }
     }
-    return new ExpressionRef({ kind: "arith", op, left: this.expr, right }, { ...pseudoColumn(type.type), storage: type.storage }, null, `${this.label} ${op} …`)
+    return new ExpressionRef({ kind: "arith", op, left: this.expr, right }, { ...pseudoColumn(type.type), dbType: type.dbType }, null, `${this.label} ${op} …`)
   }
 
   #aggregate(fn: AggregateFunction): ExpressionRef {

@@ -1,4 +1,4 @@
-import { type AnyModelConstructor, Instances, QueryError } from "@ferro/core"
+import { type AnyModelConstructor, Instances, QueryError } from "@ferro/core/internal"
 import { resolveConnection } from "./context.js"
 import { checkValue } from "./values.js"
 

@@ -31,7 +31,7 @@ import {
   modelRuntime,
   type Operation,
   operation,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 import { type RouteOptions, resolveConnection } from "./context.js"
 import {
   type ModelClass as RuntimeModelClass,

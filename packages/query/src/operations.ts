@@ -18,7 +18,7 @@ import {
   getModel,
   modelRuntime,
   registerModel,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 import {
   type HydratableClass,
   type Hydrator,
@@ -33,7 +33,7 @@ import {
 import { compilerFor } from "./compiler/index.js"
 import type { Condition, DeleteNode, SelectNode, UpdateNode } from "./expression.js"
 import { checkValue, encodeValue } from "./values.js"
-import { normalizeValue } from "@ferro/core"
+import { normalizeValue } from "@ferro/core/internal"
 
 /** A concrete model class as operations see it. */
 export type ModelClass = HydratableClass<object> & { readonly metadata: ModelMetadata; readonly name: string }
@@ -143,7 +143,7 @@ export const fetchByPrimaryKey = (
   const pkColumn = primaryKeyColumn(modelClass)
   const value = checkValue(modelName(modelClass), pkColumn, pk, false)
   const { dialect } = connection.driver
-  const cached = pkLookups.get(modelClass.metadata)?.[dialect]
+  const cached = cachedPkLookup(pkLookups.get(modelClass.metadata), dialect)
   const statement: Statement =
     cached !== undefined ? { sql: cached, params: [encodeValue(pkColumn, value, dialect)] } : compilePkLookup(modelClass, pkColumn, value, dialect)
   return fetchStatement(modelClass, connection, statement).then(firstOrNull)
@@ -155,7 +155,17 @@ const firstOrNull = (instances: ReadonlyArray<object>): object | null => instanc
  * Primary-key lookups are the hottest query shape: their SQL is compiled once per model and
  * dialect (it does not depend on the key's value), and later calls only encode the key.
  */
-const pkLookups = new WeakMap<ModelMetadata, { [D in Dialect]?: string }>()
+const pkLookups = new WeakMap<ModelMetadata, Array<{ readonly dialect: Dialect; readonly sql: string }>>()
+
+/** The cached lookup SQL for `dialect` (a short list: one entry per dialect object in use). */
+const cachedPkLookup = (
+  entries: ReadonlyArray<{ readonly dialect: Dialect; readonly sql: string }> | undefined,
+  dialect: Dialect,
+): string | undefined => {
+  if (entries === undefined) return undefined
+  for (const entry of entries) if (entry.dialect === dialect) return entry.sql
+  return undefined
+}
 
 const compilePkLookup = (modelClass: ModelClass, pkColumn: ColumnMetadata, value: unknown, dialect: Dialect): Statement => {
   const statement = compilerFor(dialect).select({
@@ -166,8 +176,8 @@ const compilePkLookup = (modelClass: ModelClass, pkColumn: ColumnMetadata, value
   // Cache only the layout this relies on: the key is the one parameter.
   if (statement.params.length === 1 && Object.is(statement.params[0], encoded)) {
     let entry = pkLookups.get(modelClass.metadata)
-    if (entry === undefined) pkLookups.set(modelClass.metadata, (entry = {}))
-    entry[dialect] = statement.sql
+    if (entry === undefined) pkLookups.set(modelClass.metadata, (entry = []))
+    if (cachedPkLookup(entry, dialect) === undefined) entry.push({ dialect, sql: statement.sql })
   }
   return statement
 }

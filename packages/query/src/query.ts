@@ -16,9 +16,8 @@ import {
   type ShadowProps,
   type Operation,
   ValidationError,
-  modelRuntime,
-  operation,
 } from "@ferro/core"
+import { modelRuntime, operation } from "@ferro/core/internal"
 import type { LazyRows } from "@ferro/hydrate"
 import { type LinkContext, addLinks, checkPaths, loadPaths, removeLinks } from "./relations.js"
 import type { ColumnsOf, DecimalExpression, Expression, NumericExpression, SumOf } from "./column.js"

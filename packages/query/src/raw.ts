@@ -1,10 +1,10 @@
 /**
  * Raw SQL: `execute`, `fetchAll`, `fetchOne`, and the `sql` tagged template that binds every
- * interpolation. Strings use the backend's own placeholders (`?` on SQLite, `$1` on PostgreSQL).
+ * interpolation. Strings use the backend's own placeholders (the dialect's: `?` on SQLite, `$1` on PostgreSQL).
  *
  * @module
  */
-import { type Dialect, Instances, type Operation, QueryError, type Statement, operation } from "@ferro/core"
+import { type Dialect, Instances, type Operation, QueryError, type Statement, operation } from "@ferro/core/internal"
 import { resolveConnection } from "./context.js"
 import type { Expr, Fragment } from "./expression.js"
 import { SUBQUERY, isExpression, isSubquery } from "./expression-ref.js"
@@ -97,7 +97,7 @@ export const compileFragment = (input: SqlFragment, dialect: Dialect): Statement
         if (isFragment(value)) walk(value)
         else {
           params.push(value)
-          text += dialect === "sqlite" ? "?" : `$${params.length}`
+          text += dialect.placeholder(params.length)
         }
       }
     })

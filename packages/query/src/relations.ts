@@ -23,7 +23,7 @@ import {
   modelRuntime,
   operation,
   registeredModels,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 import { cellDecoder } from "@ferro/hydrate"
 import { compilerFor } from "./compiler/index.js"
 import { resolveConnection } from "./context.js"

@@ -16,7 +16,7 @@ import {
   isWideIntegerDbType,
   modelRuntime,
   normalizeValue,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const DECIMAL = /^-?\d+(\.\d+)?$/
@@ -67,7 +67,7 @@ export const checkValue = (model: string, column: ColumnMetadata, value: unknown
   if (value === null) return allowNull ? null : reject(model, column, `a non-null ${column.type}`, value)
   switch (column.type) {
     case "int":
-      if (isWideIntegerDbType(column.storage.postgres)) {
+      if (isWideIntegerDbType(column.dbType ?? undefined)) {
         if (typeof value === "number" && Number.isSafeInteger(value)) return value
         return reject(model, column, "a safe integer (within ±2^53-1)", value)
       }
@@ -183,27 +183,15 @@ export const checkPattern = (model: string, column: ColumnMetadata, pattern: unk
   return pattern
 }
 
-/** NUL in a JSON text: the escape `\u0000` preceded by an even number of backslashes. */
-const JSON_NUL = /(?<!\\)(?:\\\\)*\\u0000/
-
-const refuseNul = (column: ColumnMetadata, text: string): string => {
-  if (column.type === "json" ? JSON_NUL.test(text) : text.includes("\u0000")) {
-    throw new ValidationError("PostgreSQL value", [
-      { path: column.property, message: "PostgreSQL cannot store the character U+0000 (NUL) in text or JSON" },
-    ])
-  }
-  return text
-}
-
 /** Encodes a checked property value as the driver binds it. */
 export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dialect): unknown => {
   if (value === null) return column.type === "json" && !column.nullable ? "null" : null
   switch (column.type) {
     case "text":
     case "enum":
-      return dialect === "postgres" ? refuseNul(column, value as string) : value
+      return dialect.encodeText(column, value as string)
     case "bool":
-      return dialect === "sqlite" ? (value ? 1 : 0) : value
+      return dialect.encodeBoolean(value as boolean)
     case "datetime":
       return (value as Date).toISOString()
     case "bytes": {
@@ -212,7 +200,7 @@ export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dia
     }
     case "json": {
       const text = JSON.stringify(value)
-      return dialect === "postgres" ? refuseNul(column, text) : text
+      return dialect.encodeText(column, text)
     }
     default:
       return value
@@ -230,7 +218,7 @@ export const encodeRawValue = (value: unknown, dialect: Dialect): unknown => {
     case "bigint":
       return value
     case "boolean":
-      return dialect === "sqlite" ? (value ? 1 : 0) : value
+      return dialect.encodeBoolean(value)
     case "object":
       if (value === null) return null
       if (value instanceof Date) {

@@ -7,6 +7,8 @@
 import { describe, expect, test } from "vitest"
 import { field } from "@ferro/core"
 import type { Dialect } from "@ferro/core"
+import { postgresDialect } from "@ferro/pg/dialect"
+import { sqliteDialect } from "@ferro/sqlite/dialect"
 import { compilerFor } from "../src/compiler/index.js"
 import { SUBQUERY } from "../src/expression-ref.js"
 import type { SelectNode } from "../src/expression.js"
@@ -76,9 +78,12 @@ const selects: ReadonlyArray<readonly [string, () => SelectNode]> = [
   ["sql fragment in where and select", () => node(Post.select((p) => ({ n: sql<number>`length(${p.title})` })).where((p) => sql<boolean>`${p.views} % ${2} = 0`))],
 ]
 
-const dialects: ReadonlyArray<Dialect> = ["sqlite", "postgres"]
+const dialects: ReadonlyArray<readonly [string, Dialect]> = [
+  ["sqlite", sqliteDialect],
+  ["postgres", postgresDialect],
+]
 
-describe.each(dialects)("golden SQL: %s", (dialect) => {
+describe.each(dialects)("golden SQL: %s", (_name, dialect) => {
   const compiler = compilerFor(dialect)
   test.each(selects)("select: %s", (_name, build) => {
     const n = build()

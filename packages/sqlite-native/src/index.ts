@@ -11,4 +11,4 @@
  * @packageDocumentation
  */
 export { loadNativeEngine } from "./native.js"
-export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "@ferro/core"
+export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "@ferro/core/internal"

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import type { NativeBinding, NativeEngine } from "@ferro/core"
+import type { NativeBinding, NativeEngine } from "@ferro/core/internal"
 
 let loaded: NativeEngine | undefined
 

@@ -1,4 +1,4 @@
-import type { Statement, WriteResult } from "@ferro/core"
+import type { Statement, WriteResult } from "@ferro/core/internal"
 import Database from "better-sqlite3"
 import { type SqliteEngine, notAReader } from "./engine.js"
 import { StatementCache } from "./statement-cache.js"

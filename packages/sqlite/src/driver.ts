@@ -15,17 +15,16 @@ import {
   type WriteResult,
   quoteIdentifier,
   redactUrl,
-} from "@ferro/core"
-import type { NativeDatabase, NativeEngine } from "@ferro/core"
+} from "@ferro/core/internal"
+import type { NativeDatabase, NativeEngine } from "@ferro/core/internal"
 import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
 import { RowCallbackFailure, type SqliteEngine } from "./engine.js"
 import { isLockBusy, translateSqliteError } from "./errors.js"
 import { ferroDecimalAvg, ferroDecimalKey, ferroDecimalMax, ferroDecimalMin, ferroDecimalSum, ferroInt32, ferroLower } from "./functions.js"
 import { NativeSqliteEngine } from "./native-engine.js"
 import { type SqliteLocation, parseSqliteUrl } from "./url.js"
+import { SQLITE_MAX_PARAMETERS, sqliteDialect } from "./dialect.js"
 
-/** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
-const MAX_PARAMETERS = 32766
 const BUSY_TIMEOUT_MS = 5000
 /** First pause before trying a statement again when another connection holds the lock; it doubles per attempt. */
 const FIRST_BACKOFF_MS = 1
@@ -158,8 +157,8 @@ const registerFunctions = (register: Register): void => {
  * calls settle as promises so every driver has the same shape.
  */
 export class SqliteDriver implements Driver {
-  readonly dialect = "sqlite" as const
-  readonly maxParameters = MAX_PARAMETERS
+  readonly dialect = sqliteDialect
+  readonly maxParameters = SQLITE_MAX_PARAMETERS
   readonly url: string
   /** The engine this connection runs on (`"js"` when the native engine was asked for but is unavailable). */
   readonly engine: SqliteEngineName
@@ -477,7 +476,7 @@ export const openSqlite = async (url: string, options: SqliteDriverOptions = {})
  * `SerializationFailure` (retry the whole transaction), not a wait.
  */
 class SqliteTransaction implements TransactionDriver {
-  readonly dialect = "sqlite" as const
+  readonly dialect = sqliteDialect
   #open = true
 
   constructor(

@@ -1,4 +1,4 @@
-import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core"
+import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core/internal"
 
 /**
  * One SQLite connection as the driver uses it: synchronous statement execution with a

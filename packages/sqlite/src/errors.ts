@@ -9,7 +9,7 @@ import {
   SerializationFailure,
   type Statement,
   UniqueViolation,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 
 /** Parses "UNIQUE constraint failed: authors.email, authors.name" into table and columns. */
 const constraintTarget = (message: string): { table?: string; constraint?: string } => {

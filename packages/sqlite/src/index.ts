@@ -7,3 +7,5 @@
 export { SqliteDriver, openSqlite, type SqliteDriverOptions, type SqliteEngineName } from "./driver.js"
 export { parseSqliteUrl, type SqliteLocation } from "./url.js"
 export { translateSqliteError } from "./errors.js"
+export { sqliteDialect } from "./dialect.js"
+export { sqliteBackend } from "./backend.js"

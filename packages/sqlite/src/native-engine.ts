@@ -1,5 +1,5 @@
-import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core"
-import type { NativeDatabase, NativeStatement } from "@ferro/core"
+import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core/internal"
+import type { NativeDatabase, NativeStatement } from "@ferro/core/internal"
 import { RowCallbackFailure, type SqliteEngine, notAReader } from "./engine.js"
 import { StatementCache } from "./statement-cache.js"
 

@@ -1,4 +1,4 @@
-import { ConnectionError, redactUrl } from "@ferro/core"
+import { ConnectionError, redactUrl } from "@ferro/core/internal"
 
 /** Where a `sqlite:` URL points. */
 export interface SqliteLocation {

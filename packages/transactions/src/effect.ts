@@ -17,7 +17,7 @@ import {
   type TransactionScope,
   addTransactionResolver,
   transactionFor,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 import { type TransactionOptions, endScope, isRetryable, openScope, retryCount, retryDelay } from "./transaction.js"
 
 /** The transaction of the running fiber (inherited by child fibers; none by default). */

@@ -17,7 +17,7 @@ import {
   addSessionResolver,
   getConnection,
   runInSession,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 
 /** Options of {@link session} and {@link sessionEffect}. */
 export interface SessionOptions {

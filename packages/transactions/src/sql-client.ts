@@ -11,11 +11,12 @@ import { Reactivity } from "effect/reactivity"
 import { SqlClient, type SqlConnection, SqlError, Statement } from "effect/sql"
 import {
   type ActiveConnection,
+  type Dialect,
   type Statement as FerroStatement,
   TransactionError,
   getConnection,
   transactionFor,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 import { sqlConnectionScopes, sqlTransactionServices } from "./effect.js"
 import { endScope, openScope } from "./transaction.js"
 
@@ -25,8 +26,11 @@ const ROLLBACK = "-- ferro: rollback"
 
 type Connection = SqlConnection.Connection
 
-const encode = (value: unknown): unknown =>
-  typeof value === "boolean" ? (value ? 1 : 0) : value instanceof Date ? value.toISOString() : value
+/** A parameter as the dialect binds it: booleans its way, dates as ISO-8601 text. */
+const encoderFor =
+  (dialect: Dialect) =>
+  (value: unknown): unknown =>
+    typeof value === "boolean" ? dialect.encodeBoolean(value) : value instanceof Date ? value.toISOString() : value
 
 /** The `effect/sql` reason for a Ferro (or driver) error; the error itself is its cause. */
 const reasonOf = (error: unknown): SqlError.SqlErrorReason => {
@@ -48,10 +52,11 @@ const reasonOf = (error: unknown): SqlError.SqlErrorReason => {
 const toSqlError = (error: unknown): SqlError.SqlError => new SqlError.SqlError({ reason: reasonOf(error) })
 
 /** An `effect/sql` connection over whatever Ferro connection `resolve` gives at run time. */
-const connectionOver = (resolve: () => ActiveConnection, sqliteBooleans: boolean): Connection => {
+const connectionOver = (resolve: () => ActiveConnection, dialect: Dialect): Connection => {
+  const encode = encoderFor(dialect)
   const statement = (sql: string, params: ReadonlyArray<unknown>): FerroStatement => ({
     sql,
-    params: sqliteBooleans ? params.map(encode) : params,
+    params: params.map(encode),
   })
   const objects = (sql: string, params: ReadonlyArray<unknown>) =>
     Effect.tryPromise({ try: () => resolve().driver.objects(statement(sql, params)), catch: toSqlError })
@@ -103,7 +108,7 @@ export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlC
     SqlClient.SqlClient,
     Effect.gen(function* () {
       const registered = getConnection(options.using)
-      const sqlite = registered.driver.dialect === "sqlite"
+      const { dialect } = registered.driver
       // Outside a transaction: the registered connection; inside a Ferro one: the transaction's.
       const current = (): ActiveConnection => {
         const scope = transactionFor(registered.name)
@@ -118,7 +123,7 @@ export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlC
         (scope) => (scope.closed ? Effect.void : Effect.promise(() => endScope(scope, "rollback").catch(() => undefined))),
       ).pipe(
         Effect.map((scope) => {
-          const inner = connectionOver(() => scope.connection, sqlite)
+          const inner = connectionOver(() => scope.connection, dialect)
           const control = (sql: string, params: ReadonlyArray<unknown>, transformRows: Parameters<Connection["execute"]>[2]) => {
             if (sql === BEGIN) return Effect.succeed([])
             if (sql === COMMIT || sql === ROLLBACK) {
@@ -146,18 +151,16 @@ export const sqlClientLayer = (options: SqlClientOptions = {}): Layer.Layer<SqlC
       )
       return yield* SqlClient.make({
         driver: "ferro",
-        acquirer: Effect.sync(() => connectionOver(current, sqlite)),
+        acquirer: Effect.sync(() => connectionOver(current, dialect)),
         transactionAcquirer,
         transactionService: transactionServiceFor(registered.name),
-        compiler: sqlite
-          ? Statement.makeCompilerSqlite()
-          : Statement.makeCompiler({
-              dialect: "pg",
-              placeholder: (index) => `$${index}`,
-              onIdentifier: (value) => `"${value.replace(/"/g, '""')}"`,
-              onRecordUpdate: () => ["", []],
-              onCustom: () => ["", []],
-            }),
+        compiler: Statement.makeCompiler({
+          dialect: dialect.sqlClientDialect,
+          placeholder: (index) => dialect.placeholder(index),
+          onIdentifier: (value) => dialect.sqlClientIdentifier(value),
+          onRecordUpdate: () => ["", []],
+          onCustom: () => ["", []],
+        }),
         spanAttributes: [],
         beginTransaction: BEGIN,
         commit: COMMIT,

@@ -25,7 +25,7 @@ import {
   openSessionFor,
   transactionFor,
   runInTransaction,
-} from "@ferro/core"
+} from "@ferro/core/internal"
 
 /** Options of {@link transaction} and {@link beginTransaction}. */
 export interface TransactionOptions {

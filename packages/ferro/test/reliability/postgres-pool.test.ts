@@ -7,7 +7,7 @@
  * Nothing here waits on a timer: barriers are promises, and the restart is synchronous
  * (`pg_ctl -w`).
  */
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import type { PostgresDriver } from "@ferro/pg"
 import pg from "pg"
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "vitest"

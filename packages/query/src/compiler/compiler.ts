@@ -1,10 +1,10 @@
 /**
- * Compiles the operation tree to SQL text and encoded parameters. One subclass per dialect
- * supplies placeholders and the few spellings that differ.
+ * Compiles the operation tree to SQL text and encoded parameters. One generic compiler per
+ * dialect object: placeholders and the few spellings that differ are the dialect's hooks.
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, QueryError, type Statement, quoteIdentifier as q } from "@ferro/core"
+import { type ColumnMetadata, type Dialect, QueryError, type Statement } from "@ferro/core"
 import type {
   AggregateFunction,
   Collection,
@@ -29,49 +29,54 @@ const literalCount = (n: number): string => {
   return String(n)
 }
 
-export abstract class Compiler {
-  abstract readonly dialect: Dialect
+export class Compiler {
+  /** The dialect every hook below delegates to. */
+  constructor(readonly dialect: Dialect) {}
+
+  /** A quoted identifier in the dialect's spelling. */
+  readonly #q = (name: string): string => this.dialect.quoteIdentifier(name)
+
   /** Placeholder for the parameter at 1-based position `n`. */
-  protected abstract placeholder(n: number): string
+  protected placeholder(n: number): string {
+    return this.dialect.placeholder(n)
+  }
+
   /** Case-insensitive LIKE. */
-  protected abstract ilike(column: string, pattern: string): string
+  protected ilike(column: string, pattern: string): string {
+    return this.dialect.ilike(column, pattern)
+  }
+
   /**
    * After rows were inserted with explicit values for a database-assigned key: the statement
-   * that moves the key generator past them, or null where none is needed (SQLite).
+   * that moves the key generator past them, or null where none is needed.
    */
   syncKeyGenerator(table: string, column: ColumnMetadata): Statement | null {
-    void table
-    void column
-    return null
+    return this.dialect.syncKeyGenerator(table, column)
   }
 
   /** `column LIKE pattern`; a backslash escapes `%`, `_` and itself on every backend. */
   protected like(column: string, pattern: string): string {
-    return `${column} LIKE ${pattern}`
+    return this.dialect.like(column, pattern)
   }
 
   /** An arithmetic result written to `column`, checked against its range where the database does not. */
   protected checkedRange(column: ColumnMetadata, sql: string): string {
-    void column
-    return sql
+    return this.dialect.checkedRange(column, sql)
   }
 
   /** A column as text, for pattern matching on non-text types. */
   protected asText(column: ColumnMetadata, sql: string): string {
-    void column
-    return sql
+    return this.dialect.asText(column, sql)
   }
 
   /** A column (or placeholder) as the database must compare and sort it. */
   protected ordered(column: ColumnMetadata, sql: string): string {
-    void column
-    return sql
+    return this.dialect.ordered(column, sql)
   }
 
   /** An aggregate over `argument` (null: `COUNT(*)`) whose argument has type `type`. */
   protected aggregate(fn: AggregateFunction, type: ColumnMetadata | null, argument: string | null, distinct: boolean): string {
-    void type
-    return `${fn.toUpperCase()}(${argument === null ? "*" : `${distinct ? "DISTINCT " : ""}${argument}`})`
+    return this.dialect.aggregate(fn, type, argument, distinct)
   }
 
   /**
@@ -80,17 +85,17 @@ export abstract class Compiler {
    * truncates as on PostgreSQL.
    */
   protected integerOperand(sql: string): string {
-    return sql
+    return this.dialect.integerOperand(sql)
   }
 
-  /** Where NULLs sort: `expr ASC NULLS FIRST` (PostgreSQL and SQLite 3.30+ spell it alike). */
+  /** Where NULLs sort: `expr ASC NULLS FIRST`. */
   protected nullsOrder(sql: string, nulls: "first" | "last"): string {
-    return `${sql} NULLS ${nulls === "first" ? "FIRST" : "LAST"}`
+    return this.dialect.nullsOrder(sql, nulls)
   }
 
   /** `"a", "b"` for a select list. */
   selectList(columns: ReadonlyArray<ColumnMetadata>): string {
-    return columns.map((c) => q(c.column)).join(", ")
+    return columns.map((c) => this.#q(c.column)).join(", ")
   }
 
   select(node: SelectNode): Statement {
@@ -120,10 +125,10 @@ export abstract class Compiler {
 
   linkedSelect(node: LinkedSelectNode): Statement {
     const params: Array<unknown> = []
-    const list = node.columns.map((c) => `t.${q(c.column)}`).join(", ")
+    const list = node.columns.map((c) => `t.${this.#q(c.column)}`).join(", ")
     const sources = node.sources.map((v) => this.value(node.sourceColumn, v, params)).join(", ")
     return {
-      sql: `SELECT j.${q(node.sourceColumn.column)}, ${list} FROM ${q(node.table)} t JOIN ${q(node.joinTable)} j ON j.${q(node.targetColumn.column)} = t.${q(node.primaryKey.column)} WHERE j.${q(node.sourceColumn.column)} IN (${sources})`,
+      sql: `SELECT j.${this.#q(node.sourceColumn.column)}, ${list} FROM ${this.#q(node.table)} t JOIN ${this.#q(node.joinTable)} j ON j.${this.#q(node.targetColumn.column)} = t.${this.#q(node.primaryKey.column)} WHERE j.${this.#q(node.sourceColumn.column)} IN (${sources})`,
       params,
     }
   }
@@ -133,7 +138,7 @@ export abstract class Compiler {
     const params: Array<unknown> = []
     const values = rows.map(([a, b]) => `(${this.value(columns[0], a, params)}, ${this.value(columns[1], b, params)})`).join(", ")
     return {
-      sql: `INSERT INTO ${q(table)} (${q(columns[0].column)}, ${q(columns[1].column)}) VALUES ${values} ON CONFLICT DO NOTHING`,
+      sql: `INSERT INTO ${this.#q(table)} (${this.#q(columns[0].column)}, ${this.#q(columns[1].column)}) VALUES ${values} ON CONFLICT DO NOTHING`,
       params,
     }
   }
@@ -143,10 +148,10 @@ export abstract class Compiler {
     const rows = node.rows.map(
       (row) => `(${row.map((value, i) => this.param(encodeValue(node.columns[i]!, value, this.dialect), params)).join(", ")})`,
     )
-    const columns = node.columns.length === 0 ? "" : ` (${node.columns.map((c) => q(c.column)).join(", ")})`
+    const columns = node.columns.length === 0 ? "" : ` (${node.columns.map((c) => this.#q(c.column)).join(", ")})`
     const values = node.columns.length === 0 ? " DEFAULT VALUES" : ` VALUES ${rows.join(", ")}`
     const returning = node.returning.length === 0 ? "" : ` RETURNING ${this.selectList(node.returning)}`
-    return { sql: `INSERT INTO ${q(node.table)}${columns}${values}${returning}`, params }
+    return { sql: `INSERT INTO ${this.#q(node.table)}${columns}${values}${returning}`, params }
   }
 
   update(node: UpdateNode): Statement {
@@ -154,15 +159,15 @@ export abstract class Compiler {
     // SET values see the row being updated: its own columns, unqualified.
     const scope = this.#scope(node.source ?? null, null, [], false, node.table)
     const set = node.set
-      .map(([column, value]) => `${q(column.column)} = ${this.#assignment(column, value, scope, params)}`)
+      .map(([column, value]) => `${this.#q(column.column)} = ${this.#assignment(column, value, scope, params)}`)
       .join(", ")
-    const sql = `UPDATE ${q(node.table)} SET ${set}${this.#target(node, params)}${this.#returning(node)}`
+    const sql = `UPDATE ${this.#q(node.table)} SET ${set}${this.#target(node, params)}${this.#returning(node)}`
     return { sql, params }
   }
 
   delete(node: DeleteNode): Statement {
     const params: Array<unknown> = []
-    return { sql: `DELETE FROM ${q(node.table)}${this.#target(node, params)}${this.#returning(node)}`, params }
+    return { sql: `DELETE FROM ${this.#q(node.table)}${this.#target(node, params)}${this.#returning(node)}`, params }
   }
 
   /** Adds an encoded parameter and returns its placeholder. */
@@ -193,13 +198,13 @@ export abstract class Compiler {
 
   #column(column: ColumnMetadata, source: Source | undefined, scope: Scope): string {
     if (source === undefined || source === scope.root) {
-      return scope.qualify ? `${q(scope.rootAlias)}.${q(column.column)}` : q(column.column)
+      return scope.qualify ? `${this.#q(scope.rootAlias)}.${this.#q(column.column)}` : this.#q(column.column)
     }
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
       const alias = s.aliases.get(source)
       if (alias !== undefined) {
-        if (!s.qualify && s === scope) return q(column.column)
-        return `${q(alias)}.${q(column.column)}`
+        if (!s.qualify && s === scope) return this.#q(column.column)
+        return `${this.#q(alias)}.${this.#q(column.column)}`
       }
     }
     // A condition built in another query over the same model (`Post.where(predicate)` with a
@@ -207,7 +212,7 @@ export abstract class Compiler {
     if (source.parent === null) {
       for (let s: Scope | null = scope; s !== null; s = s.parent) {
         if (s.root !== null && s.root.metadata === source.metadata) {
-          return s.qualify ? `${q(s.rootAlias)}.${q(column.column)}` : q(column.column)
+          return s.qualify ? `${this.#q(s.rootAlias)}.${this.#q(column.column)}` : this.#q(column.column)
         }
       }
     }
@@ -301,9 +306,9 @@ export abstract class Compiler {
     let sql = ""
     for (const join of joins) {
       const hop = join.hop!
-      const alias = q(scope.aliases.get(join)!)
+      const alias = this.#q(scope.aliases.get(join)!)
       const parent = this.#column(hop.parentColumn, join.parent!, scope)
-      sql += ` ${join.optional ? "LEFT JOIN" : "JOIN"} ${q(join.metadata.table)} AS ${alias} ON ${alias}.${q(hop.childColumn.column)} = ${parent}`
+      sql += ` ${join.optional ? "LEFT JOIN" : "JOIN"} ${this.#q(join.metadata.table)} AS ${alias} ON ${alias}.${this.#q(hop.childColumn.column)} = ${parent}`
     }
     return sql
   }
@@ -331,10 +336,10 @@ export abstract class Compiler {
       (node.selection !== undefined
         ? node.selection.map((s) => this.#expr(s.expr, scope, params)).join(", ")
         : qualify
-          ? node.columns.map((c) => `${q(rootAlias)}.${q(c.column)}`).join(", ")
+          ? node.columns.map((c) => `${this.#q(rootAlias)}.${this.#q(c.column)}`).join(", ")
           : this.selectList(node.columns))
-    let sql = `SELECT ${node.distinct === true ? "DISTINCT " : ""}${selected} FROM ${q(node.table)}`
-    if (outer !== null) sql += ` AS ${q(rootAlias)}`
+    let sql = `SELECT ${node.distinct === true ? "DISTINCT " : ""}${selected} FROM ${this.#q(node.table)}`
+    if (outer !== null) sql += ` AS ${this.#q(rootAlias)}`
     if (linked !== undefined) sql += linked.join
     sql += this.#joins(plan.joins, scope)
     const conditions = [linked?.condition, node.where === null ? undefined : this.#condition(node.where, scope, params)].filter((c) => c !== undefined)
@@ -370,26 +375,26 @@ export abstract class Compiler {
     }
     if (quantifier === "count") {
       return `(${this.#select(node, outer, params, "COUNT(*)", (scope) => {
-        const alias = q(scope.rootAlias)
-        if (link.kind === "direct") return { join: "", condition: `${alias}.${q(link.targetColumn.column)} = ${owner}` }
-        const joined = q(`t${++scope.counter.n}`)
+        const alias = this.#q(scope.rootAlias)
+        if (link.kind === "direct") return { join: "", condition: `${alias}.${this.#q(link.targetColumn.column)} = ${owner}` }
+        const joined = this.#q(`t${++scope.counter.n}`)
         return {
-          join: ` JOIN ${q(link.table)} AS ${joined} ON ${joined}.${q(link.targetKey.column)} = ${alias}.${q(link.targetColumn.column)}`,
-          condition: `${joined}.${q(link.ownerKey.column)} = ${owner}`,
+          join: ` JOIN ${this.#q(link.table)} AS ${joined} ON ${joined}.${this.#q(link.targetKey.column)} = ${alias}.${this.#q(link.targetColumn.column)}`,
+          condition: `${joined}.${this.#q(link.ownerKey.column)} = ${owner}`,
         }
       })})`
     }
     let key = ""
     const inner = this.#select(node, outer, params, () => key, (scope) => {
-      const alias = q(scope.rootAlias)
+      const alias = this.#q(scope.rootAlias)
       if (link.kind === "direct") {
-        key = `${alias}.${q(link.targetColumn.column)}`
+        key = `${alias}.${this.#q(link.targetColumn.column)}`
         // NOT IN over a list holding NULL matches nothing: keep unlinked rows out.
         return { join: "", condition: `${key} IS NOT NULL` }
       }
-      const joined = q(`t${++scope.counter.n}`)
-      key = `${joined}.${q(link.ownerKey.column)}`
-      return { join: ` JOIN ${q(link.table)} AS ${joined} ON ${joined}.${q(link.targetKey.column)} = ${alias}.${q(link.targetColumn.column)}`, condition: undefined }
+      const joined = this.#q(`t${++scope.counter.n}`)
+      key = `${joined}.${this.#q(link.ownerKey.column)}`
+      return { join: ` JOIN ${this.#q(link.table)} AS ${joined} ON ${joined}.${this.#q(link.targetKey.column)} = ${alias}.${this.#q(link.targetColumn.column)}`, condition: undefined }
     })
     return `${owner} ${quantifier === "some" ? "IN" : "NOT IN"} (${inner})`
   }
@@ -487,7 +492,7 @@ export abstract class Compiler {
       case "constant":
         return condition.value ? "1 = 1" : "1 = 0"
       case "linked":
-        return `${this.#column(condition.column, undefined, scope)} IN (SELECT ${q(condition.select.column)} FROM ${q(condition.table)} WHERE ${q(condition.match.column)} = ${this.value(condition.match, condition.value, params)})`
+        return `${this.#column(condition.column, undefined, scope)} IN (SELECT ${this.#q(condition.select.column)} FROM ${this.#q(condition.table)} WHERE ${this.#q(condition.match.column)} = ${this.value(condition.match, condition.value, params)})`
       case "compareExpr": {
         const decimal = this.#isDecimal(condition.left) || this.#isDecimal(condition.right)
         const side = (e: Expr) => (decimal ? this.#orderedExpr(e, scope, params) : this.#expr(e, scope, params))
@@ -536,8 +541,8 @@ export abstract class Compiler {
     // non-negative safe integers): SQLite runs `LIMIT ?` about 4x slower than `LIMIT 1`.
     if (limit !== null) sql += ` LIMIT ${literalCount(limit)}`
     if (offset !== null) {
-      // SQLite accepts OFFSET only after a LIMIT; -1 means "no limit" there.
-      if (limit === null && this.dialect === "sqlite") sql += " LIMIT -1"
+      // Some databases (SQLite) accept OFFSET only after a LIMIT: the dialect's "no limit".
+      if (limit === null && this.dialect.unlimited !== null) sql += ` LIMIT ${this.dialect.unlimited}`
       sql += ` OFFSET ${literalCount(offset)}`
     }
     return sql
@@ -557,7 +562,7 @@ export abstract class Compiler {
       const scope = this.#scope(root, null, [], plan.nested, node.table)
       return ` WHERE ${this.#condition(node.where, scope, params)}`
     }
-    const pk = q(node.primaryKey!.column)
+    const pk = this.#q(node.primaryKey!.column)
     const inner = this.#select(
       { table: node.table, columns: [node.primaryKey!], where: node.where, orderBy: node.orderBy, limit: node.limit, offset: node.offset, ...(root === null ? {} : { source: root }) },
       null,

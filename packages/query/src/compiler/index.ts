@@ -1,14 +1,13 @@
-import type { Dialect } from "@ferro/core"
-import type { Compiler } from "./compiler.js"
-import { PostgresCompiler } from "./postgres.js"
-import { SqliteCompiler } from "./sqlite.js"
+import type { Dialect } from "@ferro/core/internal"
+import { Compiler } from "./compiler.js"
 
 export { Compiler } from "./compiler.js"
 
-const compilers: { readonly [D in Dialect]: Compiler } = {
-  sqlite: new SqliteCompiler(),
-  postgres: new PostgresCompiler(),
-}
+const compilers = new WeakMap<Dialect, Compiler>()
 
-/** The compiler for `dialect`. */
-export const compilerFor = (dialect: Dialect): Compiler => compilers[dialect]
+/** The compiler for `dialect`: one per dialect object, built on first use. */
+export const compilerFor = (dialect: Dialect): Compiler => {
+  let compiler = compilers.get(dialect)
+  if (compiler === undefined) compilers.set(dialect, (compiler = new Compiler(dialect)))
+  return compiler
+}

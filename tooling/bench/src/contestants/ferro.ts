@@ -14,7 +14,7 @@
  * @module
  */
 import { type ConnectOptions, connect, disconnect, session } from "ferro-orm"
-import { getConnection } from "@ferro/core"
+import { getConnection } from "@ferro/core/internal"
 import type { ChildConfig } from "../config.js"
 import {
   type AggregateRow,

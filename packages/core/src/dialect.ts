@@ -1,0 +1,185 @@
+/**
+ * The `Dialect` interface: everything that differs between the databases Ferro speaks, as one
+ * object. Each backend package (`@ferro/sqlite`, `@ferro/pg`, ...) exports its dialect; query,
+ * hydrate, migrate and transactions receive it (as `driver.dialect`) and never branch on a
+ * dialect's name.
+ *
+ * @module
+ */
+import type { Statement as SqlStatement } from "effect/sql"
+import type { Driver, Statement } from "./driver.js"
+import type { ColumnMetadata, ForeignKeyMetadata, ModelMetadata } from "./metadata.js"
+import type { LiveTable } from "./live.js"
+
+/** What introspection and DDL checks need of a driver (a `TransactionDriver` works too). */
+export type IntrospectionDriver = Pick<Driver, "rows" | "objects">
+
+/**
+ * The column facts a storage type is derived from: the logical type, its details and the
+ * field's `dbType` override (a {@link ColumnMetadata} is one).
+ */
+export type StorageColumn = Pick<ColumnMetadata, "type" | "maxLength" | "precision" | "scale" | "dbType">
+
+/**
+ * A SQL dialect: one object per database, exported by its backend package and carried by
+ * every {@link Driver} (`driver.dialect`).
+ *
+ * It holds
+ * - **identity and capabilities**: `name` (for messages and cache keys only: code never
+ *   compares it), `returning`, `nativeIlike`, `transactionalDdl`, `maxParameters`;
+ * - **compiler hooks** the one generic query compiler calls: placeholders, quoting, LIKE and
+ *   ILIKE spellings, text casts, sort keys, range checks, the OFFSET-without-LIMIT spelling
+ *   and the statement that moves a key generator;
+ * - **storage types**: the DDL type of a column from its logical type (and `dbType`);
+ * - **value encoding and decoding**: how booleans and text are bound, and the decoder
+ *   expressions the generated hydrators inline;
+ * - **DDL and migration pieces**: the autoincrement key spelling, boolean literals, forward
+ *   references, deferred foreign keys, storage-type comparison, index-name checks, and whether
+ *   changing a table takes a rebuild;
+ * - **introspection** of the live schema;
+ * - the `effect/sql` compiler family its SqlClient layer uses.
+ *
+ * A new database is one new package: a driver, an object implementing this interface, and a
+ * `registerBackend` call for its URL schemes.
+ */
+export interface Dialect {
+  /** A short name (sqlite, postgres): for messages and cache keys, never for branching. */
+  readonly name: string
+
+  // -- capabilities ---------------------------------------------------------------------------
+
+  /** `INSERT/UPDATE/DELETE ... RETURNING` is supported. */
+  readonly returning: boolean
+  /** The database has a case-insensitive LIKE of its own (`ILIKE`). */
+  readonly nativeIlike: boolean
+  /** DDL runs inside transactions (and rolls back with them). */
+  readonly transactionalDdl: boolean
+  /** Most parameters one statement may bind. */
+  readonly maxParameters: number
+
+  // -- compiler hooks -------------------------------------------------------------------------
+
+  /** Placeholder for the parameter at 1-based position `n` (`?`, `$1`). */
+  placeholder(n: number): string
+  /** A quoted identifier (table or column name). */
+  quoteIdentifier(name: string): string
+  /** `column LIKE pattern`, where a backslash escapes `%`, `_` and itself. */
+  like(column: string, pattern: string): string
+  /** Case-insensitive LIKE, same escaping. */
+  ilike(column: string, pattern: string): string
+  /** A column as text, for pattern matching on non-text types. */
+  asText(column: ColumnMetadata, sql: string): string
+  /** A column (or placeholder) as the database must compare and sort it (e.g. a decimal sort key). */
+  ordered(column: ColumnMetadata, sql: string): string
+  /** An arithmetic result written to `column`, checked against its range where the database does not. */
+  checkedRange(column: ColumnMetadata, sql: string): string
+  /**
+   * An aggregate over `argument` (null: `COUNT(*)`), whose argument has logical type `type`.
+   * `fn` is `count`, `sum`, `avg`, `min` or `max`.
+   */
+  aggregate(fn: AggregateFunctionName, type: ColumnMetadata | null, argument: string | null, distinct: boolean): string
+  /**
+   * A bound integer operand of arithmetic, made an integer where the driver binds JS numbers as
+   * floats (so `"views" / ?` truncates as integer division does elsewhere).
+   */
+  integerOperand(sql: string): string
+  /** `sql` (an ORDER BY term with its direction) with NULLs placed first or last. */
+  nullsOrder(sql: string, nulls: "first" | "last"): string
+  /**
+   * The LIMIT value meaning "no limit", written before an OFFSET that has no LIMIT (SQLite
+   * accepts OFFSET only after a LIMIT: `-1`); null where OFFSET may stand alone.
+   */
+  readonly unlimited: string | null
+  /**
+   * After rows were inserted with explicit values for a database-assigned key: the statement
+   * that moves the key generator past them, or null where none is needed.
+   */
+  syncKeyGenerator(table: string, column: ColumnMetadata): Statement | null
+
+  // -- storage --------------------------------------------------------------------------------
+
+  /** The column's type in this dialect's DDL, its `dbType` override applied. */
+  storageType(column: StorageColumn): string
+
+  // -- values ---------------------------------------------------------------------------------
+
+  /** A boolean as the driver binds it (`1`/`0` where there is no boolean type). */
+  encodeBoolean(value: boolean): unknown
+  /**
+   * Text (or JSON text, for a `json` column) as the driver binds it; throws a
+   * `ValidationError` for what the database cannot store.
+   */
+  encodeText(column: ColumnMetadata, text: string): string
+  /**
+   * The decoder of a raw cell of `column`: a JS expression over `v` (the non-null cell) that
+   * may call `helpers.<name>` from {@link decoderHelpers}; null when the cell is the value.
+   * `bigints` says the statement read integers as `bigint`.
+   */
+  decoder(column: ColumnMetadata, bigints: boolean): string | null
+  /** Functions the decoder expressions call, passed to the generated code as `helpers`. */
+  readonly decoderHelpers: Readonly<Record<string, (v: never) => unknown>>
+  /** The driver can return integers as `bigint` (`ReadOptions.bigints`); reading a `bigint` column needs it. */
+  readonly readsBigints: boolean
+  /** The driver may hand datetime cells over as epoch milliseconds (`ReadOptions.epochColumns`). */
+  readonly epochDatetimes: boolean
+
+  // -- DDL and migrations ---------------------------------------------------------------------
+
+  /** What follows the type of an autoincrement primary key column in CREATE TABLE. */
+  readonly autoincrementPrimaryKey: string
+  /** A boolean as a SQL literal (defaults, backfills). */
+  booleanLiteral(value: boolean): string
+  /** CREATE TABLE may reference tables created later in the same batch. */
+  readonly forwardReferences: boolean
+  /**
+   * Where {@link forwardReferences} is false: the idempotent statement adding foreign key `fk`
+   * (spelled `clause`) to `model`'s table once both tables exist.
+   */
+  addForeignKey(model: ModelMetadata, fk: ForeignKeyMetadata, clause: string): string
+  /** Whether a model's storage type and a live column's introspected one spell the same storage. */
+  sameStorage(model: string, live: string): boolean
+  /** Checks before creating tables (e.g. that no other relation already holds an index's name); throws `MigrationError`. */
+  checkIndexNames?(driver: IntrospectionDriver, models: ReadonlyArray<ModelMetadata>): Promise<void>
+  /**
+   * Non-null where ALTER TABLE can only add columns (with inline REFERENCES): any other change
+   * rebuilds the table, inside a transaction, between these statements (foreign keys off
+   * before it, checked before commit, back on after).
+   */
+  readonly tableRebuild: {
+    readonly disableForeignKeys: string
+    readonly foreignKeyCheck: string
+    readonly enableForeignKeys: string
+  } | null
+
+  // -- introspection --------------------------------------------------------------------------
+
+  /** The live user tables, or only those named in `wanted` (null: all), in any order. */
+  introspect(driver: IntrospectionDriver, wanted: ReadonlySet<string> | null): Promise<Array<LiveTable>>
+
+  // -- bridges --------------------------------------------------------------------------------
+
+  /** The `effect/sql` statement compiler family the SqlClient layer builds for this dialect. */
+  readonly sqlClientDialect: SqlStatement.Dialect
+  /** How that compiler quotes an identifier (`sql("name")` in `effect/sql` statements). */
+  sqlClientIdentifier(name: string): string
+}
+
+/**
+ * The `dbType` override of `column` for the dialect named `name`, or undefined: backends call
+ * it first in {@link Dialect.storageType}.
+ */
+export const dbTypeOverride = (column: StorageColumn, name: string): string | undefined => {
+  const dbType = column.dbType
+  if (dbType === null || dbType === undefined) return undefined
+  return typeof dbType === "string" ? dbType : dbType[name]
+}
+
+/** Aggregate functions the query compiler emits. */
+export type AggregateFunctionName = "count" | "sum" | "avg" | "min" | "max"
+
+/** The standard spelling of an aggregate, for dialects that need nothing else. */
+export const standardAggregate = (fn: AggregateFunctionName, argument: string | null, distinct: boolean): string =>
+  `${fn.toUpperCase()}(${argument === null ? "*" : `${distinct ? "DISTINCT " : ""}${argument}`})`
+
+/** `NULLS FIRST` / `NULLS LAST`, as PostgreSQL and SQLite (3.30+) spell it. */
+export const standardNullsOrder = (sql: string, nulls: "first" | "last"): string => `${sql} NULLS ${nulls === "first" ? "FIRST" : "LAST"}`

@@ -1,3 +1,0 @@
-import { packageBuild } from "../../tooling/tsdown.shared.ts"
-
-export default packageBuild()

@@ -1,8 +1,0 @@
-import { defineProject } from "vitest/config"
-import { sourceConditions, testTimeout } from "../../tooling/vitest.shared.ts"
-
-export default defineProject({
-  resolve: { conditions: sourceConditions },
-  ssr: { resolve: { conditions: sourceConditions } },
-  test: { testTimeout, include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
-})
