@@ -4,5 +4,9 @@ import { sourceConditions, testTimeout } from "../../tooling/vitest.shared.ts"
 export default defineProject({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
-  test: { testTimeout, include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
+  test: {
+    globalSetup: ["../../tooling/testing/postgres-setup.ts"],
+    testTimeout,
+    include: ["test/**/*.test.ts"],
+  },
 })

@@ -1,8 +1,8 @@
 import { defineProject } from "vitest/config"
-import { sourceConditions, testTimeout } from "../../tooling/vitest.shared.ts"
+import { sourceConditions } from "../../tooling/vitest.shared.ts"
 
 export default defineProject({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
-  test: { testTimeout, include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
+  test: { include: ["test/**/*.test.ts"], typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
 })
