@@ -5,7 +5,7 @@
  * is refused before any statement runs.
  */
 import Database from "better-sqlite3"
-import { MigrationError, Model, type ModelClass, field } from "@ferro/core"
+import { MigrationError, Model, type ModelTarget as ModelClass, field } from "@ferro/core"
 import type { ModelMetadata, Statement } from "@ferro/core"
 import { postgresDialect } from "@ferro/pg/dialect"
 import { sqliteDialect } from "@ferro/sqlite/dialect"
