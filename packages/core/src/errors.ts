@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { getModel } from "./registry.js"
 
 /** Base class of every error Ferro raises. */
 export abstract class FerroError extends Error {
@@ -59,16 +60,84 @@ export interface ConstraintDetail {
   readonly table?: string | undefined
   /** Columns or constraint named by the database, when it names them. */
   readonly constraint?: string | undefined
+  /**
+   * A foreign key blocked deleting or re-keying a row other rows still reference (`table` is
+   * then the table written to, or the referencing one where the database names that).
+   */
+  readonly referenced?: boolean
   readonly cause?: unknown
+}
+
+/** A constraint's table and columns in the models' terms: the model, and the fields it covers. */
+interface ConstraintTarget {
+  readonly model: string
+  readonly fields: ReadonlyArray<string> | undefined
+  /** True when the database did not say which of `fields` failed (SQLite foreign keys). */
+  readonly candidates: boolean
+}
+
+/**
+ * Names a constraint's target as the user's model and fields: columns become properties, a
+ * foreign key's shadow column (`author_id`) its relation (`author`). A foreign key violation
+ * the database names no column for (SQLite) lists the model's foreign keys as candidates.
+ */
+const constraintTarget = (kind: string, detail: ConstraintDetail): ConstraintTarget | undefined => {
+  if (detail.table === undefined) return undefined
+  const entry = getModel(detail.table)
+  if (entry === undefined) return undefined
+  const { metadata, modelClass } = entry
+  const model = modelClass.name && !modelClass.name.startsWith("Model(") ? modelClass.name : metadata.table
+  const fieldOf = (column: string): string | undefined => {
+    const c = metadata.columns.find((m) => m.column === column)
+    if (c === undefined) return undefined
+    return metadata.relations.find((r) => r.kind === "foreignKey" && r.via === c.property)?.property ?? c.property
+  }
+  const named = (detail.constraint ?? "")
+    .split(",")
+    .map((c) => fieldOf(c.trim()))
+    .filter((f): f is string => f !== undefined)
+  if (detail.referenced === true) return { model, fields: undefined, candidates: false }
+  if (named.length > 0) return { model, fields: named, candidates: false }
+  if (kind === "ForeignKeyViolation") {
+    const keys = metadata.relations.filter((r) => r.kind === "foreignKey").map((r) => r.property)
+    return { model, fields: keys.length > 0 ? keys : undefined, candidates: keys.length > 1 }
+  }
+  return { model, fields: undefined, candidates: false }
+}
+
+const KIND_LABEL: Record<string, string> = {
+  UniqueViolation: "Unique constraint failed",
+  ForeignKeyViolation: "Foreign key constraint failed",
+  NotNullViolation: "Not-null constraint failed",
+  CheckViolation: "Check constraint failed",
 }
 
 abstract class ConstraintViolation extends FerroError {
   readonly table: string | undefined
   readonly constraint: string | undefined
+  /** The model whose table the constraint belongs to, when it is a registered model. */
+  readonly model: string | undefined
+  /**
+   * The model's fields the constraint covers (a foreign key by its relation name), when the
+   * database names them; for a SQLite foreign key, every foreign key of the model (see message).
+   */
+  readonly fields: ReadonlyArray<string> | undefined
   constructor(message: string, detail: ConstraintDetail) {
-    super(message, { cause: detail.cause })
+    const kind = new.target.name
+    const target = constraintTarget(kind, detail)
+    const on =
+      target === undefined
+        ? ""
+        : detail.referenced === true
+          ? `${KIND_LABEL[kind] ?? "Constraint failed"} on ${target.model} (other rows still reference the row): `
+          : target.fields === undefined
+          ? `${KIND_LABEL[kind] ?? "Constraint failed"} on ${target.model}: `
+          : `${KIND_LABEL[kind] ?? "Constraint failed"} on ${target.model} (${target.candidates ? "one of: " : ""}${target.fields.join(", ")}): `
+    super(`${on}${message}`, { cause: detail.cause })
     this.table = detail.table
     this.constraint = detail.constraint
+    this.model = target?.model
+    this.fields = target?.fields
   }
 }
 

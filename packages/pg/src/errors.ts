@@ -62,7 +62,12 @@ export const translatePgError = (error: unknown, statement: Statement | undefine
     ?.split(", ")
     .map((c) => c.replace(/^"(.*)"$/, "$1").replace(/""/g, '"'))
     .join(", ")
-  const detail = { table: pg.table, constraint: keyColumns ?? pg.column ?? pg.constraint, cause: error }
+  // "Key (id)=(…) is still referenced from table "posts"": a delete or key change blocked by
+  // referencing rows; the key named is the referenced table's, not the referencing one's.
+  const referenced = /is still referenced from table/.test(pg.detail ?? "")
+  const detail = referenced
+    ? { table: pg.table, referenced: true, cause: error }
+    : { table: pg.table, constraint: keyColumns ?? pg.column ?? pg.constraint, cause: error }
   switch (code) {
     case "23505":
       return new UniqueViolation(message, detail)

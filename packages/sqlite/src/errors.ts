@@ -19,6 +19,15 @@ const constraintTarget = (message: string): { table?: string; constraint?: strin
   return { table: match[1]!, constraint: columns.join(", ") }
 }
 
+/** The table a write statement targets (SQLite's foreign-key errors name none). */
+const writtenTable = (statement: Statement | undefined): { table?: string; referenced?: boolean } => {
+  const match = /^\s*(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"((?:[^"]|"")+)"/i.exec(statement?.sql ?? "")
+  if (match === null) return {}
+  // A DELETE fails because other rows still reference the row; an INSERT or UPDATE because a
+  // key it writes references nothing (an UPDATE of a referenced key is rare: named as such).
+  return { table: match[2]!.replace(/""/g, '"'), ...(/^DELETE/i.test(match[1]!) ? { referenced: true } : {}) }
+}
+
 /**
  * Whether `error` is SQLite saying another connection holds the lock right now, so the same
  * statement can succeed later (SQLITE_BUSY, _RECOVERY, _TIMEOUT). SQLITE_BUSY_SNAPSHOT is
@@ -57,10 +66,12 @@ export const translateSqliteError = (error: unknown, statement: Statement | unde
       case "SQLITE_CONSTRAINT_PRIMARYKEY":
         return new UniqueViolation(message, { ...constraintTarget(message), cause: error })
       case "SQLITE_CONSTRAINT_FOREIGNKEY":
-        return new ForeignKeyViolation(message, { cause: error })
+        return new ForeignKeyViolation(message, { ...writtenTable(statement), cause: error })
       case "SQLITE_CONSTRAINT_TRIGGER":
         // ON DELETE RESTRICT is enforced by a trigger-like check and reported with this code.
-        if (message.startsWith("FOREIGN KEY constraint failed")) return new ForeignKeyViolation(message, { cause: error })
+        if (message.startsWith("FOREIGN KEY constraint failed")) {
+          return new ForeignKeyViolation(message, { ...writtenTable(statement), cause: error })
+        }
         break
       case "SQLITE_CONSTRAINT_NOTNULL":
         return new NotNullViolation(message, { ...constraintTarget(message), cause: error })
