@@ -230,6 +230,9 @@ describeEachBackend("query power", (backend) => {
     expect((await query.orderBy((p) => p.id).all()).map((p) => p.title)).toEqual(["Engine", "Machines"])
     const lengths = await Post.select((p) => ({ n: sql<number>`length(${p.title})` })).orderBy((p) => p.id).all()
     expect(lengths.map((r) => Number(r.n))).toEqual([5, 6, 8])
+    // mapWith() decodes a fragment's cell the same way on every backend
+    const mapped = await Post.select((p) => sql`length(${p.title})`.mapWith(Number)).orderBy((p) => p.id).all()
+    expect(mapped).toEqual([5, 6, 8])
   })
 
   test("orderBy any expression with nulls first / last", async () => {

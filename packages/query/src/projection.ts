@@ -31,14 +31,20 @@ export interface Projection {
   readonly items: ReadonlyArray<Selected>
   /** Decoding type per item (null: the driver's value as is, for raw fragments). */
   readonly types: ReadonlyArray<ColumnMetadata | null>
+  /** A raw fragment's own decoder (`mapWith`), per item. */
+  readonly maps: ReadonlyArray<((raw: unknown) => unknown) | undefined>
 }
 
-const item = (key: string, value: unknown, what: string): { selected: Selected; type: ColumnMetadata | null } => {
+const item = (
+  key: string,
+  value: unknown,
+  what: string,
+): { selected: Selected; type: ColumnMetadata | null; map?: ((raw: unknown) => unknown) | undefined } => {
   if (isExpression(value)) {
     const ref = value as ExpressionRef
     return { selected: { key, expr: ref.expr }, type: ref.type }
   }
-  if (isFragment(value)) return { selected: { key, expr: fragmentNode(value) }, type: null }
+  if (isFragment(value)) return { selected: { key, expr: fragmentNode(value) }, type: null, map: value.decode }
   throw new QueryError(
     `${what}: '${key}' must be an expression such as p.title, p.views.sum() or count(), got ${value === null ? "null" : typeof value}`,
   )
@@ -49,18 +55,18 @@ export const toProjection = (value: unknown): Projection => {
   const what = "select()"
   if (isExpression(value) || isFragment(value)) {
     const one = item("value", value, what)
-    return { shape: "value", items: [one.selected], types: [one.type] }
+    return { shape: "value", items: [one.selected], types: [one.type], maps: [one.map] }
   }
   if (Array.isArray(value)) {
     if (value.length === 0) throw new QueryError(`${what} needs at least one expression`)
     const items = value.map((v, i) => item(String(i), v, what))
-    return { shape: "tuple", items: items.map((i) => i.selected), types: items.map((i) => i.type) }
+    return { shape: "tuple", items: items.map((i) => i.selected), types: items.map((i) => i.type), maps: items.map((i) => i.map) }
   }
   if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const entries = Object.entries(value)
     if (entries.length === 0) throw new QueryError(`${what} needs at least one expression`)
     const items = entries.map(([k, v]) => item(k, v, what))
-    return { shape: "object", items: items.map((i) => i.selected), types: items.map((i) => i.type) }
+    return { shape: "object", items: items.map((i) => i.selected), types: items.map((i) => i.type), maps: items.map((i) => i.map) }
   }
   throw new QueryError(
     `${what} expects a callback returning an expression, an array or a plain object of expressions, such as (p) => ({ id: p.id, title: p.title })`,
@@ -80,9 +86,14 @@ export const decodeProjection = (
 ): Array<unknown> => {
   const decoders = projection.types.map((t) => cellDecoder(t ?? pseudoColumn("text"), dialect, bigints))
   const raw = projection.types.map((t) => t === null)
+  const { maps } = projection
   const cell = (row: ReadonlyArray<unknown>, i: number): unknown => {
     const value = row[i]
-    if (raw[i]) return value === undefined ? null : typeof value === "bigint" && bigints ? normaliseInteger(value) : value
+    if (raw[i]) {
+      const driverValue = value === undefined ? null : typeof value === "bigint" && bigints ? normaliseInteger(value) : value
+      const map = maps[i]
+      return map === undefined || driverValue === null ? driverValue : map(driverValue)
+    }
     return decoders[i]!(value)
   }
   const { shape, items } = projection

@@ -22,13 +22,35 @@ export interface SqlFragment<T = unknown> {
   readonly values: ReadonlyArray<unknown>
   /** Phantom: the fragment's value type as an expression. */
   readonly "~type": T
+  /**
+   * How a selected fragment's cell becomes its value. A fragment has no column type, so in
+   * `select()` it gives the driver's value as is (text on PostgreSQL): `mapWith(Number)` makes
+   * `sql<number>\`length(${p.title})\`` a number on every backend.
+   */
+  mapWith<U>(decode: (raw: unknown) => U): SqlFragment<U>
+  /** The decoder set by {@link SqlFragment.mapWith}, if any. */
+  readonly decode?: ((raw: unknown) => unknown) | undefined
+}
+
+class TemplateFragment<T> {
+  readonly [FRAGMENT] = true as const
+  declare readonly "~type": T
+  constructor(
+    readonly strings: ReadonlyArray<string>,
+    readonly values: ReadonlyArray<unknown>,
+    readonly decode?: ((raw: unknown) => unknown) | undefined,
+  ) {}
+  mapWith<U>(decode: (raw: unknown) => U): SqlFragment<U> {
+    if (typeof decode !== "function") throw new QueryError("mapWith() expects a function, such as Number")
+    return new TemplateFragment<U>(this.strings, this.values, decode)
+  }
 }
 
 export const isFragment = (value: unknown): value is SqlFragment =>
   typeof value === "object" && value !== null && FRAGMENT in value
 
 const fragment = <T = unknown>(strings: ReadonlyArray<string>, values: ReadonlyArray<unknown>): SqlFragment<T> =>
-  ({ [FRAGMENT]: true, strings, values }) as unknown as SqlFragment<T>
+  new TemplateFragment<T>(strings, values)
 
 /**
  * A fragment as a node of a query's tree: column expressions interpolated in it become
