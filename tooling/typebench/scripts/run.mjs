@@ -18,7 +18,7 @@
 import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { cpus, totalmem } from "node:os"
+import { cpus, loadavg, totalmem } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
@@ -108,6 +108,7 @@ const git = (...args) => {
   }
 }
 
+const round2 = (n) => Math.round(n * 100) / 100
 const ratio = (a, b) => (a && b ? Math.round((b / a) * 100) / 100 : null)
 const fmtTime = (s) => (s === null ? "-" : `${s.toFixed(3)} s`)
 const fmtCount = (n) => (n === null ? "-" : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${Math.round(n / 1000)}k`)
@@ -159,13 +160,15 @@ export function main(argv) {
     return 2
   }
   const head = git("rev-parse", "HEAD")
-  const dirty = (git("status", "--porcelain", "--", "../..") ?? "") !== ""
+  // Uncommitted changes outside results/ (the files this writes).
+  const dirty = (git("status", "--porcelain", "--", "../..", ":!results") ?? "") !== ""
   const result = {
     commit: head,
     dirty,
     date: new Date().toISOString(),
     node: process.versions.node,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryGB: Math.round(totalmem() / 2 ** 30) },
+    // Load averages (1, 5, 15 min) before and after: times on a busy machine are longer.
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryGB: Math.round(totalmem() / 2 ** 30), loadBefore: loadavg().map(round2), loadAfter: null },
     shape,
     runs: options.runs,
     targets: TARGETS,
@@ -205,7 +208,10 @@ export function main(argv) {
     }
     result.compilers.push(entry)
   }
+  result.machine.loadAfter = loadavg().map(round2)
   console.log(`\n${table(result)}\n`)
+  const busiest = Math.max(result.machine.loadBefore[0], result.machine.loadAfter[0])
+  if (busiest > result.machine.cpus) console.log(`! load average ${busiest} on ${result.machine.cpus} CPUs: the times are inflated; the counts are not\n`)
   for (const c of result.compilers) {
     const ok = (b) => (b ? "✓" : "✗")
     console.log(
