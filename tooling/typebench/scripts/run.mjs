@@ -5,8 +5,8 @@
 //
 // Compilers (each a row of the table):
 //   tsc 7             the workspace's TypeScript 7 (Go) as users run it: several checkers in
-//                     parallel, each instantiating what it needs, so its instantiation and type
-//                     counts are larger than one checker's and vary a little with scheduling
+//                     parallel, each instantiating what its share of the files needs, so its
+//                     instantiation and type counts are larger than one checker's
 //   tsc 7 --checkers 1  the same compiler with one checker: deterministic counts, comparable to
 //                     TypeScript 5.9's
 //   tsc 5.9           TypeScript 5.9.3 (the JS compiler, what the packaging check uses)
