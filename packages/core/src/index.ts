@@ -48,6 +48,7 @@ export {
   type ShadowProps,
   type AnyModelConstructor,
   type ColumnKeys,
+  type CreateFields,
   type CreateInput,
   type FieldInput,
   type FieldsShape,
