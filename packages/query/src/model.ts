@@ -443,7 +443,6 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       // Everything is checked before any SQL: the options against the model, then every value as create() checks it.
       const conflict = resolveConflict(cls, options, givenColumns(cls, data), "upsert()")
       const instance = instanceOf(cls, data)
-      validateColumns(cls, instance, cls.metadata.columns)
       const stored = await upsertInstance(cls, resolveConnection(using, route), instance, conflict)
       if (stored !== null) return stored
       // `update: []` and the row exists: it is left as it is and read back by its conflict fields.
