@@ -305,6 +305,23 @@ describeEachBackend("upsert", (backend) => {
     expect((await users()).map((u) => u.email)).toEqual(["in@x.io", "tx@x.io"])
   })
 
+  test("concurrent serializable transactions with retry (a lost race there may be a SerializationFailure): one row, one created", async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        transaction(
+          async () => {
+            const [u, created] = await User.getOrCreate({ email: "ser@x.io" }, { name: `S${i}` })
+            return { id: u.id, created }
+          },
+          { isolation: "serializable", retry: 5 },
+        ),
+      ),
+    )
+    expect(outcomes.filter((o) => o.created)).toHaveLength(1)
+    expect(new Set(outcomes.map((o) => o.id)).size).toBe(1)
+    expect(await users()).toHaveLength(1)
+  })
+
   test("getOrCreate keeps its checks: a lookup on a unique field with a mismatching other field surfaces the violation", async () => {
     await User.create({ email: "a@x.io", name: "A" })
     const [found, created] = await User.getOrCreate({ email: "a@x.io" }, { name: "B" })
