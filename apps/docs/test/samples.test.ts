@@ -66,6 +66,9 @@ const expectedOutput: Record<string, string> = {
   "queries-10": "[ 'Engine', 'Machines' ] 1\n[ 5, 6, 8 ]",
   "queries-11": "true\n3",
   "queries-12": "0\n0\n{ posts: [ 2, 1, 1 ], views: 460 }",
+  "queries-13":
+    "true Ada Lovelace\nEdsger 4\n2\n2\n[ 'Ada Lovelace', 'Alan Turing', 'Grace', 'Edsger', 'Barbara' ]",
+  "queries-14": "1 1\nAlan Turing false",
 }
 
 describe("documentation samples", () => {

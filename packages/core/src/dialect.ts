@@ -28,8 +28,8 @@ export type StorageColumn = Pick<ColumnMetadata, "type" | "maxLength" | "precisi
  * - **identity and capabilities**: `name` (for messages and cache keys only: code never
  *   compares it), `returning`, `nativeIlike`, `transactionalDdl`, `maxParameters`;
  * - **compiler hooks** the one generic query compiler calls: placeholders, quoting, LIKE and
- *   ILIKE spellings, text casts, sort keys, range checks, the OFFSET-without-LIMIT spelling
- *   and the statement that moves a key generator;
+ *   ILIKE spellings, text casts, sort keys, range checks, the OFFSET-without-LIMIT spelling,
+ *   the INSERT conflict clause (upsert) and the statement that moves a key generator;
  * - **storage types**: the DDL type of a column from its logical type (and `dbType`);
  * - **value encoding and decoding**: how booleans and text are bound, and the decoder
  *   expressions the generated hydrators inline;
@@ -85,6 +85,31 @@ export interface Dialect {
   integerOperand(sql: string): string
   /** `sql` (an ORDER BY term with its direction) with NULLs placed first or last. */
   nullsOrder(sql: string, nulls: "first" | "last"): string
+  /**
+   * The conflict clause of an `INSERT ... VALUES` (written after the VALUES lists, before
+   * RETURNING): what happens to a proposed row that collides with an existing one.
+   *
+   * - `conflictColumns`: the quoted columns of the unique or primary-key constraint the
+   *   collision is detected on (the caller checks they are exactly one such set), or null for
+   *   "any unique constraint" (only with an empty `set`).
+   * - `set`: `[quoted column, SQL expression]` assignments applied to the existing row; empty
+   *   means keep the existing row as it is. An expression reads the proposed row's value of a
+   *   column through {@link excluded}.
+   *
+   * SQLite and PostgreSQL spell it alike: `ON CONFLICT ("email") DO UPDATE SET "name" =
+   * excluded."name"`, and `ON CONFLICT DO NOTHING` / `ON CONFLICT ("email") DO NOTHING`.
+   * The shape is meant to fit MySQL too: it has no conflict target (any unique key collides),
+   * so it would ignore `conflictColumns` for `ON DUPLICATE KEY UPDATE "name" = VALUES("name")`
+   * (with `excluded(c)` = `VALUES(c)`), and spell "keep the existing row" as a no-op
+   * assignment of the first conflict column (`ON DUPLICATE KEY UPDATE a = a`); its affected-row
+   * count reports 2 for an updated row, which such a dialect would document.
+   */
+  upsert(table: string, conflictColumns: ReadonlyArray<string> | null, set: ReadonlyArray<readonly [column: string, value: string]>): string
+  /**
+   * Inside the assignments of {@link upsert}: the value the colliding INSERT proposed for
+   * `column` (quoted): `excluded."name"` on SQLite and PostgreSQL, `VALUES(name)` on MySQL.
+   */
+  excluded(column: string): string
   /**
    * The LIMIT value meaning "no limit", written before an OFFSET that has no LIMIT (SQLite
    * accepts OFFSET only after a LIMIT: `-1`); null where OFFSET may stand alone.
@@ -183,3 +208,20 @@ export const standardAggregate = (fn: AggregateFunctionName, argument: string | 
 
 /** `NULLS FIRST` / `NULLS LAST`, as PostgreSQL and SQLite (3.30+) spell it. */
 export const standardNullsOrder = (sql: string, nulls: "first" | "last"): string => `${sql} NULLS ${nulls === "first" ? "FIRST" : "LAST"}`
+
+/**
+ * The conflict clause as SQLite (3.24+) and PostgreSQL (9.5+) spell it: `ON CONFLICT [(cols)]
+ * DO NOTHING` or `ON CONFLICT (cols) DO UPDATE SET c = expr, ...` (see {@link Dialect.upsert}).
+ */
+export const standardUpsert = (
+  _table: string,
+  conflictColumns: ReadonlyArray<string> | null,
+  set: ReadonlyArray<readonly [column: string, value: string]>,
+): string => {
+  const target = conflictColumns === null || conflictColumns.length === 0 ? "" : ` (${conflictColumns.join(", ")})`
+  if (set.length === 0) return `ON CONFLICT${target} DO NOTHING`
+  return `ON CONFLICT${target} DO UPDATE SET ${set.map(([column, value]) => `${column} = ${value}`).join(", ")}`
+}
+
+/** `excluded.<column>`: the proposed row in SQLite's and PostgreSQL's conflict clause. */
+export const standardExcluded = (column: string): string => `excluded.${column}`

@@ -16,7 +16,9 @@ import {
   dbTypeOverride,
   quoteIdentifier as q,
   standardAggregate,
+  standardExcluded,
   standardNullsOrder,
+  standardUpsert,
 } from "@ferro/core/internal"
 import { introspectPostgres } from "./introspect.js"
 
@@ -162,6 +164,8 @@ export const postgresDialect: Dialect = {
   aggregate: (fn, _type, argument, distinct) => standardAggregate(fn, argument, distinct),
   integerOperand: (sql) => sql,
   nullsOrder: standardNullsOrder,
+  upsert: standardUpsert,
+  excluded: standardExcluded,
   unlimited: null,
   /** Identity columns do not advance when a row supplies its own key; setval() catches up. */
   syncKeyGenerator: (table, column) => ({

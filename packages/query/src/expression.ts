@@ -214,6 +214,18 @@ export interface InsertNode {
   /** One array of property values per row, in `columns` order. */
   readonly rows: ReadonlyArray<ReadonlyArray<unknown>>
   readonly returning: ReadonlyArray<ColumnMetadata>
+  /** What a row colliding with an existing one does (upsert); absent: the collision is an error. */
+  readonly onConflict?: OnConflictNode
+}
+
+/**
+ * The conflict clause of an INSERT: on a collision on `target` (a unique or primary-key column
+ * set; null: any unique constraint, only when `update` is empty), set `update` on the existing
+ * row to the proposed row's values, or keep it as it is when `update` is empty.
+ */
+export interface OnConflictNode {
+  readonly target: ReadonlyArray<ColumnMetadata> | null
+  readonly update: ReadonlyArray<ColumnMetadata>
 }
 
 export const and = (items: ReadonlyArray<Condition>): Condition | null =>

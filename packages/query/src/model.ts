@@ -16,6 +16,7 @@ import {
   type ModelConstructor,
   ModelDoesNotExist,
   type ModelMetadata,
+  QueryError,
   type ModelOptions,
   type ModelProps,
   type PropertyType,
@@ -23,7 +24,6 @@ import {
   type RelationKind,
   type ShadowProps,
   TRUSTED,
-  UniqueViolation,
   ValidationError,
   extendModels,
   getConnection,
@@ -49,6 +49,16 @@ import { checkValue } from "./values.js"
 import { type ColumnsOf, type Query, type SelectQuery, type Where, newQuery } from "./query.js"
 import type { RowOf, Selection } from "./projection.js"
 import { relationValue } from "./relations.js"
+import {
+  type ConflictOptions,
+  bulkUpsert,
+  checkDistinctKeys,
+  givenColumns,
+  insertIfAbsent,
+  lookupTarget,
+  resolveConflict,
+  upsertInstance,
+} from "./upsert.js"
 
 /** The field map of model class `C`. */
 export type FieldsOf<C> = C extends { readonly "~fields": infer F } ? F : never
@@ -60,6 +70,34 @@ export type PrimaryKey = string | number | bigint
 /** Field values identifying a row for `getOrCreate` / `updateOrCreate`. */
 export type Lookup<F> = { readonly [K in ColumnKeys<F>]?: PropertyType<F[K]> } & {
   readonly [K in keyof ShadowProps<F>]?: ShadowProps<F>[K]
+}
+
+/** A field `upsert()` and `bulkCreate(..., { onConflict })` may name: a stored field or a foreign key's shadow key (`authorId`). */
+export type FieldName<F> = ColumnKeys<F> | (keyof ShadowProps<F> & string)
+
+/** Options of `upsert()`: the collision to resolve and what to take from the proposed row. */
+export interface UpsertOptions<F> {
+  /**
+   * The unique (or primary-key) field set a collision is detected on: exactly the fields of
+   * one primary key, `{ unique: true }` field or `compositeUniques` entry.
+   */
+  readonly on: ReadonlyArray<FieldName<F>>
+  /**
+   * The fields an existing row takes from the proposed one. Default: every field the input
+   * gives, except those in `on` and the primary key (for `bulkCreate`: the fields every item
+   * gives). `[]`: an existing row is left as it is.
+   */
+  readonly update?: ReadonlyArray<FieldName<F>>
+}
+
+/** Options of `bulkCreate()`. */
+export interface BulkCreateOptions<F> {
+  /**
+   * What a row that collides with an existing one does. Left out: the collision is a
+   * `UniqueViolation` and nothing is written. `"ignore"`: the row is skipped (a collision on
+   * any unique constraint). `{ on, update }`: the existing row takes `update` from it.
+   */
+  readonly onConflict?: "ignore" | UpsertOptions<F>
 }
 
 /** A query of related rows: `author.posts`. `add/remove/clear` work on many-to-many relations. */
@@ -111,7 +149,11 @@ export interface BoundModel<C extends AnyModelClass> {
   get(pk: PrimaryKey): Operation<InstanceOf<C>>
   getOrNone(pk: PrimaryKey): Operation<InstanceOf<C> | null>
   create(data: CreateInput<FieldsOf<C>>): Operation<InstanceOf<C>>
-  bulkCreate(items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>): Operation<number>
+  bulkCreate(
+    items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>,
+    options?: BulkCreateOptions<FieldsOf<C>>,
+  ): Operation<number>
+  upsert(data: CreateInput<FieldsOf<C>>, options: UpsertOptions<FieldsOf<C>>): Operation<InstanceOf<C>>
   getOrCreate(
     lookup: Lookup<FieldsOf<C>>,
     defaults?: Partial<CreateInput<FieldsOf<C>>>,
@@ -142,15 +184,42 @@ export interface ModelStatics {
   getOrNone<C extends AnyModelClass>(this: C, pk: PrimaryKey): Operation<InstanceOf<C> | null>
   /** Validates, inserts and returns a new instance. An existing primary key is a `UniqueViolation`. */
   create<C extends AnyModelClass>(this: C, data: CreateInput<FieldsOf<C>>): Operation<InstanceOf<C>>
-  /** Inserts many rows with multi-row INSERTs, all or nothing; returns the count. */
+  /**
+   * Inserts many rows with multi-row INSERTs (one per batch under the driver's parameter
+   * limit), all or nothing; returns the count. With `{ onConflict: "ignore" }` rows that
+   * collide with existing ones are skipped and the count is the rows inserted; with `{
+   * onConflict: { on, update } }` colliding rows update the existing ones and the count is
+   * what the database reports: rows inserted plus rows updated (SQLite and PostgreSQL alike).
+   * Items that collide with each other on `on` are refused before any SQL.
+   */
   bulkCreate<C extends AnyModelClass>(
     this: C,
     items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>,
+    options?: BulkCreateOptions<FieldsOf<C>>,
   ): Operation<number>
+  /**
+   * Inserts a row, or updates the existing row it collides with on `on`, in one statement
+   * (`INSERT ... ON CONFLICT (on) DO UPDATE SET ... RETURNING`). The input is validated as
+   * `create()` validates it, and `on` / `update` are checked against the model, before any
+   * SQL. Returns the instance for the stored row: the one the identity scope holds for its
+   * key, updated in place, else a new one.
+   */
+  upsert<C extends AnyModelClass>(
+    this: C,
+    data: CreateInput<FieldsOf<C>>,
+    options: UpsertOptions<FieldsOf<C>>,
+  ): Operation<InstanceOf<C>>
   /**
    * The row matching `lookup`, or a new one from `lookup` + `defaults`; `[instance, created]`.
    * Lookup values and defaults get the same per-field validation as `create()` before any SQL;
    * a default that gives a lookup field another value is a `ValidationError`.
+   *
+   * Race-free when the lookup gives a unique or primary-key field set: the insert is `INSERT
+   * ... ON CONFLICT (that set) DO NOTHING RETURNING`, then a re-read, so concurrent calls for one
+   * key leave one row, exactly one reports `created`, and none fails with `UniqueViolation`
+   * (inside a transaction, nothing fails, so the transaction stays usable). A lookup without
+   * a unique field set gives the database nothing to collide on: concurrent calls may then
+   * create one row each.
    */
   getOrCreate<C extends AnyModelClass>(
     this: C,
@@ -159,7 +228,8 @@ export interface ModelStatics {
   ): Operation<[InstanceOf<C>, boolean]>
   /**
    * Like `getOrCreate`, but an existing row gets `defaults` written to it. The same checks run
-   * first: bad values, and defaults that change a lookup field, are a `ValidationError`.
+   * first: bad values, and defaults that change a lookup field, are a `ValidationError`. Race-free
+   * as `getOrCreate` is: a call that loses the insert race updates the winner's row.
    */
   updateOrCreate<C extends AnyModelClass>(
     this: C,
@@ -330,10 +400,21 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       return instance
     })
   },
-  bulkCreate(this: unknown, items: ReadonlyArray<object>) {
+  bulkCreate(this: unknown, items: ReadonlyArray<object>, options?: { readonly onConflict?: "ignore" | ConflictOptions }) {
     return operation(async () => {
       const cls = asRuntime(this)
       if (!Array.isArray(items)) throw new ValidationError(modelName(cls), [{ path: "", message: "bulkCreate() expects an array" }])
+      const onConflict = options?.onConflict
+      if (onConflict !== undefined && onConflict !== "ignore" && (typeof onConflict !== "object" || onConflict === null)) {
+        throw new QueryError(`${modelName(cls)}.bulkCreate(): onConflict must be "ignore" or { on: [...fields], update?: [...fields] }`)
+      }
+      // The conflict options are checked against the model first; `update` defaults to the fields every item gives.
+      const conflict =
+        onConflict === undefined
+          ? undefined
+          : onConflict === "ignore"
+            ? { target: null, update: [] }
+            : resolveConflict(cls, onConflict, commonColumns(cls, items), "bulkCreate()")
       const instances = items.map((item, i) => {
         try {
           const instance = instanceOf(cls, item)
@@ -350,8 +431,27 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
           throw error
         }
       })
+      if (conflict !== undefined) checkDistinctKeys(cls, instances, conflict)
       if (instances.length === 0) return 0
-      return insertMany(cls, resolveConnection(using, route), instances)
+      const connection = resolveConnection(using, route)
+      return conflict === undefined ? insertMany(cls, connection, instances) : bulkUpsert(cls, connection, instances, conflict)
+    })
+  },
+  upsert(this: unknown, data: object, options: ConflictOptions) {
+    return operation(async () => {
+      const cls = asRuntime(this)
+      // Everything is checked before any SQL: the options against the model, then every value as create() checks it.
+      const conflict = resolveConflict(cls, options, givenColumns(cls, data), "upsert()")
+      const instance = instanceOf(cls, data)
+      const stored = await upsertInstance(cls, resolveConnection(using, route), instance, conflict)
+      if (stored !== null) return stored
+      // `update: []` and the row exists: it is left as it is and read back by its conflict fields.
+      const key = Object.fromEntries(conflict.target!.map((c) => [c.property, instance[c.property]]))
+      const existing = await newQuery<object, never>(cls, using, route).where(lookupPredicate(cls, key) as never).first()
+      if (existing !== null) return existing
+      // The colliding row is gone again: insert (or report the collision that is left).
+      await saveInstance(cls, resolveConnection(using, route), instance, { insert: true })
+      return instance
     })
   },
   getOrCreate(this: unknown, lookup: object, defaults: object = {}) {
@@ -362,18 +462,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       checkDefaults(cls, lookup, defaults, true)
       const found = await query.first()
       if (found !== null) return [found, false]
-      const instance = instanceOf(cls, { ...lookup, ...defaults })
-      try {
-        await saveInstance(cls, resolveConnection(using, route), instance)
-        return [instance, true]
-      } catch (error) {
-        // Lost a race with a concurrent insert of the same row: return the winner's.
-        if (error instanceof UniqueViolation) {
-          const winner = await query.first()
-          if (winner !== null) return [winner, false]
-        }
-        throw error
-      }
+      return createOrFind(cls, using, route, query, lookup, defaults)
     })
   },
   updateOrCreate(this: unknown, lookup: object, defaults: object = {}) {
@@ -382,11 +471,11 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       // Lookup values (in where()) and defaults are checked before any SQL runs.
       const query = newQuery<object, never>(cls, using, route).where(lookupPredicate(cls, lookup) as never)
       const values = checkDefaults(cls, lookup, defaults, true)
-      const found = (await query.first()) as Record<string, unknown> | null
+      let found = (await query.first()) as Record<string, unknown> | null
       if (found === null) {
-        const instance = instanceOf(cls, { ...lookup, ...defaults })
-        await saveInstance(cls, resolveConnection(using, route), instance)
-        return [instance, true]
+        const [instance, created] = await createOrFind(cls, using, route, query, lookup, defaults)
+        if (created) return [instance, true]
+        found = instance as Record<string, unknown>
       }
       // `values`: the defaults, validated, foreign keys as their keys. If the write fails, the instance must not keep values the database never accepted.
       const previous = Object.fromEntries(Object.keys(values).map((k) => [k, found[k]]))
@@ -401,6 +490,37 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
     })
   },
 })
+
+/**
+ * The create step of `getOrCreate()` / `updateOrCreate()` after the lookup found nothing:
+ * `INSERT ... ON CONFLICT (the lookup's unique fields) DO NOTHING RETURNING`. Inserted: the new
+ * instance, created. Nothing inserted: a concurrent call (or transaction) won the race, and the
+ * re-read returns its row. Neither (the collision was with a row the lookup does not match,
+ * or one deleted again since): a plain INSERT creates the row or raises the real violation.
+ */
+const createOrFind = async (
+  cls: Runtime,
+  using: string | undefined,
+  route: RouteOptions | undefined,
+  query: { first(): PromiseLike<object | null> },
+  lookup: object,
+  defaults: object,
+): Promise<[object, boolean]> => {
+  const instance = instanceOf(cls, { ...lookup, ...defaults })
+  const created = await insertIfAbsent(cls, resolveConnection(using, route), instance, lookupTarget(cls, lookup))
+  if (created !== null) return [created, true]
+  const winner = await query.first()
+  if (winner !== null) return [winner, false]
+  await saveInstance(cls, resolveConnection(using, route), instance, { insert: true })
+  return [instance, true]
+}
+
+/** The columns every item gives a value for (the default `update` of a bulk upsert). */
+const commonColumns = (cls: Runtime, items: ReadonlyArray<object>) => {
+  if (items.length === 0) return []
+  const [first, ...rest] = items.map((item) => givenColumns(cls, item))
+  return first!.filter((c) => rest.every((given) => given.includes(c)))
+}
 
 const unbound = statics(undefined)
 

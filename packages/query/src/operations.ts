@@ -31,7 +31,7 @@ import {
   hydratorFor,
 } from "@ferro/hydrate"
 import { compilerFor } from "./compiler/index.js"
-import type { Condition, DeleteNode, SelectNode, UpdateNode } from "./expression.js"
+import type { Condition, DeleteNode, OnConflictNode, SelectNode, UpdateNode } from "./expression.js"
 import { checkValue, encodeValue } from "./values.js"
 import { normalizeValue } from "@ferro/core/internal"
 
@@ -183,7 +183,7 @@ const compilePkLookup = (modelClass: ModelClass, pkColumn: ColumnMetadata, value
 }
 
 /** Inside a transaction: remembers the instance's persisted state so a rollback can restore it. */
-const rememberBefore = (modelClass: ModelClass, connection: Connection, instance: object): void => {
+export const rememberBefore = (modelClass: ModelClass, connection: Connection, instance: object): void => {
   Instances.beforeChange(instance, modelClass.metadata.table, () => {
     const snapshot = Instances.persistedSnapshot(instance)
     return snapshot === null ? {} : hydrator(modelClass, connection).props(snapshot)
@@ -272,7 +272,7 @@ export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "
 const IN_BATCH = 500
 
 /** Re-reads the rows of held instances whose keys are in `keys` and writes them into the instances. */
-const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: ReadonlyArray<unknown>): Promise<void> => {
+export const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: ReadonlyArray<unknown>): Promise<void> => {
   const map = connection.identityMap!
   const { table } = modelClass.metadata
   const held = keys.filter((pk) => map.held(table, pk) !== undefined)
@@ -305,7 +305,7 @@ const reloadHeld = async (modelClass: ModelClass, connection: Connection, keys: 
 }
 
 /** Whether a property value equals a decoded database value. */
-const sameValue = (a: unknown, b: unknown): boolean => {
+export const sameValue = (a: unknown, b: unknown): boolean => {
   if (Object.is(a, b)) return true
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0
@@ -483,11 +483,17 @@ export const refreshInstance = async (modelClass: ModelClass, connection: Connec
   connection.identityMap?.set(modelClass.metadata.table, props[pkColumn.property], instance)
 }
 
-/** Multi-row INSERTs, batched under the driver's parameter limit, all or nothing. */
+/**
+ * Multi-row INSERTs, batched under the driver's parameter limit, all or nothing. With
+ * `conflict`, each statement carries the dialect's conflict clause (`bulkCreate(items, {
+ * onConflict })`), and the count is what the database reports per statement: rows inserted,
+ * plus rows updated when `conflict.update` is not empty.
+ */
 export const insertMany = async (
   modelClass: ModelClass,
   connection: Connection,
   instances: ReadonlyArray<Record<string, unknown>>,
+  conflict?: OnConflictNode,
 ): Promise<number> => {
   const { metadata } = modelClass
   const compiler = compilerFor(connection.driver.dialect)
@@ -509,7 +515,7 @@ export const insertMany = async (
     const perStatement = Math.max(1, Math.min(1000, Math.floor(connection.driver.maxParameters / Math.max(1, columns.length))))
     for (let i = 0; i < group.length; i += perStatement) {
       const rows = group.slice(i, i + perStatement).map((instance) => columns.map((c) => instance[c.property]))
-      const insert = compiler.insert({ table: metadata.table, columns, rows, returning: [] })
+      const insert = compiler.insert({ table: metadata.table, columns, rows, returning: [], ...(conflict === undefined ? {} : { onConflict: conflict }) })
       inserts.add(insert)
       statements.push(insert)
     }

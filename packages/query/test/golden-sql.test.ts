@@ -117,4 +117,22 @@ describe.each(dialects)("golden SQL: %s", (_name, dialect) => {
     const columns = Post.metadata.columns.filter((c) => c.property === "title" || c.property === "views")
     expect(compiler.insert({ table: "g_posts", columns, rows: [["a", 1], ["b", 2]], returning: Post.metadata.columns.filter((c) => c.primaryKey) }).sql).toMatchSnapshot()
   })
+  test("upsert: the conflict clause (DO UPDATE, DO NOTHING on a target, DO NOTHING on any unique)", () => {
+    const col = (property: string) => Post.metadata.columns.find((c) => c.property === property)!
+    const tagName = Tag.metadata.columns.find((c) => c.property === "name")!
+    const tagId = Tag.metadata.columns.find((c) => c.property === "id")!
+    const columns = [col("title"), col("views"), col("authorId")]
+    const rows = [["a", 1, 7], ["b", 2, 7]]
+    const returning = Post.metadata.columns
+    expect(
+      compiler.insert({ table: "g_posts", columns, rows: rows.slice(0, 1), returning, onConflict: { target: [col("title"), col("authorId")], update: [col("views")] } }).sql,
+    ).toMatchSnapshot()
+    expect(
+      compiler.insert({ table: "g_tags", columns: [tagName], rows: [["news"]], returning: [tagId, tagName], onConflict: { target: [tagName], update: [] } }).sql,
+    ).toMatchSnapshot()
+    expect(compiler.insert({ table: "g_posts", columns, rows, returning: [], onConflict: { target: null, update: [] } }).sql).toMatchSnapshot()
+    expect(
+      compiler.insert({ table: "g_posts", columns, rows, returning: [], onConflict: { target: [col("id")], update: [col("title"), col("views")] } }).sql,
+    ).toMatchSnapshot()
+  })
 })

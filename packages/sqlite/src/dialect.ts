@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, type StorageColumn, dbTypeOverride, quoteIdentifier, standardAggregate, standardNullsOrder } from "@ferro/core/internal"
+import { type ColumnMetadata, type Dialect, type StorageColumn, dbTypeOverride, quoteIdentifier, standardAggregate, standardNullsOrder, standardUpsert, standardExcluded } from "@ferro/core/internal"
 import { introspectSqlite } from "./introspect.js"
 
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
@@ -105,6 +105,8 @@ export const sqliteDialect: Dialect = {
   // better-sqlite3 binds JS numbers as REAL: `"views" / ?` would divide exactly.
   integerOperand: (sql) => `CAST(${sql} AS INTEGER)`,
   nullsOrder: standardNullsOrder,
+  upsert: standardUpsert,
+  excluded: standardExcluded,
   unlimited: "-1",
   // AUTOINCREMENT keys move past explicit values by themselves.
   syncKeyGenerator: () => null,

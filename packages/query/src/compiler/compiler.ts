@@ -14,6 +14,7 @@ import type {
   Expr,
   InsertNode,
   LinkedSelectNode,
+  OnConflictNode,
   Ordering,
   SelectNode,
   Source,
@@ -138,7 +139,7 @@ export class Compiler {
     const params: Array<unknown> = []
     const values = rows.map(([a, b]) => `(${this.value(columns[0], a, params)}, ${this.value(columns[1], b, params)})`).join(", ")
     return {
-      sql: `INSERT INTO ${this.#q(table)} (${this.#q(columns[0].column)}, ${this.#q(columns[1].column)}) VALUES ${values} ON CONFLICT DO NOTHING`,
+      sql: `INSERT INTO ${this.#q(table)} (${this.#q(columns[0].column)}, ${this.#q(columns[1].column)}) VALUES ${values} ${this.dialect.upsert(this.#q(table), null, [])}`,
       params,
     }
   }
@@ -150,8 +151,18 @@ export class Compiler {
     )
     const columns = node.columns.length === 0 ? "" : ` (${node.columns.map((c) => this.#q(c.column)).join(", ")})`
     const values = node.columns.length === 0 ? " DEFAULT VALUES" : ` VALUES ${rows.join(", ")}`
+    const conflict = node.onConflict === undefined ? "" : ` ${this.onConflict(node.table, node.onConflict)}`
     const returning = node.returning.length === 0 ? "" : ` RETURNING ${this.selectList(node.returning)}`
-    return { sql: `INSERT INTO ${this.#q(node.table)}${columns}${values}${returning}`, params }
+    return { sql: `INSERT INTO ${this.#q(node.table)}${columns}${values}${conflict}${returning}`, params }
+  }
+
+  /** The dialect's conflict clause for `conflict`: each updated column takes the proposed row's value. */
+  onConflict(table: string, conflict: OnConflictNode): string {
+    return this.dialect.upsert(
+      this.#q(table),
+      conflict.target === null ? null : conflict.target.map((c) => this.#q(c.column)),
+      conflict.update.map((c) => [this.#q(c.column), this.dialect.excluded(this.#q(c.column))] as const),
+    )
   }
 
   update(node: UpdateNode): Statement {
