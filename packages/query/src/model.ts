@@ -7,7 +7,7 @@
  */
 import {
   type ColumnKeys,
-  type CreateInput,
+  type CreateFields,
   type FieldsShape,
   type FieldsOfInstance,
   type InstanceFields,
@@ -148,19 +148,19 @@ export interface BoundModel<C extends AnyModelClass> {
   select<const S extends Selection>(projection: (columns: ColumnsOf<FieldsOf<C>>) => S): SelectQuery<RowOf<S>, FieldsOf<C>>
   get(pk: PrimaryKey): Operation<InstanceOf<C>>
   getOrNone(pk: PrimaryKey): Operation<InstanceOf<C> | null>
-  create(data: CreateInput<FieldsOf<C>>): Operation<InstanceOf<C>>
+  create(data: CreateFields<FieldsOf<C>>): Operation<InstanceOf<C>>
   bulkCreate(
-    items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>,
+    items: ReadonlyArray<CreateFields<FieldsOf<C>> | InstanceOf<C>>,
     options?: BulkCreateOptions<FieldsOf<C>>,
   ): Operation<number>
-  upsert(data: CreateInput<FieldsOf<C>>, options: UpsertOptions<FieldsOf<C>>): Operation<InstanceOf<C>>
+  upsert(data: CreateFields<FieldsOf<C>>, options: UpsertOptions<FieldsOf<C>>): Operation<InstanceOf<C>>
   getOrCreate(
     lookup: Lookup<FieldsOf<C>>,
-    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+    defaults?: Partial<CreateFields<FieldsOf<C>>>,
   ): Operation<[InstanceOf<C>, boolean]>
   updateOrCreate(
     lookup: Lookup<FieldsOf<C>>,
-    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+    defaults?: Partial<CreateFields<FieldsOf<C>>>,
   ): Operation<[InstanceOf<C>, boolean]>
 }
 
@@ -183,7 +183,7 @@ export interface ModelStatics {
   /** The instance with primary key `pk`, or null. */
   getOrNone<C extends AnyModelClass>(this: C, pk: PrimaryKey): Operation<InstanceOf<C> | null>
   /** Validates, inserts and returns a new instance. An existing primary key is a `UniqueViolation`. */
-  create<C extends AnyModelClass>(this: C, data: CreateInput<FieldsOf<C>>): Operation<InstanceOf<C>>
+  create<C extends AnyModelClass>(this: C, data: CreateFields<FieldsOf<C>>): Operation<InstanceOf<C>>
   /**
    * Inserts many rows with multi-row INSERTs (one per batch under the driver's parameter
    * limit), all or nothing; returns the count. With `{ onConflict: "ignore" }` rows that
@@ -194,7 +194,7 @@ export interface ModelStatics {
    */
   bulkCreate<C extends AnyModelClass>(
     this: C,
-    items: ReadonlyArray<CreateInput<FieldsOf<C>> | InstanceOf<C>>,
+    items: ReadonlyArray<CreateFields<FieldsOf<C>> | InstanceOf<C>>,
     options?: BulkCreateOptions<FieldsOf<C>>,
   ): Operation<number>
   /**
@@ -206,7 +206,7 @@ export interface ModelStatics {
    */
   upsert<C extends AnyModelClass>(
     this: C,
-    data: CreateInput<FieldsOf<C>>,
+    data: CreateFields<FieldsOf<C>>,
     options: UpsertOptions<FieldsOf<C>>,
   ): Operation<InstanceOf<C>>
   /**
@@ -224,7 +224,7 @@ export interface ModelStatics {
   getOrCreate<C extends AnyModelClass>(
     this: C,
     lookup: Lookup<FieldsOf<C>>,
-    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+    defaults?: Partial<CreateFields<FieldsOf<C>>>,
   ): Operation<[InstanceOf<C>, boolean]>
   /**
    * Like `getOrCreate`, but an existing row gets `defaults` written to it. The same checks run
@@ -234,7 +234,7 @@ export interface ModelStatics {
   updateOrCreate<C extends AnyModelClass>(
     this: C,
     lookup: Lookup<FieldsOf<C>>,
-    defaults?: Partial<CreateInput<FieldsOf<C>>>,
+    defaults?: Partial<CreateFields<FieldsOf<C>>>,
   ): Operation<[InstanceOf<C>, boolean]>
   /**
    * The static operations, routed to the connection called `name`. Inside a transaction
