@@ -106,4 +106,6 @@ export {
   type SumOf,
   type TextExpression,
   type ValueSubquery,
+  type HookName,
+  type LifecycleHooks,
 } from "@ferro/query"

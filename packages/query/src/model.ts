@@ -35,15 +35,19 @@ import {
 import { type RouteOptions, resolveConnection } from "./context.js"
 import {
   type ModelClass as RuntimeModelClass,
-  deleteInstance,
   fetchByPrimaryKey,
-  insertMany,
   modelName,
   noteModelClass,
   refreshInstance,
-  saveInstance,
   validateColumns,
 } from "./operations.js"
+import {
+  type LifecycleHooks,
+  deleteWithHooks,
+  insertManyWithHooks,
+  restoreWithHooks,
+  saveWithHooks,
+} from "./hooks.js"
 import { type Predicate } from "./predicate.js"
 import { checkValue } from "./values.js"
 import { type ColumnsOf, type Query, type SelectQuery, type Where, newQuery } from "./query.js"
@@ -93,12 +97,19 @@ export type AnyModelClass = (abstract new (...args: never[]) => object) & {
   readonly metadata: ModelMetadata
 }
 
-/** Instance methods every model instance has. */
-export interface ModelInstanceMethods {
+/** Instance methods every model instance has (the lifecycle hooks are the model's to define). */
+export interface ModelInstanceMethods extends LifecycleHooks {
   /** Inserts the instance, or updates the columns changed since it was loaded or saved. */
   save(): Operation<this>
-  /** Deletes the instance's row; throws `ModelDoesNotExist` when there is none. */
+  /**
+   * Deletes the instance's row; throws `ModelDoesNotExist` when there is none. On a soft-delete
+   * model it sets the soft-delete column to now instead (the instance stays the same object).
+   */
   delete(): Operation<void>
+  /** Deletes the row for real, also on a soft-delete model. */
+  hardDelete(): Operation<void>
+  /** Clears the soft-delete column (a soft-delete model only); returns the instance. */
+  restore(): Operation<this>
   /** Reloads every column from the database; throws `ModelDoesNotExist` when the row is gone. */
   refresh(): Operation<this>
 }
@@ -326,7 +337,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       const cls = asRuntime(this)
       const instance = instanceOf(cls, data)
       // Always an INSERT: an instance that already has a row is a unique violation, not an update.
-      await saveInstance(cls, resolveConnection(using, route), instance, { insert: true })
+      await saveWithHooks(cls, resolveConnection(using, route), instance, { insert: true })
       return instance
     })
   },
@@ -334,9 +345,9 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
     return operation(async () => {
       const cls = asRuntime(this)
       if (!Array.isArray(items)) throw new ValidationError(modelName(cls), [{ path: "", message: "bulkCreate() expects an array" }])
-      const instances = items.map((item, i) => {
+      const itemCheck = (i: number, build: () => Record<string, unknown>): Record<string, unknown> => {
         try {
-          const instance = instanceOf(cls, item)
+          const instance = build()
           validateColumns(cls, instance, cls.metadata.columns)
           return instance
         } catch (error) {
@@ -349,9 +360,10 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
           }
           throw error
         }
-      })
+      }
+      const instances = items.map((item, i) => itemCheck(i, () => instanceOf(cls, item)))
       if (instances.length === 0) return 0
-      return insertMany(cls, resolveConnection(using, route), instances)
+      return insertManyWithHooks(cls, resolveConnection(using, route), instances, (instance, i) => void itemCheck(i, () => instance))
     })
   },
   getOrCreate(this: unknown, lookup: object, defaults: object = {}) {
@@ -364,7 +376,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       if (found !== null) return [found, false]
       const instance = instanceOf(cls, { ...lookup, ...defaults })
       try {
-        await saveInstance(cls, resolveConnection(using, route), instance)
+        await saveWithHooks(cls, resolveConnection(using, route), instance)
         return [instance, true]
       } catch (error) {
         // Lost a race with a concurrent insert of the same row: return the winner's.
@@ -385,14 +397,14 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       const found = (await query.first()) as Record<string, unknown> | null
       if (found === null) {
         const instance = instanceOf(cls, { ...lookup, ...defaults })
-        await saveInstance(cls, resolveConnection(using, route), instance)
+        await saveWithHooks(cls, resolveConnection(using, route), instance)
         return [instance, true]
       }
       // `values`: the defaults, validated, foreign keys as their keys. If the write fails, the instance must not keep values the database never accepted.
       const previous = Object.fromEntries(Object.keys(values).map((k) => [k, found[k]]))
       Object.assign(found, values)
       try {
-        await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined, route), found)
+        await saveWithHooks(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined, route), found)
       } catch (error) {
         Object.assign(found, previous)
         throw error
@@ -411,14 +423,27 @@ const instanceMethods = {
   save(this: Record<string, unknown>) {
     return operation(async () => {
       const cls = asRuntime(this.constructor)
-      await saveInstance(cls, instanceConnection(this), this)
+      await saveWithHooks(cls, instanceConnection(this), this)
       return this
     })
   },
   delete(this: Record<string, unknown>) {
     return operation(async () => {
       const cls = asRuntime(this.constructor)
-      await deleteInstance(cls, instanceConnection(this), this)
+      await deleteWithHooks(cls, instanceConnection(this), this, false)
+    })
+  },
+  hardDelete(this: Record<string, unknown>) {
+    return operation(async () => {
+      const cls = asRuntime(this.constructor)
+      await deleteWithHooks(cls, instanceConnection(this), this, true)
+    })
+  },
+  restore(this: Record<string, unknown>) {
+    return operation(async () => {
+      const cls = asRuntime(this.constructor)
+      await restoreWithHooks(cls, instanceConnection(this), this)
+      return this
     })
   },
   refresh(this: Record<string, unknown>) {
