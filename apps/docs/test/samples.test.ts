@@ -66,6 +66,9 @@ const expectedOutput: Record<string, string> = {
   "queries-10": "[ 'Engine', 'Machines' ] 1\n[ 5, 6, 8 ]",
   "queries-11": "true\n3",
   "queries-12": "0\n0\n{ posts: [ 2, 1, 1 ], views: 460 }",
+  "lifecycle-1": "hello-world\na title is required\nHello World",
+  "lifecycle-2": "2020\ntrue\ntrue",
+  "lifecycle-3": "true 1\n[ 'Engine' ]\n0\nnull\ntrue\n2\n1",
 }
 
 describe("documentation samples", () => {
