@@ -69,6 +69,9 @@ const expectedOutput: Record<string, string> = {
   "queries-13":
     "true Ada Lovelace\nEdsger 4\n2\n2\n[ 'Ada Lovelace', 'Alan Turing', 'Grace', 'Edsger', 'Barbara' ]",
   "queries-14": "1 1\nAlan Turing false",
+  "lifecycle-1": "hello-world\na title is required\nHello World",
+  "lifecycle-2": "2020\ntrue\ntrue",
+  "lifecycle-3": "true 1\n[ 'Engine' ]\n0\nnull\ntrue\n2\n1",
 }
 
 describe("documentation samples", () => {

@@ -54,6 +54,12 @@ export interface DecimalOptions extends FieldOptions<string> {
 export interface DateTimeOptions extends FieldOptions<Date> {
   /** Default to the current time when the create input leaves the field out. */
   readonly defaultNow?: boolean
+  /**
+   * Set to the current time on every write of the row: `save()` (insert and update), query
+   * `update()`, `upsert`. Also set on insert when the create input leaves it out (so it is
+   * optional on create).
+   */
+  readonly onUpdateNow?: boolean
 }
 
 /** Options of `field.uuid()`. A UUID primary key defaults to a random v4 UUID. */
@@ -88,6 +94,8 @@ export interface ColumnSpec {
   readonly maxLength: number | null
   readonly precision: number | null
   readonly scale: number | null
+  /** Set to the current time on every write of the row (`field.datetime({ onUpdateNow: true })`). */
+  readonly onUpdateNow: boolean
   /** Validates an instance value (type side). */
   readonly valueSchema: AnySchema
   /** Type <-> JSON-friendly encoding used by the model's Effect Schema. */
@@ -117,6 +125,8 @@ type HasDefault<O> = O extends { readonly default: unknown }
   ? true
   : O extends { readonly defaultNow: true }
     ? true
+    : O extends { readonly onUpdateNow: true }
+      ? true
     : O extends { readonly defaultRandom: true }
       ? true
       : false
@@ -224,6 +234,7 @@ interface Extras {
   readonly autoincrement?: boolean
   readonly defaultNow?: boolean
   readonly defaultRandom?: boolean
+  readonly onUpdateNow?: boolean
   readonly enumValues?: ReadonlyArray<string> | null
   readonly maxLength?: number | null
   readonly precision?: number | null
@@ -367,6 +378,7 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
     maxLength: extras.maxLength ?? null,
     precision: extras.precision ?? null,
     scale: extras.scale ?? null,
+    onUpdateNow: extras.onUpdateNow === true,
     valueSchema,
     structSchema,
   }
@@ -444,7 +456,17 @@ const decimal = <const O extends DecimalOptions = {}>(options?: O): Built<string
 /** Instant in time as a `Date`, stored with its time zone (UTC). */
 const datetime = <const O extends DateTimeOptions = {}>(options?: O): Built<Date, O> => {
   const [valueSchema, structSchema] = base.datetime()
-  return build<Date, O>(options, { type: "datetime", valueSchema, structSchema, defaultNow: options?.defaultNow === true })
+  const onUpdateNow = options?.onUpdateNow === true
+  if (options?.onUpdateNow !== undefined && typeof options.onUpdateNow !== "boolean") {
+    throw new ModelDefinitionError("datetime onUpdateNow must be a boolean")
+  }
+  return build<Date, O>(options, {
+    type: "datetime",
+    valueSchema,
+    structSchema,
+    defaultNow: options?.defaultNow === true || onUpdateNow,
+    onUpdateNow,
+  })
 }
 
 /** UUID string. A UUID primary key (or `defaultRandom: true`) defaults to a random v4 UUID. */

@@ -55,6 +55,8 @@ export interface ColumnMetadata {
   /** Numeric precision and scale of a `decimal` column, else null. */
   readonly precision: number | null
   readonly scale: number | null
+  /** `field.datetime({ onUpdateNow: true })`: set to the current time on every write of the row. */
+  readonly onUpdateNow: boolean
 }
 
 /** A single- or multi-column index, unique or not. Column names, in index order. */
@@ -109,8 +111,9 @@ export interface RelationMetadata {
  * Version of the contract's shape; bump on any breaking change to these interfaces.
  * 2: `ColumnMetadata.storage` (a type per dialect name) gave way to `dbType` (the override);
  * storage types are asked of the dialect.
+ * 3: `ColumnMetadata.onUpdateNow` and `ModelMetadata.softDelete` (lifecycle writes).
  */
-export const METADATA_VERSION = 2 as const
+export const METADATA_VERSION = 3 as const
 
 /** Everything Ferro knows about one model, as plain data. */
 export interface ModelMetadata {
@@ -127,4 +130,9 @@ export interface ModelMetadata {
   readonly relations: ReadonlyArray<RelationMetadata>
   /** True for a many-to-many join table Ferro synthesised (it has no model class). */
   readonly joinTable: boolean
+  /**
+   * `Model(table, fields, { softDelete: "deletedAt" })`: the property of the nullable datetime
+   * column that marks a row deleted (queries skip rows where it is set), else null.
+   */
+  readonly softDelete: string | null
 }

@@ -123,6 +123,13 @@ export interface ModelOptions<F> {
   readonly compositeUniques?: ReadonlyArray<ReadonlyArray<ColumnKeys<F> | (keyof ShadowProps<F> & string)>>
   /** Column naming: `"snake_case"` (default: `createdAt` -> `created_at`) or `"preserve"`. */
   readonly naming?: "snake_case" | "preserve"
+  /**
+   * Soft delete: the nullable datetime field that marks a row deleted. `delete()` (instance and
+   * query) sets it to now instead of deleting; queries, counts, relation loads and eager loads
+   * skip such rows unless `.withDeleted()`; `instance.restore()` clears it; `hardDelete()`
+   * removes rows for real.
+   */
+  readonly softDelete?: ColumnKeys<F>
 }
 
 /** Runtime facts about a model class that the other packages need beyond the contract. */
@@ -324,6 +331,7 @@ export function Model<const F extends FieldsShape>(
     throw new ModelDefinitionError(`Model("${table}"): naming must be "snake_case" or "preserve"`)
   }
   const columnName = (property: string): string => (naming === "preserve" ? property : toSnakeCase(property))
+  const softDelete: unknown = options.softDelete
 
   const columnSpecs = new Map<string, ColumnSpec>()
   const relationFields = new Map<string, AnyRelationField>()
@@ -352,6 +360,17 @@ export function Model<const F extends FieldsShape>(
       `Model("${table}"): only one primary key field is supported, got ${primaryKeys.map(([p]) => p).join(", ")}`,
     )
   }
+  if (softDelete !== undefined) {
+    const spec = typeof softDelete === "string" ? columnSpecs.get(softDelete) : undefined
+    if (spec === undefined) {
+      throw new ModelDefinitionError(`Model("${table}"): softDelete names '${String(softDelete)}', which is not a column field of this model`)
+    }
+    if (spec.type !== "datetime" || !spec.nullable || spec.primaryKey) {
+      throw new ModelDefinitionError(
+        `Model("${table}"): softDelete field '${softDelete as string}' must be a nullable datetime, such as field.datetime({ nullable: true })`,
+      )
+    }
+  }
   const primaryKey: PrimaryKeyInfo | null =
     primaryKeys.length === 0
       ? null
@@ -372,6 +391,7 @@ export function Model<const F extends FieldsShape>(
     maxLength: spec.maxLength,
     precision: spec.precision,
     scale: spec.scale,
+    onUpdateNow: spec.onUpdateNow,
   })
 
   /** Calls a relation's thunk and checks it returns a model class. */
@@ -481,6 +501,7 @@ export function Model<const F extends FieldsShape>(
             manyToMany: [],
             relations: [],
             joinTable: true,
+            softDelete: null,
           } satisfies ModelMetadata),
         )
       } else {
@@ -581,6 +602,7 @@ export function Model<const F extends FieldsShape>(
       manyToMany,
       relations,
       joinTable: false,
+      softDelete: options.softDelete ?? null,
     })
     const valueFields: Record<string, Schema.Top> = {}
     for (const [property, spec] of specs) valueFields[property] = structField(spec, spec.valueSchema)

@@ -50,6 +50,17 @@ class Preserved extends Model(
 )
 {}
 
+/** Lifecycle options: an `onUpdateNow` datetime and a soft-delete column (contract version 3). */
+class Lifecycle extends Model(
+  "lifecycle_things",
+  {
+    id: field.id(),
+    updatedAt: field.datetime({ onUpdateNow: true }),
+    deletedAt: field.datetime({ nullable: true }),
+  },
+  { softDelete: "deletedAt" },
+) {}
+
 const column = (metadata: ModelMetadata, property: string) => {
   const found = metadata.columns.find((c) => c.property === property)
   if (found === undefined) throw new Error(`no column for ${property}`)
@@ -58,7 +69,7 @@ const column = (metadata: ModelMetadata, property: string) => {
 
 describe("model-metadata contract", () => {
   test("the JSON snapshot pins the contract's shape", async () => {
-    const snapshot = { everything: Everything.metadata, preserved: Preserved.metadata }
+    const snapshot = { everything: Everything.metadata, preserved: Preserved.metadata, lifecycle: Lifecycle.metadata }
     await expect(`${JSON.stringify(snapshot, null, 2)}\n`).toMatchFileSnapshot("./__snapshots__/contract.json")
   })
 

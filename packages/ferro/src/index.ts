@@ -109,4 +109,6 @@ export {
   type SumOf,
   type TextExpression,
   type ValueSubquery,
+  type HookName,
+  type LifecycleHooks,
 } from "@ferro/query"

@@ -43,6 +43,7 @@ export const pseudoColumn = (type: LogicalType): ColumnMetadata => {
       maxLength: null,
       precision: null,
       scale: null,
+      onUpdateNow: false,
     }
     pseudoColumns.set(type, column)
   }

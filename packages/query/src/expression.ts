@@ -184,6 +184,13 @@ export interface SelectNode {
   readonly distinct?: boolean
   readonly groupBy?: ReadonlyArray<Expr>
   readonly having?: Condition | null
+  /** The model read, for internal lookups without a source (its soft-delete column). */
+  readonly metadata?: ModelMetadata
+  /**
+   * Soft-deleted rows are kept (`withDeleted()`): no `deleted_at IS NULL` on the root, its
+   * joins and its relation subqueries. Absent: a soft-delete model's deleted rows are skipped.
+   */
+  readonly withDeleted?: boolean
 }
 
 /** Rows of `table` matched by a filter, for UPDATE and DELETE. */
@@ -195,6 +202,10 @@ export interface TargetNode {
   readonly limit: number | null
   readonly offset: number | null
   readonly source?: Source
+  /** The model targeted; with it (or a source) a soft-delete model's deleted rows are skipped. */
+  readonly metadata?: ModelMetadata
+  /** Target soft-deleted rows too (`withDeleted()`). */
+  readonly withDeleted?: boolean
 }
 
 export interface UpdateNode extends TargetNode {
@@ -243,4 +254,6 @@ export interface LinkedSelectNode {
   readonly sourceColumn: ColumnMetadata
   readonly targetColumn: ColumnMetadata
   readonly sources: ReadonlyArray<unknown>
+  /** The target model: its soft-deleted rows are skipped. */
+  readonly metadata?: ModelMetadata
 }

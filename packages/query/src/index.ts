@@ -62,3 +62,13 @@ export type { RouteOptions } from "./context.js"
 export { compilerFor, Compiler } from "./compiler/index.js"
 export type * from "./expression.js"
 export type { SubqueryLike } from "./expression-ref.js"
+export {
+  HOOK_NAMES,
+  hooksOf,
+  runHook,
+  withHooks,
+  onUpdateNowValues,
+  type HookName,
+  type LifecycleHooks,
+  type ModelHooks,
+} from "./hooks.js"

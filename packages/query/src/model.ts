@@ -35,15 +35,22 @@ import {
 import { type RouteOptions, resolveConnection } from "./context.js"
 import {
   type ModelClass as RuntimeModelClass,
-  deleteInstance,
   fetchByPrimaryKey,
-  insertMany,
   modelName,
   noteModelClass,
   refreshInstance,
-  saveInstance,
   validateColumns,
 } from "./operations.js"
+import {
+  type LifecycleHooks,
+  deleteWithHooks,
+  insertManyWithHooks,
+  hooksOf,
+  restoreWithHooks,
+  runHook,
+  saveWithHooks,
+  withHooks,
+} from "./hooks.js"
 import { type Predicate } from "./predicate.js"
 import { checkValue } from "./values.js"
 import { type ColumnsOf, type Query, type SelectQuery, type Where, newQuery } from "./query.js"
@@ -131,12 +138,19 @@ export type AnyModelClass = (abstract new (...args: never[]) => object) & {
   readonly metadata: ModelMetadata
 }
 
-/** Instance methods every model instance has. */
-export interface ModelInstanceMethods {
+/** Instance methods every model instance has (the lifecycle hooks are the model's to define). */
+export interface ModelInstanceMethods extends LifecycleHooks {
   /** Inserts the instance, or updates the columns changed since it was loaded or saved. */
   save(): Operation<this>
-  /** Deletes the instance's row; throws `ModelDoesNotExist` when there is none. */
+  /**
+   * Deletes the instance's row; throws `ModelDoesNotExist` when there is none. On a soft-delete
+   * model it sets the soft-delete column to now instead (the instance stays the same object).
+   */
   delete(): Operation<void>
+  /** Deletes the row for real, also on a soft-delete model. */
+  hardDelete(): Operation<void>
+  /** Clears the soft-delete column (a soft-delete model only); returns the instance. */
+  restore(): Operation<this>
   /** Reloads every column from the database; throws `ModelDoesNotExist` when the row is gone. */
   refresh(): Operation<this>
 }
@@ -396,7 +410,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       const cls = asRuntime(this)
       const instance = instanceOf(cls, data)
       // Always an INSERT: an instance that already has a row is a unique violation, not an update.
-      await saveInstance(cls, resolveConnection(using, route), instance, { insert: true })
+      await saveWithHooks(cls, resolveConnection(using, route), instance, { insert: true })
       return instance
     })
   },
@@ -415,9 +429,9 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
           : onConflict === "ignore"
             ? { target: null, update: [] }
             : resolveConflict(cls, onConflict, commonColumns(cls, items), "bulkCreate()")
-      const instances = items.map((item, i) => {
+      const itemCheck = (i: number, build: () => Record<string, unknown>): Record<string, unknown> => {
         try {
-          const instance = instanceOf(cls, item)
+          const instance = build()
           validateColumns(cls, instance, cls.metadata.columns)
           return instance
         } catch (error) {
@@ -430,11 +444,21 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
           }
           throw error
         }
-      })
+      }
+      const instances = items.map((item, i) => itemCheck(i, () => instanceOf(cls, item)))
       if (conflict !== undefined) checkDistinctKeys(cls, instances, conflict)
       if (instances.length === 0) return 0
       const connection = resolveConnection(using, route)
-      return conflict === undefined ? insertMany(cls, connection, instances) : bulkUpsert(cls, connection, instances, conflict)
+      if (conflict === undefined) return insertManyWithHooks(cls, connection, instances, (instance, i) => void itemCheck(i, () => instance))
+      if (hooksOf(cls) === null) return bulkUpsert(cls, connection, instances, conflict)
+      return withHooks(cls, connection, async (tx) => {
+        // An upsert is an INSERT that may update: the insert hooks run for every item.
+        for (const instance of instances) await runHook(instance, "beforeInsert")
+        instances.forEach((instance, i) => void itemCheck(i, () => instance))
+        const count = await bulkUpsert(cls, tx, instances, conflict)
+        for (const instance of instances) await runHook(instance, "afterInsert")
+        return count
+      })
     })
   },
   upsert(this: unknown, data: object, options: ConflictOptions) {
@@ -443,14 +467,23 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       // Everything is checked before any SQL: the options against the model, then every value as create() checks it.
       const conflict = resolveConflict(cls, options, givenColumns(cls, data), "upsert()")
       const instance = instanceOf(cls, data)
-      const stored = await upsertInstance(cls, resolveConnection(using, route), instance, conflict)
+      // Without hooks the statement is sent before the first await, as every write's is (an
+      // operation started in Promise code and handed to Ferro.transaction() has already sent it).
+      const stored = await (hooksOf(cls) === null ? upsertInstance(cls, resolveConnection(using, route), instance, conflict) : withHooks(cls, resolveConnection(using, route), async (tx) => {
+        await runHook(instance, "beforeInsert")
+        // What a hook changed is validated as create() validates.
+        validateColumns(cls, instance, cls.metadata.columns)
+        const row = await upsertInstance(cls, tx, instance, conflict)
+        if (row !== null) await runHook(row, "afterInsert")
+        return row
+      }))
       if (stored !== null) return stored
       // `update: []` and the row exists: it is left as it is and read back by its conflict fields.
       const key = Object.fromEntries(conflict.target!.map((c) => [c.property, instance[c.property]]))
       const existing = await newQuery<object, never>(cls, using, route).where(lookupPredicate(cls, key) as never).first()
       if (existing !== null) return existing
       // The colliding row is gone again: insert (or report the collision that is left).
-      await saveInstance(cls, resolveConnection(using, route), instance, { insert: true })
+      await saveWithHooks(cls, resolveConnection(using, route), instance, { insert: true })
       return instance
     })
   },
@@ -481,7 +514,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
       const previous = Object.fromEntries(Object.keys(values).map((k) => [k, found[k]]))
       Object.assign(found, values)
       try {
-        await saveInstance(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined, route), found)
+        await saveWithHooks(cls, resolveConnection(using ?? Instances.connectionOf(found) ?? undefined, route), found)
       } catch (error) {
         Object.assign(found, previous)
         throw error
@@ -507,11 +540,17 @@ const createOrFind = async (
   defaults: object,
 ): Promise<[object, boolean]> => {
   const instance = instanceOf(cls, { ...lookup, ...defaults })
-  const created = await insertIfAbsent(cls, resolveConnection(using, route), instance, lookupTarget(cls, lookup))
+  const created = await (hooksOf(cls) === null ? insertIfAbsent(cls, resolveConnection(using, route), instance, lookupTarget(cls, lookup)) : withHooks(cls, resolveConnection(using, route), async (tx) => {
+    await runHook(instance, "beforeInsert")
+    validateColumns(cls, instance, cls.metadata.columns)
+    const row = await insertIfAbsent(cls, tx, instance, lookupTarget(cls, lookup))
+    if (row !== null) await runHook(row, "afterInsert")
+    return row
+  }))
   if (created !== null) return [created, true]
   const winner = await query.first()
   if (winner !== null) return [winner, false]
-  await saveInstance(cls, resolveConnection(using, route), instance, { insert: true })
+  await saveWithHooks(cls, resolveConnection(using, route), instance, { insert: true })
   return [instance, true]
 }
 
@@ -531,14 +570,27 @@ const instanceMethods = {
   save(this: Record<string, unknown>) {
     return operation(async () => {
       const cls = asRuntime(this.constructor)
-      await saveInstance(cls, instanceConnection(this), this)
+      await saveWithHooks(cls, instanceConnection(this), this)
       return this
     })
   },
   delete(this: Record<string, unknown>) {
     return operation(async () => {
       const cls = asRuntime(this.constructor)
-      await deleteInstance(cls, instanceConnection(this), this)
+      await deleteWithHooks(cls, instanceConnection(this), this, false)
+    })
+  },
+  hardDelete(this: Record<string, unknown>) {
+    return operation(async () => {
+      const cls = asRuntime(this.constructor)
+      await deleteWithHooks(cls, instanceConnection(this), this, true)
+    })
+  },
+  restore(this: Record<string, unknown>) {
+    return operation(async () => {
+      const cls = asRuntime(this.constructor)
+      await restoreWithHooks(cls, instanceConnection(this), this)
+      return this
     })
   },
   refresh(this: Record<string, unknown>) {

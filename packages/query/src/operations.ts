@@ -80,14 +80,43 @@ export const hydrator = (modelClass: ModelClass, connection: Connection, bigints
     connection.driver.dialect,
   )
 
-export const selectNode = (modelClass: ModelClass, where: Condition | null): SelectNode => ({
+/**
+ * A SELECT of the model's columns for internal lookups (`get`, relation loads, eager loads):
+ * a soft-delete model's deleted rows are skipped unless `withDeleted` (refresh, reloads).
+ */
+export const selectNode = (modelClass: ModelClass, where: Condition | null, withDeleted = false): SelectNode => ({
   table: modelClass.metadata.table,
   columns: modelClass.metadata.columns,
   where,
   orderBy: [],
   limit: null,
   offset: null,
+  metadata: modelClass.metadata,
+  ...(withDeleted ? { withDeleted } : {}),
 })
+
+/** The instance's soft-delete property, when its model soft-deletes. */
+export const softDeleteProperty = (modelClass: ModelClass): string | null => modelClass.metadata.softDelete ?? null
+
+/** Whether `instance` (of a soft-delete model) is marked deleted. */
+export const isSoftDeleted = (modelClass: ModelClass, instance: object): boolean => {
+  const property = modelClass.metadata.softDelete
+  return property !== null && property !== undefined && (instance as Record<string, unknown>)[property] != null
+}
+
+/**
+ * The `onUpdateNow` columns of a model with the time to write, for a write path that sets them
+ * (`save()`, query `update()`, upsert): columns already in `given` keep the given value.
+ */
+export const onUpdateNowValues = (
+  modelClass: ModelClass,
+  given: ReadonlyArray<ColumnMetadata> = [],
+  now: Date = new Date(),
+): Array<readonly [ColumnMetadata, Date]> => {
+  const out: Array<readonly [ColumnMetadata, Date]> = []
+  for (const c of modelClass.metadata.columns) if (c.onUpdateNow && !given.includes(c)) out.push([c, now])
+  return out
+}
 
 export const fetchInstances = async (
   modelClass: ModelClass,
@@ -282,7 +311,7 @@ export const reloadHeld = async (modelClass: ModelClass, connection: Connection,
   for (let i = 0; i < held.length; i += IN_BATCH) {
     const batch = held.slice(i, i + IN_BATCH)
     const statement = compiler.select(
-      selectNode(modelClass, { kind: "in", column: pkColumn, values: batch, negated: false }),
+      selectNode(modelClass, { kind: "in", column: pkColumn, values: batch, negated: false }, true),
     )
     for (const row of await connection.driver.rows(statement, { bigints: hydrate.bigints })) {
       const props = hydrate.props(row)
@@ -346,7 +375,11 @@ export const saveInstance = async (
   modelClass: ModelClass,
   connection: Connection,
   instance: Record<string, unknown>,
-  options: { readonly insert?: boolean } = {},
+  options: {
+    readonly insert?: boolean
+    /** Update only these properties (and the onUpdateNow columns); other unsaved edits stay unsaved. */
+    readonly only?: ReadonlyArray<string>
+  } = {},
 ): Promise<void> => {
   const { metadata } = modelClass
   const { dialect } = connection.driver
@@ -360,6 +393,8 @@ export const saveInstance = async (
   }
   const snapshot = options.insert ? null : Instances.persistedSnapshot(instance)
   if (snapshot === null) {
+    // onUpdateNow columns the input left out are set on insert too.
+    for (const c of metadata.columns) if (c.onUpdateNow && instance[c.property] === undefined) instance[c.property] = new Date()
     validateColumns(modelClass, instance, metadata.columns)
     const columns = metadata.columns.filter((c) => !(c.autoincrement && instance[c.property] == null))
     const [row] = await connection.driver.rows(
@@ -385,10 +420,17 @@ export const saveInstance = async (
     if (metadata.primaryKey !== null) connection.identityMap?.set(metadata.table, pk, instance)
     return
   }
+  const only = options.only
   const changed = metadata.columns.filter(
-    (c, i) => !sameValue(instance[c.property], cellDecoder(c, dialect, bigints)(snapshot[i])),
+    (c, i) =>
+      (only === undefined || only.includes(c.property)) && !sameValue(instance[c.property], cellDecoder(c, dialect, bigints)(snapshot[i])),
   )
   if (changed.length === 0) return
+  // onUpdateNow columns are set on every write of the row (unless this save sets them itself).
+  for (const [c, now] of onUpdateNowValues(modelClass, changed)) {
+    instance[c.property] = now
+    changed.push(c)
+  }
   validateColumns(modelClass, instance, changed)
   const pkColumn = primaryKeyColumn(modelClass)
   const oldPk = Instances.persistedKey(instance)
@@ -413,9 +455,12 @@ export const saveInstance = async (
     })
   }
   // The row as stored now: columns someone else changed since the load are taken over, so the
-  // instance matches its snapshot and a later save() cannot write stale values back.
+  // instance matches its snapshot and a later save() cannot write stale values back. A partial
+  // write (`only`) keeps the unsaved edits of the other columns for the next save().
   metadata.columns.forEach((c, i) => {
-    const stored = cellDecoder(c, dialect, bigints)(row[i])
+    const decode = cellDecoder(c, dialect, bigints)
+    const stored = decode(row[i])
+    if (only !== undefined && !changed.includes(c) && !sameValue(instance[c.property], decode(snapshot[i]))) return
     if (!sameValue(instance[c.property], stored)) instance[c.property] = stored
   })
   const newPk = instance[pkColumn.property]
@@ -467,7 +512,7 @@ export const refreshInstance = async (modelClass: ModelClass, connection: Connec
   const hydrate = hydrator(modelClass, connection)
   const value = checkValue(modelName(modelClass), pkColumn, pk, false)
   const statement = compilerFor(connection.driver.dialect).select({
-    ...selectNode(modelClass, { kind: "compare", column: pkColumn, op: "=", value }),
+    ...selectNode(modelClass, { kind: "compare", column: pkColumn, op: "=", value }, true),
     limit: 1,
   })
   const [row] = await connection.driver.rows(statement, { bigints: hydrate.bigints })
@@ -500,6 +545,11 @@ export const insertMany = async (
   const withAuto = metadata.columns.filter((c) => c.autoincrement)
   const canonical = metadata.columns.filter((c) => c.type === "uuid" || c.type === "time")
   for (const instance of instances) for (const c of canonical) instance[c.property] = normalizeValue(c.type, instance[c.property])
+  const stamped = metadata.columns.filter((c) => c.onUpdateNow)
+  if (stamped.length > 0) {
+    const now = new Date()
+    for (const instance of instances) for (const c of stamped) if (instance[c.property] === undefined) instance[c.property] = now
+  }
   // Rows that leave the database-assigned key out go in a separate group from rows that set it.
   const groups = new Map<boolean, Array<Record<string, unknown>>>()
   for (const instance of instances) {

@@ -33,7 +33,9 @@ import {
   type ModelClass,
   fetchInstances,
   fetchLazy,
+  isSoftDeleted,
   modelName,
+  onUpdateNowValues,
   runDelete,
   runUpdate,
 } from "./operations.js"
@@ -93,6 +95,8 @@ export interface SelectQuery<R, F> {
   having(predicate: (columns: ColumnsOf<F>) => Predicate | SqlFragment<boolean>): SelectQuery<R, F>
   /** Drops duplicate rows (`SELECT DISTINCT`). */
   distinct(): SelectQuery<R, F>
+  /** Includes soft-deleted rows (of the root, its relation paths and relation filters). */
+  withDeleted(): SelectQuery<R, F>
   limit(n: number): SelectQuery<R, F>
   offset(n: number): SelectQuery<R, F>
   using(name: string, options?: RouteOptions): SelectQuery<R, F>
@@ -133,6 +137,8 @@ interface State {
   readonly link?: LinkContext | undefined
   /** Rows an eager load already fetched for this (unfiltered) relation query. */
   readonly preloaded?: ReadonlyArray<object> | undefined
+  /** `withDeleted()`: a soft-delete model's deleted rows are included. */
+  readonly withDeleted?: boolean
 }
 
 /** A predicate, a `sql` fragment or a boolean expression as a condition. */
@@ -244,6 +250,15 @@ export class Query<M, F> {
     return this.#with({ distinct: true })
   }
 
+  /**
+   * Includes soft-deleted rows: on a model with `softDelete`, queries skip rows whose
+   * soft-delete column is set (also through relation paths, `some`/`none`/`every` and relation
+   * counts); this query keeps them. No effect on other models.
+   */
+  withDeleted(): Query<M, F> {
+    return this.#with({ withDeleted: true })
+  }
+
   /** @internal The select node, for an enclosing query (subqueries, `exists()`). */
   get [SUBQUERY](): () => SelectNode {
     return () => this.#node()
@@ -261,6 +276,12 @@ export class Query<M, F> {
       throw new QueryError(`${what} works on model instances; this query selects values (select() with a callback)`)
     }
     this.#needsProjection(what)
+  }
+
+  /** Rows an eager load fetched, without those soft-deleted since (unless withDeleted()). */
+  #live(rows: ReadonlyArray<object>): Array<object> {
+    const { modelClass, withDeleted } = this.#state
+    return withDeleted === true ? [...rows] : rows.filter((row) => !isSoftDeleted(modelClass, row))
   }
 
   /** Runs the projection query and decodes its rows. */
@@ -391,6 +412,7 @@ export class Query<M, F> {
       ...(distinct === true ? { distinct } : {}),
       ...(groupBy === undefined ? {} : { groupBy }),
       ...(having === undefined ? {} : { having: and(having) }),
+      ...(this.#state.withDeleted === true ? { withDeleted: true } : {}),
     }
   }
 
@@ -425,7 +447,7 @@ export class Query<M, F> {
       this.#needsProjection("all()")
       const { modelClass, preloaded, include } = this.#state
       const connection = resolveConnection(this.#state.using, this.#state)
-      const instances = preloaded !== undefined ? [...preloaded] : await fetchInstances(modelClass, connection, this.#node())
+      const instances = preloaded !== undefined ? this.#live(preloaded) : await fetchInstances(modelClass, connection, this.#node())
       await loadPaths(modelClass, connection, instances, include)
       return instances as Array<M>
     })
@@ -447,7 +469,7 @@ export class Query<M, F> {
       const node = this.#node()
       const instances =
         preloaded !== undefined
-          ? preloaded.slice(0, 1)
+          ? this.#live(preloaded).slice(0, 1)
           : await fetchInstances(modelClass, connection, { ...node, limit: Math.min(node.limit ?? 1, 1) })
       await loadPaths(modelClass, connection, instances, include)
       return (instances[0] as M | undefined) ?? null
@@ -515,6 +537,8 @@ export class Query<M, F> {
       }
       if (issues.length > 0) throw new ValidationError(name, issues)
       if (set.length === 0) throw new QueryError("update() needs at least one field to set")
+      // onUpdateNow columns the values leave out are set to now.
+      set.push(...onUpdateNowValues(modelClass, set.map(([column]) => column)))
       const connection = resolveConnection(this.#state.using, this.#state)
       const node = this.#node()
       return runUpdate(modelClass, connection, {
@@ -525,10 +549,34 @@ export class Query<M, F> {
     })
   }
 
-  /** Deletes every matching row; returns the number deleted. Held instances are evicted. */
+  /**
+   * Deletes every matching row; returns the number deleted. Held instances are evicted. On a
+   * soft-delete model the rows are marked instead (their soft-delete column set to now, held
+   * instances reloaded, so they stay the same objects). No per-instance hooks run.
+   */
   delete(): Operation<number> {
     return operation(async () => {
       this.#instancesOnly("delete()")
+      const { modelClass } = this.#state
+      const connection = resolveConnection(this.#state.using, this.#state)
+      const primaryKey = modelClass.metadata.columns.find((c) => c.primaryKey) ?? null
+      const soft = modelClass.metadata.softDelete
+      if (soft === null || soft === undefined) return runDelete(connection, { ...this.#node(), primaryKey })
+      const column = modelClass.metadata.columns.find((c) => c.property === soft)!
+      const now = new Date()
+      // Rows already deleted keep their time: only live rows are marked (unless withDeleted()).
+      return runUpdate(modelClass, connection, {
+        ...this.#node(),
+        primaryKey,
+        set: [[column, now], ...onUpdateNowValues(modelClass, [column], now)],
+      })
+    })
+  }
+
+  /** Deletes every matching row for real, also on a soft-delete model; returns the number deleted. */
+  hardDelete(): Operation<number> {
+    return operation(async () => {
+      this.#instancesOnly("hardDelete()")
       const { modelClass } = this.#state
       const connection = resolveConnection(this.#state.using, this.#state)
       return runDelete(connection, {

@@ -29,7 +29,16 @@ import { compilerFor } from "./compiler/index.js"
 import { resolveConnection } from "./context.js"
 import type { Condition } from "./expression.js"
 import { checkValue } from "./values.js"
-import { type ModelClass, fetchInstances, hydrator, modelName, noteModelClass, primaryKeyColumn, selectNode } from "./operations.js"
+import {
+  type ModelClass,
+  fetchInstances,
+  hydrator,
+  isSoftDeleted,
+  modelName,
+  noteModelClass,
+  primaryKeyColumn,
+  selectNode,
+} from "./operations.js"
 
 /** Links edited by `add/remove/clear` on a many-to-many query. */
 export interface LinkContext {
@@ -113,11 +122,12 @@ export const relationValue = (
     const key = instance[meta.via!]
     if (key === null || key === undefined) return operation(async () => null)
     const cached = Instances.getRelated(instance, property, key)
-    if (cached !== undefined) return operation(async () => cached.value)
+    // A soft-deleted related instance (cached or held) reads as no row, like the query would.
+    if (cached !== undefined) return operation(async () => (cached.value !== null && isSoftDeleted(target, cached.value as object) ? null : cached.value))
     return operation(async () => {
       const connection = connectionFor(instance)
       const held = connection.identityMap?.get(target.metadata.table, key)
-      if (held !== undefined) return held
+      if (held !== undefined) return isSoftDeleted(target, held) ? null : held
       const pk = primaryKeyColumn(target)
       const [found] = await fetchInstances(target, connection, {
         ...selectNode(target, { kind: "compare", column: pk, op: "=", value: key }),
@@ -289,6 +299,7 @@ const loadRelation = async (
           sourceColumn: ownerColumn,
           targetColumn: linkedColumn,
           sources: part,
+          metadata: target.metadata,
         }),
         { bigints },
       )

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, QueryError, type Statement } from "@ferro/core"
+import { type ColumnMetadata, type Dialect, type ModelMetadata, QueryError, type Statement } from "@ferro/core"
 import type {
   AggregateFunction,
   Collection,
@@ -23,6 +23,23 @@ import type {
 } from "../expression.js"
 import { pseudoColumn } from "../expression-ref.js"
 import { encodeRawValue, encodeValue } from "../values.js"
+
+const softColumns = new WeakMap<ModelMetadata, ColumnMetadata | null>()
+
+/**
+ * The soft-delete column of a model (`Model(..., { softDelete: "deletedAt" })`), or null. Every
+ * source of such a model gets `column IS NULL` (in WHERE for a root, in the ON clause for a join)
+ * unless the statement keeps deleted rows (`withDeleted`).
+ */
+export const softDeleteColumn = (metadata: ModelMetadata | undefined): ColumnMetadata | null => {
+  if (metadata === undefined || metadata.softDelete === null || metadata.softDelete === undefined) return null
+  let column = softColumns.get(metadata)
+  if (column === undefined) {
+    column = metadata.columns.find((c) => c.property === metadata.softDelete) ?? null
+    softColumns.set(metadata, column)
+  }
+  return column
+}
 
 /** A row count as SQL text; anything but a non-negative safe integer is a bug upstream. */
 const literalCount = (n: number): string => {
@@ -128,8 +145,10 @@ export class Compiler {
     const params: Array<unknown> = []
     const list = node.columns.map((c) => `t.${this.#q(c.column)}`).join(", ")
     const sources = node.sources.map((v) => this.value(node.sourceColumn, v, params)).join(", ")
+    const soft = softDeleteColumn(node.metadata)
+    const live = soft === null ? "" : ` AND t.${this.#q(soft.column)} IS NULL`
     return {
-      sql: `SELECT j.${this.#q(node.sourceColumn.column)}, ${list} FROM ${this.#q(node.table)} t JOIN ${this.#q(node.joinTable)} j ON j.${this.#q(node.targetColumn.column)} = t.${this.#q(node.primaryKey.column)} WHERE j.${this.#q(node.sourceColumn.column)} IN (${sources})`,
+      sql: `SELECT j.${this.#q(node.sourceColumn.column)}, ${list} FROM ${this.#q(node.table)} t JOIN ${this.#q(node.joinTable)} j ON j.${this.#q(node.targetColumn.column)} = t.${this.#q(node.primaryKey.column)} WHERE j.${this.#q(node.sourceColumn.column)} IN (${sources})${live}`,
       params,
     }
   }
@@ -168,7 +187,7 @@ export class Compiler {
   update(node: UpdateNode): Statement {
     const params: Array<unknown> = []
     // SET values see the row being updated: its own columns, unqualified.
-    const scope = this.#scope(node.source ?? null, null, [], false, node.table)
+    const scope = this.#scope(node.source ?? null, null, [], false, node.table, node.withDeleted === true)
     const set = node.set
       .map(([column, value]) => `${this.#q(column.column)} = ${this.#assignment(column, value, scope, params)}`)
       .join(", ")
@@ -193,18 +212,33 @@ export class Compiler {
 
   /** A condition over one table's own columns (no joins, no subqueries), unqualified. */
   condition(condition: Condition, params: Array<unknown>): string {
-    return this.#condition(condition, this.#scope(null, null, [], false, ""), params)
+    return this.#condition(condition, this.#scope(null, null, [], false, "", true), params)
   }
 
   // ---------------------------------------------------------------------------------------
   // Scopes: which sources a query's column references may read, under which aliases.
 
-  #scope(root: Source | null, parent: Scope | null, joins: ReadonlyArray<Source>, qualify: boolean, rootAlias: string): Scope {
+  #scope(
+    root: Source | null,
+    parent: Scope | null,
+    joins: ReadonlyArray<Source>,
+    qualify: boolean,
+    rootAlias: string,
+    withDeleted: boolean,
+  ): Scope {
     const aliases = new Map<Source, string>()
     const counter = parent?.counter ?? { n: 0 }
     if (root !== null) aliases.set(root, rootAlias)
     for (const join of joins) aliases.set(join, `t${++counter.n}`)
-    return { root, parent, aliases, qualify, rootAlias, counter }
+    return { root, parent, aliases, qualify, rootAlias, counter, withDeleted }
+  }
+
+  /** `where` AND the root's `deleted IS NULL` when the model soft-deletes and deleted rows are not wanted. */
+  #live(where: Condition | null, metadata: ModelMetadata | undefined, root: Source | null, withDeleted: boolean): Condition | null {
+    const soft = withDeleted ? null : softDeleteColumn(metadata)
+    if (soft === null) return where
+    const filter: Condition = { kind: "null", column: soft, ...(root === null ? {} : { source: root }), negated: false }
+    return where === null ? filter : { kind: "and", items: [where, filter] }
   }
 
   #column(column: ColumnMetadata, source: Source | undefined, scope: Scope): string {
@@ -319,7 +353,15 @@ export class Compiler {
       const hop = join.hop!
       const alias = this.#q(scope.aliases.get(join)!)
       const parent = this.#column(hop.parentColumn, join.parent!, scope)
-      sql += ` ${join.optional ? "LEFT JOIN" : "JOIN"} ${this.#q(join.metadata.table)} AS ${alias} ON ${alias}.${this.#q(hop.childColumn.column)} = ${parent}`
+      // A soft-deleted related row is no row: it is filtered in the ON clause, so the join (and
+      // every join below it) is a LEFT JOIN and the path reads NULL, as for a missing row.
+      let left = join.optional
+      for (let s: Source = join; !left && s.parent !== null; s = s.parent) {
+        if (!scope.withDeleted && softDeleteColumn(s.metadata) !== null) left = true
+      }
+      const soft = scope.withDeleted ? null : softDeleteColumn(join.metadata)
+      const live = soft === null ? "" : ` AND ${alias}.${this.#q(soft.column)} IS NULL`
+      sql += ` ${left ? "LEFT JOIN" : "JOIN"} ${this.#q(join.metadata.table)} AS ${alias} ON ${alias}.${this.#q(hop.childColumn.column)} = ${parent}${live}`
     }
     return sql
   }
@@ -340,7 +382,9 @@ export class Compiler {
     const plan = this.#plan(root, [node.where, node.having, ...(node.selection ?? []).map((s) => s.expr), ...(node.groupBy ?? []), ...node.orderBy.map((o) => o.expr)])
     const qualify = outer !== null || plan.joins.length > 0 || plan.nested || link !== undefined
     const rootAlias = outer === null ? node.table : `t${++(outer.counter.n)}`
-    const scope = this.#scope(root, outer, plan.joins, qualify, rootAlias)
+    const withDeleted = node.withDeleted === true
+    const scope = this.#scope(root, outer, plan.joins, qualify, rootAlias, withDeleted)
+    const where = this.#live(node.where, root?.metadata ?? node.metadata, root, withDeleted)
     const linked = link?.(scope)
     const selected =
       (typeof list === "function" ? list() : list) ??
@@ -353,7 +397,7 @@ export class Compiler {
     if (outer !== null) sql += ` AS ${this.#q(rootAlias)}`
     if (linked !== undefined) sql += linked.join
     sql += this.#joins(plan.joins, scope)
-    const conditions = [linked?.condition, node.where === null ? undefined : this.#condition(node.where, scope, params)].filter((c) => c !== undefined)
+    const conditions = [linked?.condition, where === null ? undefined : this.#condition(where, scope, params)].filter((c) => c !== undefined)
     if (conditions.length > 0) sql += ` WHERE ${conditions.join(" AND ")}`
     if (node.groupBy !== undefined && node.groupBy.length > 0) {
       sql += ` GROUP BY ${node.groupBy.map((e) => this.#expr(e, scope, params)).join(", ")}`
@@ -383,6 +427,8 @@ export class Compiler {
       orderBy: [],
       limit: null,
       offset: null,
+      // The related rows follow the enclosing statement: soft-deleted ones count only under withDeleted().
+      ...(outer.withDeleted ? { withDeleted: true } : {}),
     }
     if (quantifier === "count") {
       return `(${this.#select(node, outer, params, "COUNT(*)", (scope) => {
@@ -563,19 +609,31 @@ export class Compiler {
   #target(node: TargetNode, params: Array<unknown>): string {
     const paged = node.limit !== null || node.offset !== null
     const root = node.source ?? null
+    const withDeleted = node.withDeleted === true
+    const where = this.#live(node.where, root?.metadata ?? node.metadata, root, withDeleted)
     const plan = this.#plan(root, [node.where, ...node.orderBy.map((o) => o.expr)])
     const joined = plan.joins.length > 0
     if ((paged || joined) && node.primaryKey === null) {
       throw new QueryError(`update()/delete() with limit, offset or a relation path needs a model with a primary key ("${node.table}" has none)`)
     }
     if (!paged && !joined) {
-      if (node.where === null) return ""
-      const scope = this.#scope(root, null, [], plan.nested, node.table)
-      return ` WHERE ${this.#condition(node.where, scope, params)}`
+      if (where === null) return ""
+      const scope = this.#scope(root, null, [], plan.nested, node.table, withDeleted)
+      return ` WHERE ${this.#condition(where, scope, params)}`
     }
     const pk = this.#q(node.primaryKey!.column)
     const inner = this.#select(
-      { table: node.table, columns: [node.primaryKey!], where: node.where, orderBy: node.orderBy, limit: node.limit, offset: node.offset, ...(root === null ? {} : { source: root }) },
+      {
+        table: node.table,
+        columns: [node.primaryKey!],
+        where: node.where,
+        orderBy: node.orderBy,
+        limit: node.limit,
+        offset: node.offset,
+        ...(root === null ? {} : { source: root }),
+        ...(node.metadata === undefined ? {} : { metadata: node.metadata }),
+        ...(withDeleted ? { withDeleted } : {}),
+      },
       null,
       params,
     )
@@ -604,4 +662,6 @@ interface Scope {
   readonly rootAlias: string
   /** Shared by a statement's scopes: alias numbers stay unique across subqueries. */
   readonly counter: { n: number }
+  /** Soft-deleted rows are kept in this statement's joins and relation subqueries. */
+  readonly withDeleted: boolean
 }
