@@ -8,10 +8,12 @@ import {
   type ColumnMetadata,
   type ActiveConnection as Connection,
   type Dialect,
+  type IdentityMap,
   Instances,
   ModelDoesNotExist,
   type ModelMetadata,
   QueryError,
+  type TableIdentityMap,
   type Statement,
   ValidationError,
   type ValidationIssue,
@@ -21,6 +23,7 @@ import {
 } from "@ferro/core/internal"
 import {
   type HydratableClass,
+  type HydrationTarget,
   type Hydrator,
   type LazyPlan,
   LazyRows,
@@ -110,6 +113,24 @@ const fetchStatement = async (modelClass: ModelClass, connection: Connection, st
   }
   const rows = await driver.rows(statement, hydrate.readOptions)
   return hydrate.all(rows, target)
+}
+
+/**
+ * Where streamed instances go. A stream must not pin every row it reads: a weak map (the
+ * connection's, a transaction's) is filled as by any read, since it holds instances only while
+ * the code does; a session's strong map is consulted (a row it already holds yields that
+ * object) but not filled, so instances the loop has finished with can be collected.
+ */
+export const streamTarget = (connection: Connection): HydrationTarget => {
+  const map = connection.identityMap
+  if (map === null || !map.strong) return { connection: connection.name, identityMap: map }
+  const lookupOnly = {
+    table: (table: string): TableIdentityMap => {
+      const entries = map.table(table)
+      return { lookup: (pk) => entries.lookup(pk), add: () => {} }
+    },
+  }
+  return { connection: connection.name, identityMap: lookupOnly as unknown as IdentityMap }
 }
 
 const lazyPlans = new WeakMap<Hydrator<object>, LazyPlan>()
