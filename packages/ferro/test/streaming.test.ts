@@ -148,6 +148,17 @@ describeEachBackend("streaming", (backend) => {
     }
     expect(n).toBe(30)
     expect(await Entry.where((e) => e.views.gte(100)).count()).toBe(30)
+    // A transaction in the loop body: on SQLite the next batch waits for it, nothing deadlocks.
+    let m = 0
+    for await (const entry of Entry.where((e) => e.views.gte(100)).orderBy((e) => e.id).stream({ batchSize: 4 })) {
+      await transaction(async () => {
+        entry.views = 0
+        await entry.save()
+        await Entry.where((e) => e.id.eq(entry.id)).update({ title: `done ${m++}` })
+      })
+    }
+    expect(m).toBe(30)
+    expect(await Entry.where((e) => e.title.like("done %")).count()).toBe(30)
     await expectReleased(backend)
   })
 
