@@ -244,7 +244,13 @@ describeEachBackend("streaming", (backend) => {
       expect(streamed[0]).toBe(held)
       // Not registered: a later get() builds its own object for the row.
       expect(await Entry.get(ids[1]!)).not.toBe(streamed[1])
+      // Nor does a transaction in the session publish them on commit.
+      const inTransaction = await transaction(async () => (await collect(Entry.where((e) => e.id.eq(ids[2]!)).stream()))[0]!)
+      expect(await Entry.get(ids[2]!)).not.toBe(inTransaction)
     })
+    // A transaction outside a session: its reads, streamed ones too, are published as any read.
+    const published = await transaction(async () => (await collect(Entry.where((e) => e.id.eq(ids[3]!)).stream()))[0]!)
+    expect(await Entry.get(ids[3]!)).toBe(published)
     // Outside a session the connection's weak map works as for any read.
     const [first] = await collect(Entry.select().orderBy((e) => e.id).limit(1).stream())
     expect(await Entry.get(ids[0]!)).toBe(first)

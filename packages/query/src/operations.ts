@@ -14,6 +14,7 @@ import {
   type ModelMetadata,
   QueryError,
   type TableIdentityMap,
+  TransactionIdentityMap,
   type Statement,
   ValidationError,
   type ValidationIssue,
@@ -117,13 +118,17 @@ const fetchStatement = async (modelClass: ModelClass, connection: Connection, st
 
 /**
  * Where streamed instances go. A stream must not pin every row it reads: a weak map (the
- * connection's, a transaction's) is filled as by any read, since it holds instances only while
- * the code does; a session's strong map is consulted (a row it already holds yields that
- * object) but not filled, so instances the loop has finished with can be collected.
+ * connection's, a transaction's outside any session) is filled as by any read, since it holds
+ * instances only while the code does; under a session (its strong map, or a transaction in
+ * it) the map is consulted (a row it already holds yields that object) but not filled, so
+ * instances the loop has finished with can be collected.
  */
 export const streamTarget = (connection: Connection): HydrationTarget => {
   const map = connection.identityMap
-  if (map === null || !map.strong) return { connection: connection.name, identityMap: map }
+  // A transaction's map is weak, but its commit publishes the instances still alive to the
+  // enclosing map: under a session, that would pin them after all.
+  const pins = map !== null && (map.strong || (map instanceof TransactionIdentityMap && map.outer.strong))
+  if (map === null || !pins) return { connection: connection.name, identityMap: map }
   const lookupOnly = {
     table: (table: string): TableIdentityMap => {
       const entries = map.table(table)
