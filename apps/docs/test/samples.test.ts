@@ -66,6 +66,8 @@ const expectedOutput: Record<string, string> = {
   "queries-10": "[ 'Engine', 'Machines' ] 1\n[ 5, 6, 8 ]",
   "queries-11": "true\n3",
   "queries-12": "0\n0\n{ posts: [ 2, 1, 1 ], views: 460 }",
+  "streaming-1": "4999 12497500\n{ id: 1, sensor: 's0' }\n{ id: 2, sensor: 's1' }\n[ 1 ]",
+  "streaming-2": "[ 0, 3, 6, 9 ]\n4498500",
 }
 
 describe("documentation samples", () => {
