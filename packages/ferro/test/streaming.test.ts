@@ -256,6 +256,32 @@ describeEachBackend("streaming", (backend) => {
     expect(await Entry.get(ids[0]!)).toBe(first)
   })
 
+  test("a failing statement rejects the loop with Ferro's error and releases the connection", async () => {
+    const bad = Entry.where(() => sql<boolean>`no_such_column = 1`)
+    await expect(collect(bad.stream({ batchSize: 10 }))).rejects.toBeInstanceOf(QueryError)
+    const failure = await Effect.runPromise(Effect.flip(Stream.runCollect(bad.toStream())))
+    expect(failure).toBeInstanceOf(QueryError)
+    await expectReleased(backend)
+  })
+
+  test("the driver's stream: nothing is sent before the first next(), return() is idempotent", async () => {
+    const driver = getConnection().driver
+    const statement = { sql: "SELECT id FROM st_entries ORDER BY id", params: [] }
+    const before = statements()
+    const unused = driver.stream!(statement, {}, 10)
+    await unused.return!()
+    expect(statements()).toBe(before)
+    const iterator = driver.stream!(statement, {}, 100)
+    const first = await iterator.next()
+    expect(first.done).toBe(false)
+    expect(first.value).toHaveLength(100)
+    expect(Number(first.value![0]![0])).toBe(ids[0])
+    await iterator.return!()
+    await iterator.return!()
+    expect((await iterator.next()).done).toBe(true)
+    await expectReleased(backend)
+  })
+
   test("a bad batchSize is a QueryError before any SQL", async () => {
     const before = statements()
     for (const batchSize of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "10" as unknown as number, 2 ** 60]) {
