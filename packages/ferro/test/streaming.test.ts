@@ -8,7 +8,7 @@ import { Effect, Stream } from "effect"
 import type pg from "pg"
 import { beforeEach, expect, test } from "vitest"
 import { getConnection } from "@ferro/core/internal"
-import { Model, type ModelClass, QueryError, connect, field, fetchOne, session, sql, transaction } from "ferro-orm"
+import { Model, type ModelClass, QueryError, connect, execute, field, fetchOne, session, sql, transaction } from "ferro-orm"
 import { type Backend, describeEachBackend } from "./support/backends.js"
 
 class Writer extends Model("st_writers", {
@@ -158,6 +158,10 @@ describeEachBackend("streaming", (backend) => {
       })
     }
     expect(m).toBe(30)
+    // Raw SQL writes too.
+    for await (const entry of Entry.where((e) => e.id.lte(ids[2]!)).stream({ batchSize: 1 })) {
+      await execute(sql`UPDATE st_entries SET views = ${entry.views + 1} WHERE id = ${entry.id}`)
+    }
     expect(await Entry.where((e) => e.title.like("done %")).count()).toBe(30)
     await expectReleased(backend)
   })

@@ -31,7 +31,7 @@ export class BetterSqlite3Engine implements SqliteEngine {
   objects(statement: Statement): Array<Record<string, unknown>> {
     const prepared = this.#cache.get(statement.sql)
     if (!prepared.reader) {
-      prepared.run(...statement.params)
+      this.#mutating(() => prepared.run(...statement.params))
       return []
     }
     prepared.raw(false)
