@@ -8,7 +8,7 @@ import { Effect, Stream } from "effect"
 import type pg from "pg"
 import { beforeEach, expect, test } from "vitest"
 import { getConnection } from "@ferro/core/internal"
-import { Model, type ModelClass, QueryError, connect, execute, field, fetchOne, session, sql, transaction } from "ferro-orm"
+import { Model, type ModelClass, QueryError, connect, disconnect, execute, field, fetchOne, session, sql, transaction } from "ferro-orm"
 import { type Backend, describeEachBackend } from "./support/backends.js"
 
 class Writer extends Model("st_writers", {
@@ -284,6 +284,16 @@ describeEachBackend("streaming", (backend) => {
     await iterator.return!()
     expect((await iterator.next()).done).toBe(true)
     await expectReleased(backend)
+  })
+
+  test("disconnect() with an abandoned stream open closes it (no hang); the stream then fails", async () => {
+    const iterator = Entry.select().orderBy((e) => e.id).stream({ batchSize: 10 })[Symbol.asyncIterator]()
+    expect((await iterator.next()).value!.id).toBe(ids[0])
+    await disconnect()
+    await expect((async () => {
+      for (let i = 0; i < 20; i++) await iterator.next()
+    })()).rejects.toThrow()
+    await iterator.return!()
   })
 
   test("a bad batchSize is a QueryError before any SQL", async () => {

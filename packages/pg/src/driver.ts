@@ -125,6 +125,8 @@ export class PostgresDriver implements Driver {
   /** Schema pinned by `?schema=`, or null. */
   readonly schema: string | null
   #statements = 0
+  /** Discards the clients of streams still open (see {@link close}). */
+  readonly #streams = new Set<() => void>()
 
   constructor(url: string, pool: PoolOptions = {}, session: SessionOptions = {}) {
     this.url = redactUrl(url)
@@ -190,6 +192,10 @@ export class PostgresDriver implements Driver {
   async *stream(statement: Statement, _options: ReadOptions, batchSize: number): AsyncGenerator<ReadonlyArray<ReadonlyArray<unknown>>, void, undefined> {
     const checkedOut = await this.#checkout()
     let broken = false
+    // close() with this stream still open (its iterator abandoned): the client is discarded,
+    // so the pool can end.
+    const abandon = () => checkedOut.release(true)
+    this.#streams.add(abandon)
     const run = async (next: Statement): Promise<pg.QueryResult> => {
       this.#statements++
       try {
@@ -210,6 +216,7 @@ export class PostgresDriver implements Driver {
         if (!broken) await run({ sql: finished ? "COMMIT" : "ROLLBACK", params: [] }).catch(() => (broken = true))
       }
     } finally {
+      this.#streams.delete(abandon)
       checkedOut.release(broken)
     }
   }
@@ -273,6 +280,8 @@ export class PostgresDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    for (const abandon of [...this.#streams]) abandon()
+    this.#streams.clear()
     await this.pool.end()
   }
 }
