@@ -72,6 +72,8 @@ const expectedOutput: Record<string, string> = {
   "lifecycle-1": "hello-world\na title is required\nHello World",
   "lifecycle-2": "2020\ntrue\ntrue",
   "lifecycle-3": "true 1\n[ 'Engine' ]\n0\nnull\ntrue\n2\n1",
+  "streaming-1": "4999 12497500\n{ id: 1, sensor: 's0' }\n{ id: 2, sensor: 's1' }\n[ 1 ]",
+  "streaming-2": "[ 0, 3, 6, 9 ]\n4498500",
 }
 
 describe("documentation samples", () => {

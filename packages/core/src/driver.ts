@@ -83,6 +83,15 @@ export interface Driver {
   forEachRow?(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): Promise<number>
   /** Reads rows into typed-array columns, one {@link ColumnarKind} per selected column. Optional (native engine). */
   columnar?(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): Promise<ColumnarResult>
+  /**
+   * Reads rows in batches of at most `batchSize` (arrays, in select-list order, as {@link rows}
+   * gives them) without holding the whole result: PostgreSQL through a server-side cursor,
+   * SQLite by stepping the statement. Optional: without it Ferro's `stream()` refuses to run.
+   * Nothing is sent before the first `next()`. Leaving early is `return()` on the iterator
+   * (what `for await` calls on `break` or a throw): it closes the cursor or statement and gives
+   * the connection back; it is safe to call more than once, and after the last batch.
+   */
+  stream?(statement: Statement, options: ReadOptions, batchSize: number): AsyncIterableIterator<ReadonlyArray<ReadonlyArray<unknown>>>
   /** Rows as objects keyed by column name (raw SQL). */
   objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>>
   /** Runs a write and reports the rows it affected. */

@@ -25,6 +25,7 @@ export { normalizeValue } from "./normalize.js"
 /** Value predicates shared by field validation and query values. */
 export { isJsonValue, isWellFormedText, isWideIntegerDbType } from "./fields.js"
 export { operation } from "./operation.js"
+export { batchedStream } from "./stream.js"
 export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "./native-binding.js"
 export {
   addTransactionResolver,

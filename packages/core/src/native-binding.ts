@@ -26,6 +26,14 @@ export interface NativeStatement {
     onRow: (...cells: Array<unknown>) => void,
     epochColumns?: Uint8Array,
   ): number
+  /**
+   * The streaming read: with `params`, resets and binds; then steps at most `max` rows, calling
+   * `onRow(cell0, ..., cellN)` per row, and stops there (the next call, `params` null, goes on).
+   * Returns the rows stepped; fewer than `max` means done (the statement is then reset).
+   */
+  step(params: ReadonlyArray<unknown> | null, bigints: boolean, max: number, onRow: (...cells: Array<unknown>) => void): number
+  /** Stops a statement `step()` left part-way (releases its read). */
+  reset(): void
   /** Reads every row into typed-array columns. */
   columnar(params: ReadonlyArray<unknown>, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult
   /** Whether the last `each()` stopped because its row callback threw (its error then propagated as is). */

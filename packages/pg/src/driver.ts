@@ -84,6 +84,33 @@ const send = (target: pg.Pool | pg.PoolClient, statement: Statement, types: Type
     ...(rowMode === undefined ? {} : { rowMode }),
   })
 
+/** Numbers the cursors streams declare (names only need to be unique per connection). */
+let cursorCount = 0
+
+/**
+ * The batches of a stream through a server-side cursor: `DECLARE … NO SCROLL CURSOR FOR` the
+ * statement, then `FETCH FORWARD n` until a short batch, then `CLOSE` (also when the consumer
+ * leaves early or a statement fails). `run` sends one statement in the transaction the cursor
+ * lives in; each FETCH is an ordinary statement, so others (the loop body's) run between them.
+ */
+async function* fetchCursor(
+  run: (statement: Statement) => Promise<pg.QueryResult>,
+  statement: Statement,
+  batchSize: number,
+): AsyncGenerator<ReadonlyArray<ReadonlyArray<unknown>>, void, undefined> {
+  const name = quoteIdentifier(`ferro_stream_${++cursorCount}`)
+  await run({ sql: `DECLARE ${name} NO SCROLL CURSOR FOR ${statement.sql}`, params: statement.params })
+  try {
+    for (;;) {
+      const rows = (await run({ sql: `FETCH FORWARD ${batchSize} FROM ${name}`, params: [] })).rows as Array<Array<unknown>>
+      if (rows.length > 0) yield rows
+      if (rows.length < batchSize) return
+    }
+  } finally {
+    // Fails only when the transaction is already aborted or over, which closed the cursor.
+    await run({ sql: `CLOSE ${name}`, params: [] }).catch(() => undefined)
+  }
+}
 
 /**
  * Ferro's driver on a pg pool. Every connection is opened in UTC with ISO dates (so Ferro's
@@ -98,6 +125,8 @@ export class PostgresDriver implements Driver {
   /** Schema pinned by `?schema=`, or null. */
   readonly schema: string | null
   #statements = 0
+  /** Discards the clients of streams still open (see {@link close}). */
+  readonly #streams = new Set<() => void>()
 
   constructor(url: string, pool: PoolOptions = {}, session: SessionOptions = {}) {
     this.url = redactUrl(url)
@@ -152,6 +181,44 @@ export class PostgresDriver implements Driver {
   async execute(statement: Statement): Promise<WriteResult> {
     const result = await this.#query(statement, textTypes, "array")
     return { rowsAffected: result.rowCount ?? result.rows.length }
+  }
+
+  /**
+   * Streams rows through a server-side cursor on a client of its own, checked out of the pool
+   * at the first batch and given back when the stream ends, fails or is left early: `BEGIN`,
+   * `DECLARE`, `FETCH FORWARD batchSize` per batch, `CLOSE`, then `COMMIT` (`ROLLBACK` when
+   * left early or failed). The stream reads one snapshot; other queries keep using the pool.
+   */
+  async *stream(statement: Statement, _options: ReadOptions, batchSize: number): AsyncGenerator<ReadonlyArray<ReadonlyArray<unknown>>, void, undefined> {
+    const checkedOut = await this.#checkout()
+    let broken = false
+    // close() with this stream still open (its iterator abandoned): the client is discarded,
+    // so the pool can end.
+    const abandon = () => checkedOut.release(true)
+    this.#streams.add(abandon)
+    const run = async (next: Statement): Promise<pg.QueryResult> => {
+      this.#statements++
+      try {
+        return await send(checkedOut.client, next, textTypes, "array")
+      } catch (error) {
+        const translated = translatePgError(error, next, this.url)
+        if (translated instanceof ConnectionError || checkedOut.failed) broken = true
+        throw translated
+      }
+    }
+    try {
+      await run({ sql: "BEGIN", params: [] })
+      let finished = false
+      try {
+        yield* fetchCursor(run, statement, batchSize)
+        finished = true
+      } finally {
+        if (!broken) await run({ sql: finished ? "COMMIT" : "ROLLBACK", params: [] }).catch(() => (broken = true))
+      }
+    } finally {
+      this.#streams.delete(abandon)
+      checkedOut.release(broken)
+    }
   }
 
   /** Checks a client out of the pool, with an error listener until it is released. */
@@ -213,6 +280,8 @@ export class PostgresDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    for (const abandon of [...this.#streams]) abandon()
+    this.#streams.clear()
     await this.pool.end()
   }
 }
@@ -283,6 +352,10 @@ class PostgresTransaction implements TransactionDriver {
   }
   async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
     return (await this.run(statement, rawTypes)).rows as Array<Record<string, unknown>>
+  }
+  /** A cursor in this transaction: its FETCHes take turns with the transaction's other statements. */
+  stream(statement: Statement, _options: ReadOptions, batchSize: number): AsyncIterableIterator<ReadonlyArray<ReadonlyArray<unknown>>> {
+    return fetchCursor((next) => this.run(next, textTypes, "array"), statement, batchSize)
   }
   async execute(statement: Statement): Promise<WriteResult> {
     const result = await this.run(statement, textTypes, "array")

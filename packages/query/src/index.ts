@@ -32,6 +32,8 @@ export {
   type SelectQuery,
   type RelationPath,
   type SortDirection,
+  type StreamOptions,
+  DEFAULT_BATCH_SIZE,
   type UpdateValues,
   type Where,
 } from "./query.js"

@@ -8,10 +8,13 @@ import {
   type ColumnMetadata,
   type ActiveConnection as Connection,
   type Dialect,
+  type IdentityMap,
   Instances,
   ModelDoesNotExist,
   type ModelMetadata,
   QueryError,
+  type TableIdentityMap,
+  TransactionIdentityMap,
   type Statement,
   ValidationError,
   type ValidationIssue,
@@ -21,6 +24,7 @@ import {
 } from "@ferro/core/internal"
 import {
   type HydratableClass,
+  type HydrationTarget,
   type Hydrator,
   type LazyPlan,
   LazyRows,
@@ -139,6 +143,28 @@ const fetchStatement = async (modelClass: ModelClass, connection: Connection, st
   }
   const rows = await driver.rows(statement, hydrate.readOptions)
   return hydrate.all(rows, target)
+}
+
+/**
+ * Where streamed instances go. A stream must not pin every row it reads: a weak map (the
+ * connection's, a transaction's outside any session) is filled as by any read, since it holds
+ * instances only while the code does; under a session (its strong map, or a transaction in
+ * it) the map is consulted (a row it already holds yields that object) but not filled, so
+ * instances the loop has finished with can be collected.
+ */
+export const streamTarget = (connection: Connection): HydrationTarget => {
+  const map = connection.identityMap
+  // A transaction's map is weak, but its commit publishes the instances still alive to the
+  // enclosing map: under a session, that would pin them after all.
+  const pins = map !== null && (map.strong || (map instanceof TransactionIdentityMap && map.outer.strong))
+  if (map === null || !pins) return { connection: connection.name, identityMap: map }
+  const lookupOnly = {
+    table: (table: string): TableIdentityMap => {
+      const entries = map.table(table)
+      return { lookup: (pk) => entries.lookup(pk), add: () => {} }
+    },
+  }
+  return { connection: connection.name, identityMap: lookupOnly as unknown as IdentityMap }
 }
 
 const lazyPlans = new WeakMap<Hydrator<object>, LazyPlan>()

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  type FerroStream,
   type ColumnKeys,
   type ColumnMetadata,
   type InstanceFields,
@@ -17,7 +18,7 @@ import {
   type Operation,
   ValidationError,
 } from "@ferro/core"
-import { modelRuntime, operation } from "@ferro/core/internal"
+import { batchedStream, modelRuntime, operation } from "@ferro/core/internal"
 import type { LazyRows } from "@ferro/hydrate"
 import { type LinkContext, addLinks, checkPaths, loadPaths, removeLinks } from "./relations.js"
 import type { ColumnsOf, DecimalExpression, Expression, NumericExpression, SumOf } from "./column.js"
@@ -34,10 +35,12 @@ import {
   fetchInstances,
   fetchLazy,
   isSoftDeleted,
+  hydrator,
   modelName,
   onUpdateNowValues,
   runDelete,
   runUpdate,
+  streamTarget,
 } from "./operations.js"
 import { type Predicate, toCondition } from "./predicate.js"
 import { checkValue } from "./values.js"
@@ -100,6 +103,10 @@ export interface SelectQuery<R, F> {
   limit(n: number): SelectQuery<R, F>
   offset(n: number): SelectQuery<R, F>
   using(name: string, options?: RouteOptions): SelectQuery<R, F>
+  /** The rows one at a time, read in batches through a cursor (see {@link Query.stream}). */
+  stream(options?: StreamOptions): AsyncIterable<R>
+  /** The rows as an Effect `Stream` (see {@link Query.toStream}). */
+  toStream(options?: StreamOptions): FerroStream<R>
   /** Every row. */
   all(): Operation<Array<R>>
   /** The first row, or null. */
@@ -114,6 +121,36 @@ export interface SelectQuery<R, F> {
 export interface AllOptions {
   /** Return a {@link LazyRows} (views decoded on access) instead of model instances. */
   readonly lazy?: boolean
+}
+
+/** Options of {@link Query.stream} and {@link Query.toStream}. */
+export interface StreamOptions {
+  /**
+   * Rows read per batch: per `FETCH` on PostgreSQL, per stepping turn on SQLite; with `with()`,
+   * the instances whose relations one round of eager loading fetches. A positive integer;
+   * default {@link DEFAULT_BATCH_SIZE}.
+   */
+  readonly batchSize?: number
+}
+
+/** Rows a stream reads per batch unless `batchSize` says otherwise. */
+export const DEFAULT_BATCH_SIZE = 1000
+
+const checkBatchSize = (options: unknown): number => {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new QueryError(`stream() expects options such as { batchSize: 500 }, got ${options === null ? "null" : typeof options}`)
+  }
+  const batchSize = (options as StreamOptions | undefined)?.batchSize
+  if (batchSize === undefined) return DEFAULT_BATCH_SIZE
+  if (typeof batchSize !== "number" || !Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new QueryError(`stream() batchSize must be a positive integer, got ${typeof batchSize === "number" ? String(batchSize) : typeof batchSize}`)
+  }
+  return batchSize
+}
+
+/** The rows of a stream of batches, one at a time; leaving early closes the batches' source. */
+async function* rowsOf<T>(batches: AsyncIterable<ReadonlyArray<T>>): AsyncGenerator<T, void, undefined> {
+  for await (const batch of batches) for (const row of batch) yield row
 }
 
 interface State {
@@ -451,6 +488,66 @@ export class Query<M, F> {
       await loadPaths(modelClass, connection, instances, include)
       return instances as Array<M>
     })
+  }
+
+  /**
+   * The matching rows one at a time, for `for await`, read in batches of `batchSize` (default
+   * 1000) so memory stays flat whatever the row count: PostgreSQL reads through a server-side
+   * cursor, SQLite steps the statement. Leaving the loop early (`break`, a throw) closes the
+   * cursor and gives the connection back. Inside a transaction the stream joins it. Instances
+   * (with `with()`: relations loaded per batch) or, after `select((p) => ...)`, plain rows.
+   * Streamed instances are not pinned by a session's identity map (see the guide).
+   * A bad `batchSize` throws a `QueryError` here, before any SQL.
+   */
+  stream(options?: StreamOptions): AsyncIterable<M> {
+    const batches = this.#batches(options) as AsyncIterable<ReadonlyArray<M>>
+    return { [Symbol.asyncIterator]: () => rowsOf(batches) }
+  }
+
+  /**
+   * The matching rows as an Effect `Stream<M, FerroFailure>`, read as {@link stream} reads
+   * them; it runs in the transaction of the fiber running it, and interruption (or
+   * `Stream.take` having enough) closes the cursor.
+   */
+  toStream(options?: StreamOptions): FerroStream<M> {
+    return batchedStream(() => this.#batches(options) as AsyncIterable<ReadonlyArray<M>>)
+  }
+
+  /** The batches of a stream: checked now, run when iterated. */
+  #batches(options: StreamOptions | undefined): AsyncIterable<ReadonlyArray<unknown>> {
+    const batchSize = checkBatchSize(options)
+    this.#needsProjection("stream()")
+    return { [Symbol.asyncIterator]: () => this.#streamBatches(batchSize) }
+  }
+
+  async *#streamBatches(batchSize: number): AsyncGenerator<ReadonlyArray<unknown>, void, undefined> {
+    const { modelClass, projection, include, preloaded } = this.#state
+    if (preloaded !== undefined) {
+      for (let i = 0; i < preloaded.length; i += batchSize) yield preloaded.slice(i, i + batchSize)
+      return
+    }
+    // Resolved when iteration starts (synchronously, in the caller's transaction or fiber).
+    const connection = resolveConnection(this.#state.using, this.#state)
+    const { driver } = connection
+    if (driver.stream === undefined) {
+      throw new QueryError(`stream() is not supported on connection '${connection.name}': its driver reads no cursors`)
+    }
+    const statement = compilerFor(driver.dialect).select(this.#node())
+    if (projection !== undefined) {
+      const bigints = projectionNeedsBigints(projection)
+      for await (const rows of driver.stream(statement, bigints ? { bigints } : {}, batchSize)) {
+        yield decodeProjection(projection, rows, driver.dialect, bigints)
+      }
+      return
+    }
+    const hydrate = hydrator(modelClass, connection)
+    const target = streamTarget(connection)
+    for await (const rows of driver.stream(statement, { bigints: hydrate.bigints }, batchSize)) {
+      const instances = hydrate.all(rows, target)
+      // Eager loading per batch: one statement per relation level for each batch.
+      if (include.length > 0) await loadPaths(modelClass, connection, instances, include)
+      yield instances
+    }
   }
 
   /** The first matching row, or null. */

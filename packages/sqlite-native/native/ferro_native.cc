@@ -596,6 +596,8 @@ class Statement : public Napi::ObjectWrap<Statement> {
     return DefineClass(env, "NativeStatement",
                        {
                            InstanceMethod("each", &Statement::Each),
+                           InstanceMethod("step", &Statement::Step),
+                           InstanceMethod("reset", &Statement::Reset),
                            InstanceMethod("run", &Statement::Run),
                            InstanceMethod("columnar", &Statement::Columnar),
                            InstanceMethod("columns", &Statement::Columns),
@@ -810,6 +812,67 @@ class Statement : public Napi::ObjectWrap<Statement> {
     napi_value count;
     napi_create_double(env, rows, &count);
     return Napi::Value(env, count);
+  }
+
+  // step(params | null, bigints, max, fn): the streaming read. With params, resets the
+  // statement and binds them; then steps at most `max` rows, calling fn(cell0, ..., cellN) per
+  // row as each() does, and leaves the statement where it stopped, so the next call (params
+  // null) goes on from there. Returns the rows stepped: fewer than `max` means the statement
+  // is done (it is then reset, releasing its read). A throwing callback resets it too.
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    callbackFailed = false;
+    if (!Ready(env)) return Napi::Value();
+    if (!info[0].IsNull() && !info[0].IsUndefined() && !BindAll(env, info[0])) return Napi::Value();
+    bool bigints = info[1].ToBoolean().Value();
+    double max = info[2].As<Napi::Number>().DoubleValue();
+    napi_value fn = info[3];
+    napi_value receiver;
+    napi_get_undefined(env, &receiver);
+    std::vector<napi_value> argv;
+    double rows = 0;
+    int rc = SQLITE_ROW;
+    Begin();
+    while (rc == SQLITE_ROW && rows < max) {
+      napi_handle_scope scope;
+      napi_open_handle_scope(env, &scope);
+      for (int batch = 0; batch < 256 && rows < max; batch++) {
+        rc = sqlite3_step(stmt);
+        if (rc != SQLITE_ROW) break;
+        int columnCount = sqlite3_column_count(stmt);
+        argv.resize(columnCount > 0 ? columnCount : 1);
+        for (int i = 0; i < columnCount; i++) argv[i] = CellValue(env, stmt, i, bigints);
+        napi_value ignored;
+        if (napi_call_function(env, receiver, fn, columnCount, argv.data(), &ignored) != napi_ok) {
+          napi_close_handle_scope(env, scope);
+          if (stmt != nullptr) sqlite3_reset(stmt);
+          callbackFailed = true;
+          End();
+          return Napi::Value();  // the callback threw; its exception propagates
+        }
+        rows++;
+      }
+      napi_close_handle_scope(env, scope);
+    }
+    End();
+    if (stmt == nullptr) {
+      napi_throw(env, MakeError(env, "The statement was finalized while it ran", "SQLITE_MISUSE"));
+      return Napi::Value();
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      Fail(env);
+      return Napi::Value();
+    }
+    if (rc == SQLITE_DONE) sqlite3_reset(stmt);
+    napi_value count;
+    napi_create_double(env, rows, &count);
+    return Napi::Value(env, count);
+  }
+
+  // reset(): stops a statement step() left part-way, releasing its read.
+  Napi::Value Reset(const Napi::CallbackInfo& info) {
+    if (!busy && stmt != nullptr) sqlite3_reset(stmt);
+    return info.Env().Undefined();
   }
 
   // columnar(params, kinds): reads every row into typed columns. kinds[i]: 0 = number

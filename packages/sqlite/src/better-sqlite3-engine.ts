@@ -1,6 +1,6 @@
 import type { Statement, WriteResult } from "@ferro/core/internal"
 import Database from "better-sqlite3"
-import { type SqliteEngine, notAReader } from "./engine.js"
+import { type EngineCursor, type SqliteEngine, notAReader } from "./engine.js"
 import { StatementCache } from "./statement-cache.js"
 
 type Prepared = Database.Statement<unknown[], unknown>
@@ -9,6 +9,8 @@ type Prepared = Database.Statement<unknown[], unknown>
 export class BetterSqlite3Engine implements SqliteEngine {
   readonly kind = "js" as const
   readonly #cache: StatementCache<Prepared>
+  /** Cursors (streams) open on the connection. */
+  readonly #cursors = new Set<EngineCursor>()
 
   constructor(readonly database: Database.Database) {
     this.#cache = new StatementCache((sql) => database.prepare(sql))
@@ -29,7 +31,7 @@ export class BetterSqlite3Engine implements SqliteEngine {
   objects(statement: Statement): Array<Record<string, unknown>> {
     const prepared = this.#cache.get(statement.sql)
     if (!prepared.reader) {
-      prepared.run(...statement.params)
+      this.#mutating(() => prepared.run(...statement.params))
       return []
     }
     prepared.raw(false)
@@ -44,11 +46,69 @@ export class BetterSqlite3Engine implements SqliteEngine {
       prepared.safeIntegers(false)
       return { rowsAffected: prepared.all(...statement.params).length }
     }
-    return { rowsAffected: prepared.run(...statement.params).changes }
+    return this.#mutating(() => ({ rowsAffected: prepared.run(...statement.params).changes }))
+  }
+
+  /**
+   * better-sqlite3 refuses `run()` and `exec()` while an iterator is open on the connection (a
+   * stream), though SQLite itself allows a write while a read statement is part-way: such a
+   * write runs with the refusal lifted for that one call. What the open stream then sees of
+   * the change follows SQLite's rules (rows it has not reached yet may or may not show it).
+   */
+  #mutating<T>(work: () => T): T {
+    if (this.#cursors.size === 0) return work()
+    this.database.unsafeMode(true)
+    try {
+      return work()
+    } finally {
+      this.database.unsafeMode(false)
+    }
+  }
+
+  cursor(statement: Statement, bigints: boolean): EngineCursor {
+    let iterator: IterableIterator<unknown> | undefined
+    let done = false
+    const cursors = this.#cursors
+    const cursor: EngineCursor = {
+      next: (max) => {
+        if (done) return []
+        if (iterator === undefined) {
+          // A statement of its own: the cached one may be used by other queries meanwhile.
+          const prepared = this.database.prepare(statement.sql)
+          if (!prepared.reader) throw notAReader()
+          prepared.raw(true)
+          prepared.safeIntegers(bigints)
+          iterator = prepared.iterate(...statement.params) as IterableIterator<unknown>
+          cursors.add(cursor)
+        }
+        const rows: Array<Array<unknown>> = []
+        try {
+          while (rows.length < max) {
+            const step = iterator.next()
+            if (step.done === true) {
+              cursor.close()
+              break
+            }
+            rows.push(step.value as Array<unknown>)
+          }
+        } catch (error) {
+          cursor.close()
+          throw error
+        }
+        return rows
+      },
+      close: () => {
+        if (done) return
+        done = true
+        cursors.delete(cursor)
+        iterator?.return?.()
+      },
+    }
+    return cursor
   }
 
   exec(sql: string): void {
-    this.database.exec(sql)
+    this.#mutating(() => this.database.exec(sql))
   }
 
   clearStatementCache(): void {
@@ -56,6 +116,7 @@ export class BetterSqlite3Engine implements SqliteEngine {
   }
 
   close(): void {
+    for (const cursor of [...this.#cursors]) cursor.close()
     this.#cache.clear()
     if (this.database.open) this.database.close()
   }

@@ -18,7 +18,7 @@ import {
 } from "@ferro/core/internal"
 import type { NativeDatabase, NativeEngine } from "@ferro/core/internal"
 import { BetterSqlite3Engine } from "./better-sqlite3-engine.js"
-import { RowCallbackFailure, type SqliteEngine } from "./engine.js"
+import { type EngineCursor, RowCallbackFailure, type SqliteEngine } from "./engine.js"
 import { isLockBusy, translateSqliteError } from "./errors.js"
 import { ferroDecimalAvg, ferroDecimalKey, ferroDecimalMax, ferroDecimalMin, ferroDecimalSum, ferroInt32, ferroLower } from "./functions.js"
 import { NativeSqliteEngine } from "./native-engine.js"
@@ -310,6 +310,34 @@ export class SqliteDriver implements Driver {
     return this.#sync(statement, (engine) => engine.columnar!(statement, kinds))
   }
 
+  /** Opens a cursor over `statement` for a stream (counted as one statement; nothing runs yet). @internal */
+  openCursorSync(statement: Statement, bigints: boolean): EngineCursor {
+    this.#statements++
+    return this.#engine.cursor(statement, bigints)
+  }
+
+  /** Steps a stream's cursor by at most `max` rows, translating its errors. @internal */
+  stepCursorSync(statement: Statement, cursor: EngineCursor, max: number): Array<Array<unknown>> {
+    this.#depth++
+    try {
+      return cursor.next(max)
+    } catch (error) {
+      throw translateSqliteError(error, statement, this.lockTimeout)
+    } finally {
+      this.#depth--
+    }
+  }
+
+  /**
+   * Streams the rows of `statement` in batches by stepping it (both engines). Each batch is
+   * read in line with the connection's other statements: while a transaction owns the
+   * connection, the next batch waits for it to end. Between batches the statement stays open
+   * and other statements run meanwhile, reads and writes (see {@link BetterSqlite3Engine}).
+   */
+  stream(statement: Statement, options: ReadOptions, batchSize: number): AsyncIterableIterator<ReadonlyArray<ReadonlyArray<unknown>>> {
+    return streamCursor(this, statement, options, batchSize, (work) => this.#run(work))
+  }
+
   /** Whether this connection's engine hands rows to callbacks and fills columnar results. */
   get native(): boolean {
     return this.#engine.kind === "native"
@@ -462,6 +490,51 @@ export class SqliteDriver implements Driver {
   }
 }
 
+/**
+ * The batches of a stream over an engine cursor; `run` runs each batch's stepping on the
+ * connection (in line, or in the transaction). `track` gets the closer while it is open.
+ */
+async function* streamCursor(
+  driver: SqliteDriver,
+  statement: Statement,
+  options: ReadOptions,
+  batchSize: number,
+  run: <T>(work: () => T) => Promise<T>,
+  track?: Set<() => void>,
+): AsyncGenerator<ReadonlyArray<ReadonlyArray<unknown>>, void, undefined> {
+  let cursor: EngineCursor | undefined
+  let delivered = false
+  let failure: unknown
+  const close = () => {
+    cursor?.close()
+    cursor = undefined
+  }
+  track?.add(close)
+  try {
+    for (;;) {
+      const rows = await run(() => {
+        // A statement that failed part-way cannot resume: a retry gets the same error.
+        if (failure !== undefined) throw failure
+        cursor ??= driver.openCursorSync(statement, options.bigints === true)
+        try {
+          const batch = driver.stepCursorSync(statement, cursor, batchSize)
+          if (batch.length > 0) delivered = true
+          return batch
+        } catch (error) {
+          cursor = undefined // the engine closed it
+          if (delivered) failure = error
+          throw error
+        }
+      })
+      if (rows.length > 0) yield rows
+      if (rows.length < batchSize) return
+    }
+  } finally {
+    close()
+    track?.delete(close)
+  }
+}
+
 /** Opens a SQLite database from a `sqlite:` URL. Throws `ConnectionError` when it cannot. */
 export const openSqlite = async (url: string, options: SqliteDriverOptions = {}): Promise<SqliteDriver> => {
   const wantsNative = (options.engine ?? parseSqliteUrl(url).engine) === "native"
@@ -478,6 +551,8 @@ export const openSqlite = async (url: string, options: SqliteDriverOptions = {})
 class SqliteTransaction implements TransactionDriver {
   readonly dialect = sqliteDialect
   #open = true
+  /** Closers of the streams open in this transaction: the end of the transaction closes them. */
+  readonly #streams = new Set<() => void>()
 
   constructor(
     readonly driver: SqliteDriver,
@@ -525,6 +600,9 @@ class SqliteTransaction implements TransactionDriver {
   executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
     return this.#wait(() => this.driver.executeAtomicallySync(statements))
   }
+  stream(statement: Statement, options: ReadOptions, batchSize: number): AsyncIterableIterator<ReadonlyArray<ReadonlyArray<unknown>>> {
+    return streamCursor(this.driver, statement, options, batchSize, (work) => this.#wait(work), this.#streams)
+  }
   async savepoint(name: string): Promise<void> {
     this.#check()
     this.driver.executeSync({ sql: `SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
@@ -547,6 +625,7 @@ class SqliteTransaction implements TransactionDriver {
   async #end(sql: "COMMIT" | "ROLLBACK"): Promise<void> {
     this.#check()
     this.#open = false
+    for (const close of [...this.#streams]) close()
     try {
       if (this.readOnly) this.driver.execSync("PRAGMA query_only = OFF")
       // A busy COMMIT leaves the transaction open and can be tried again; any other failed

@@ -18,6 +18,11 @@ export interface SqliteEngine {
   each?(statement: Statement, options: ReadOptions, onRow: (...cells: Array<unknown>) => void): number
   /** Reads typed-array columns (native only). */
   columnar?(statement: Statement, kinds: ReadonlyArray<ColumnarKind>): ColumnarResult
+  /**
+   * Opens `statement` for stepping (streams): a statement of its own, not the cached one, so
+   * other statements run meanwhile. Nothing runs before the first `next()`.
+   */
+  cursor(statement: Statement, bigints: boolean): EngineCursor
   /** Runs SQL with no parameters and no result (BEGIN, PRAGMA ... = ...). */
   exec(sql: string): void
   clearStatementCache(): void
@@ -33,4 +38,12 @@ export const notAReader = (): TypeError => new TypeError("This statement does no
  */
 export class RowCallbackFailure {
   constructor(readonly error: unknown) {}
+}
+
+/** A statement being stepped by a stream (see {@link SqliteEngine.cursor}). */
+export interface EngineCursor {
+  /** Steps at most `max` rows; fewer than `max` means the statement is done (and closed). */
+  next(max: number): Array<Array<unknown>>
+  /** Stops stepping and frees the statement (idempotent). */
+  close(): void
 }

@@ -1,6 +1,6 @@
 import type { ColumnarKind, ColumnarResult, ReadOptions, Statement, WriteResult } from "@ferro/core/internal"
 import type { NativeDatabase, NativeStatement } from "@ferro/core/internal"
-import { RowCallbackFailure, type SqliteEngine, notAReader } from "./engine.js"
+import { type EngineCursor, RowCallbackFailure, type SqliteEngine, notAReader } from "./engine.js"
 import { StatementCache } from "./statement-cache.js"
 
 /**
@@ -11,6 +11,8 @@ import { StatementCache } from "./statement-cache.js"
 export class NativeSqliteEngine implements SqliteEngine {
   readonly kind = "native" as const
   readonly #cache: StatementCache<NativeStatement>
+  /** Cursors (streams) open on the connection. */
+  readonly #cursors = new Set<EngineCursor>()
 
   constructor(readonly database: NativeDatabase) {
     this.#cache = new StatementCache(
@@ -75,6 +77,48 @@ export class NativeSqliteEngine implements SqliteEngine {
     return { rowsAffected: prepared.run(statement.params) }
   }
 
+  /**
+   * Steps a statement of its own with the addon's `step()`: each `next(max)` resumes where the
+   * last one stopped. SQLite allows other statements, writes included, while it is part-way.
+   */
+  cursor(statement: Statement, bigints: boolean): EngineCursor {
+    let prepared: NativeStatement | undefined
+    let done = false
+    const cursors = this.#cursors
+    const cursor: EngineCursor = {
+      next: (max) => {
+        if (done) return []
+        const first = prepared === undefined
+        if (prepared === undefined) {
+          prepared = this.database.prepare(statement.sql)
+          cursors.add(cursor)
+          if (!prepared.reader) {
+            cursor.close()
+            throw notAReader()
+          }
+        }
+        const rows: Array<Array<unknown>> = []
+        try {
+          const stepped = prepared.step(first ? statement.params : null, bigints, max, (...cells) => {
+            rows.push(cells)
+          })
+          if (stepped < max) cursor.close()
+        } catch (error) {
+          cursor.close()
+          throw error
+        }
+        return rows
+      },
+      close: () => {
+        if (done) return
+        done = true
+        cursors.delete(cursor)
+        prepared?.finalize()
+      },
+    }
+    return cursor
+  }
+
   exec(sql: string): void {
     this.database.exec(sql)
   }
@@ -84,6 +128,7 @@ export class NativeSqliteEngine implements SqliteEngine {
   }
 
   close(): void {
+    for (const cursor of [...this.#cursors]) cursor.close()
     this.#cache.clear()
     if (this.database.open) this.database.close()
   }
