@@ -80,3 +80,4 @@ export type { LiveColumn, LiveForeignKey, LiveIndex, LiveTable } from "./live.js
  */
 export { DEFAULT_CONNECTION, registerConnection, setDefaultConnection, unregisterConnection, type Connection } from "./connections.js"
 export type { FerroFailure, Operation } from "./operation.js"
+export type { LogEvent, LogOption } from "./observe.js"

@@ -45,6 +45,7 @@ export {
   ValidationError,
   type ValidationIssue,
   type FerroFailure,
+  type LogEvent,
   type Operation,
   field,
   setDefaultConnection,
