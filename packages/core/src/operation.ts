@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Effect, Effectable, Fiber, type Tracer } from "effect"
+import { Effect, Effectable, Fiber, Tracer } from "effect"
 import type {
   CheckViolation,
   ConnectionError,
@@ -178,7 +178,9 @@ class OperationImpl<A> extends Promise<A> {
       `ferro.${this.name}`,
       { kind: "client", attributes: collection(this.subject) },
       (span) => {
-        const recorder = spanRecorder(span)
+        // With Effect's default tracer no backend sees the span: skip recording its statements.
+        const recorder =
+          span.sampled && Fiber.getCurrent()?.getRef(Tracer.Tracer) !== Tracer.nativeTracer ? spanRecorder(span) : undefined
         if (!this.yielded) {
           this.yielded = true
           // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
@@ -186,7 +188,8 @@ class OperationImpl<A> extends Promise<A> {
           return settle(this as Promise<A>)
         }
         // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
-        return settle(recordStatements(recorder, () => runBodyIn(currentTransaction(), currentSession(), this.run)))
+        const again = () => runBodyIn(currentTransaction(), currentSession(), this.run)
+        return settle(recorder === undefined ? again() : recordStatements(recorder, again))
       },
     )
   }
