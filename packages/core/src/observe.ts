@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from "node:async_hooks"
 import type { ActiveConnection } from "./connections.js"
 import type { BeginOptions, Driver, Statement, TransactionDriver, WriteResult } from "./driver.js"
+import type { FerroError } from "./errors.js"
 
 /** One statement, as `connect(url, { log: (event) => … })` receives it. */
 export interface LogEvent {
@@ -34,7 +35,7 @@ export interface LogEvent {
   /** Rows read, or rows affected by a write; 0 for DDL, transaction control and failures. */
   readonly rows: number
   /** The Ferro error the statement failed with (already classified: `UniqueViolation`, `QueryError`, …; value-free). */
-  readonly error?: unknown
+  readonly error?: FerroError
 }
 
 /** The `log` option of `connect()`: `true` prints one line per statement to stderr; a function receives each {@link LogEvent}. */
@@ -117,7 +118,14 @@ export const observeDriver = <D extends object>(driver: D, listener: StatementLi
         if (typeof target.begin !== "function") return target.begin
         return async (options?: BeginOptions) => {
           const statement = control("BEGIN")
-          const transaction = await settle(statement, performance.now(), target.begin(options), null)
+          const startedAt = performance.now()
+          let running: Promise<TransactionDriver>
+          try {
+            running = target.begin(options)
+          } catch (error) {
+            running = Promise.reject(error)
+          }
+          const transaction = await settle(statement, startedAt, running, null)
           return observeDriver(transaction, listener, splitBatches)
         }
       case "commit":
@@ -213,7 +221,7 @@ export const formatLogEvent = (event: LogEvent): string => {
   const outcome =
     event.error === undefined
       ? `${event.rows} ${event.rows === 1 ? "row" : "rows"}`
-      : `failed (${(event.error as { readonly _tag?: unknown; readonly name?: unknown } | null)?._tag ?? (event.error as Error | null)?.name ?? "error"})`
+      : `failed (${(event.error as { readonly _tag?: unknown } | null)?._tag ?? (event.error as Error | null)?.name ?? "error"})`
   const values = event.values === undefined ? "" : ` -- values: ${renderValues(event.values)}`
   return `[ferro] ${event.connection} ${event.durationMs.toFixed(3)} ms ${outcome} ${sql}${values}`
 }
@@ -239,7 +247,7 @@ export const statementLogger = (connection: string, log: true | ((event: LogEven
       ...(logParams ? { values: statement.params } : {}),
       durationMs,
       rows: failed ? 0 : (outcome as number),
-      ...(failed ? { error: outcome } : {}),
+      ...(failed ? { error: outcome as FerroError } : {}),
     }
     try {
       sink(event)
