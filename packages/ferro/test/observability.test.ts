@@ -5,8 +5,10 @@
  * operation runs in a `ferro.<operation>` span with OpenTelemetry's database attributes,
  * asserted here against a real in-memory tracer, on every backend.
  */
+import { types } from "node:util"
 import { Effect, Exit, Option, Tracer } from "effect"
 import { afterEach, expect, test, vi } from "vitest"
+import { getConnection } from "@ferro/core/internal"
 import {
   Ferro,
   type LogEvent,
@@ -93,6 +95,13 @@ describeEachBackend("observability", (backend) => {
     expect(update.rows).toBe(1)
     for (const event of events) expect(event.durationMs).toBeGreaterThanOrEqual(0)
     expect(dump(events)).not.toContain(SECRET)
+  })
+
+  test("without log the driver is the backend's own: nothing is wrapped", async () => {
+    await connect(await backend.freshUrl(), { autoMigrate: true })
+    expect(types.isProxy(getConnection().driver)).toBe(false)
+    await connect(await backend.freshUrl(), { autoMigrate: true, name: "logged", log: () => {} })
+    expect(types.isProxy(getConnection("logged").driver)).toBe(true)
   })
 
   test("values only with logParams: true", async () => {
