@@ -50,6 +50,11 @@ const expectedOutput: Record<string, string> = {
   "transactions-1": "70 30\n70",
   "sessions-1": "true\nfalse\ntrue Ada\nAda",
   "migrations-1": "0 []",
+  "observability-1":
+    "[\n  'BEGIN',\n  'CREATE TABLE IF NOT EXISTS \"posts\"',\n  'CREATE UNIQUE INDEX IF NOT EXISTS \"uq_posts_title\" ON \"posts\"',\n  'COMMIT'\n]\n10\ntrue\nINSERT 2 1 -\nBEGIN 0 0 -\nUPDATE 2 1 -\nSELECT 1 1 -\nCOMMIT 0 0 -\nINSERT 2 0 UniqueViolation\ntrue",
+  "observability-2": "1 [ 'ada@example.com' ]",
+  "observability-3":
+    '1\nferro.transaction - -\nferro.create INSERT posts\nferro.count SELECT posts\nsqlite INSERT INTO "posts" ("title") VALUES (?) RETURNING "id", "title"\ntrue',
   "engines-1":
     '250 0.1 2024-01-01T00:16:37.000Z\n{"id":2,"sensor":"s1","value":0.1,"takenAt":"2024-01-01T00:00:01.000Z"} 42',
   "queries-1": "[ 'Notes' ]\n[ 'Engine', 'Machines' ]\n[ 'Notes', 'Machines' ]\n[ 'Notes' ]\n[ 'Engine' ]\n[ 'Machines' ]",

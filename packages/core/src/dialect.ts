@@ -45,6 +45,11 @@ export type StorageColumn = Pick<ColumnMetadata, "type" | "maxLength" | "precisi
 export interface Dialect {
   /** A short name (sqlite, postgres): for messages and cache keys, never for branching. */
   readonly name: string
+  /**
+   * The database system as OpenTelemetry names it (`db.system.name`: `sqlite`, `postgresql`):
+   * the attribute Ferro's spans carry.
+   */
+  readonly system: string
 
   // -- capabilities ---------------------------------------------------------------------------
 

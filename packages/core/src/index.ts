@@ -82,3 +82,4 @@ export type { LiveColumn, LiveForeignKey, LiveIndex, LiveTable } from "./live.js
 export { DEFAULT_CONNECTION, registerConnection, setDefaultConnection, unregisterConnection, type Connection } from "./connections.js"
 export type { FerroFailure, Operation } from "./operation.js"
 export type { FerroStream } from "./stream.js"
+export type { LogEvent, LogOption } from "./observe.js"

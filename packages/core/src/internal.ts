@@ -24,7 +24,16 @@ export { redactUrl } from "./redact.js"
 export { normalizeValue } from "./normalize.js"
 /** Value predicates shared by field validation and query values. */
 export { isJsonValue, isWellFormedText, isWideIntegerDbType } from "./fields.js"
-export { operation } from "./operation.js"
+export { namedOperation, operation } from "./operation.js"
+export {
+  formatLogEvent,
+  observeDriver,
+  observedConnection,
+  recordStatements,
+  statementLogger,
+  type StatementListener,
+  type StatementRecorder,
+} from "./observe.js"
 export { batchedStream } from "./stream.js"
 export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "./native-binding.js"
 export {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Effect, Effectable, Fiber } from "effect"
+import { Effect, Effectable, Fiber, Tracer } from "effect"
 import type {
   CheckViolation,
   ConnectionError,
@@ -26,6 +26,7 @@ import type {
   ValidationError,
 } from "./errors.js"
 import { FerroError } from "./errors.js"
+import { type StatementRecorder, recordStatements } from "./observe.js"
 import { type Session, currentSession, runInSession } from "./session-context.js"
 import { type TransactionScope, currentTransaction, runInTransaction } from "./transaction-context.js"
 
@@ -81,6 +82,46 @@ const runBody = <A>(run: () => Promise<A>): Promise<A> => {
 const runBodyIn = <A>(scope: TransactionScope | undefined, session: Session | undefined, run: () => Promise<A>): Promise<A> =>
   runBody(() => (session === undefined ? runInTransaction(scope, run) : runInSession(session, () => runInTransaction(scope, run))))
 
+/** The span attributes naming the table of an operation's model class (none when it cannot be resolved). */
+const collection = (subject: unknown): Record<string, unknown> => {
+  try {
+    const table = (subject as { readonly metadata?: { readonly table?: unknown } } | null | undefined)?.metadata?.table
+    return typeof table === "string" ? { "db.collection.name": table } : {}
+  } catch {
+    return {} // a model that cannot be built: the operation fails with the reason
+  }
+}
+
+/** The SQL keyword a statement starts with (`SELECT`, `INSERT`, …), upper case. */
+const keyword = (sql: string): string => /^\s*(?:\(\s*)*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? ""
+
+/**
+ * Records an Effect operation's statements on its span, as OpenTelemetry's database
+ * attributes: `db.system.name` (from the dialect), `db.query.text` (the SQL, placeholders and
+ * no values; several statements joined with `"; "`) and `db.operation.name` (the statements'
+ * distinct keywords, e.g. `SELECT` or `SELECT INSERT`).
+ */
+const spanRecorder = (span: Tracer.Span): StatementRecorder => {
+  const texts: Array<string> = []
+  const keywords: Array<string> = []
+  return {
+    connection: (connection) => {
+      span.attribute("db.system.name", connection.driver.dialect.system)
+    },
+    statement: (statement) => {
+      if (!texts.includes(statement.sql)) {
+        texts.push(statement.sql)
+        span.attribute("db.query.text", texts.join("; "))
+      }
+      const word = keyword(statement.sql)
+      if (word !== "" && !keywords.includes(word)) {
+        keywords.push(word)
+        span.attribute("db.operation.name", keywords.join(" "))
+      }
+    },
+  }
+}
+
 class OperationImpl<A> extends Promise<A> {
   static override get [Symbol.species](): PromiseConstructor {
     return Promise
@@ -99,10 +140,14 @@ class OperationImpl<A> extends Promise<A> {
    * own context (Promise code creating it: its transaction and session are already current,
    * so the hot path enters no AsyncLocalStorage scope of its own).
    */
-  start(inPlace: boolean, scope?: TransactionScope, session?: Session): void {
+  start(inPlace: boolean, scope?: TransactionScope, session?: Session, recorder?: StatementRecorder): void {
     if (this.started) return
     this.started = true
-    const running = inPlace ? runBody(this.run) : runBodyIn(scope, session, this.run)
+    const running = inPlace
+      ? runBody(this.run)
+      : recorder === undefined
+        ? runBodyIn(scope, session, this.run)
+        : recordStatements(recorder, () => runBodyIn(scope, session, this.run))
     // A direct reaction settles this promise one microtask sooner than resolving it with the
     // running promise (which would queue a thenable job first).
     promiseThen.call(running, this.resolveWith, this.rejectWith)
@@ -118,17 +163,35 @@ class OperationImpl<A> extends Promise<A> {
   }
 
   declare yielded: boolean
+  /** The operation's name: its span is `ferro.<name>`. */
+  declare name: string
+  /** The model class it works on (its table is `db.collection.name`), when it has one. */
+  declare subject: unknown
 
-  /** What the operation does as an Effect, evaluated by the fiber running it. */
+  /**
+   * What the operation does as an Effect, evaluated by the fiber running it: the body, in a
+   * span named `ferro.<name>` that records its statements. (The Promise path never gets here:
+   * no fiber, no span.)
+   */
   asEffect(): Effect.Effect<A, FerroFailure> {
-    if (!this.yielded) {
-      this.yielded = true
-      // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
-      this.start(false, currentTransaction(), currentSession())
-      return settle(this as Promise<A>)
-    }
-    // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
-    return settle(runBodyIn(currentTransaction(), currentSession(), this.run))
+    return Effect.useSpan(
+      `ferro.${this.name}`,
+      { kind: "client", attributes: collection(this.subject) },
+      (span) => {
+        // With Effect's default tracer no backend sees the span: skip recording its statements.
+        const recorder =
+          span.sampled && Fiber.getCurrent()?.getRef(Tracer.Tracer) !== Tracer.nativeTracer ? spanRecorder(span) : undefined
+        if (!this.yielded) {
+          this.yielded = true
+          // Not started yet (created in a fiber): run in the transaction of the fiber yielding it.
+          this.start(false, currentTransaction(), currentSession(), recorder)
+          return settle(this as Promise<A>)
+        }
+        // Already run (e.g. the Effect is retried): run it again, in the fiber's transaction.
+        const again = () => runBodyIn(currentTransaction(), currentSession(), this.run)
+        return settle(recorder === undefined ? again() : recordStatements(recorder, again))
+      },
+    )
   }
 }
 // The Effect side: Effect's prototype for custom Effect values (what `Effectable.Class` and
@@ -150,8 +213,10 @@ for (const key of Reflect.ownKeys(EffectPrototype)) {
  * Wraps `run` as an {@link Operation}. Created by Promise code it starts at once (an
  * ordinary, eager Promise); created inside an Effect fiber it starts when it is yielded or
  * awaited, so it runs in the transaction in effect at that point — as an Effect should.
+ * `name` names its span (`ferro.<name>`, e.g. `all`, `get`, `save`) and `model` is the model
+ * class it works on (its table is the span's `db.collection.name`; read only on the Effect path).
  */
-export const operation = <A>(run: () => Promise<A>): Operation<A> => {
+export const operation = <A>(run: () => Promise<A>, name = "operation", model?: unknown): Operation<A> => {
   let resolveWith!: (value: A) => void
   let rejectWith!: (error: unknown) => void
   const op = new OperationImpl<A>((resolve, reject) => {
@@ -163,6 +228,8 @@ export const operation = <A>(run: () => Promise<A>): Operation<A> => {
   op.rejectWith = rejectWith
   op.started = false
   op.yielded = false
+  op.name = name
+  op.subject = model
   // A rejected operation that is only ever used as an Effect must not be "unhandled".
   promiseThen.call(op, undefined, () => {})
   if (Fiber.getCurrent() === undefined) {
@@ -177,3 +244,7 @@ export const operation = <A>(run: () => Promise<A>): Operation<A> => {
   }
   return op as unknown as Operation<A>
 }
+
+/** {@link operation} with its span's name and table first (what call sites with long bodies read best). */
+export const namedOperation = <A>(name: string, model: unknown, run: () => Promise<A>): Operation<A> =>
+  operation(run, name, model)

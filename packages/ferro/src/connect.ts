@@ -8,6 +8,7 @@ import {
   ConnectionError,
   DEFAULT_CONNECTION,
   type Driver,
+  type LogEvent,
   allConnections,
   assertConnectionName,
   backendFor,
@@ -15,7 +16,9 @@ import {
   transactionFor,
   getConnection,
   modelsMetadata,
+  observeDriver,
   redactUrl,
+  statementLogger,
   registerConnection,
   unregisterConnection,
 } from "@ferro/core/internal"
@@ -60,6 +63,21 @@ export interface ConnectOptions {
    * asynchronously with a short, growing backoff).
    */
   readonly lockTimeout?: number
+  /**
+   * Log every statement this connection runs: queries, writes, raw SQL, transaction control
+   * and the DDL of `autoMigrate`. `true` prints one line per statement to stderr (connection
+   * name, duration, row count, the SQL); a function receives a {@link LogEvent}
+   * `{ connection, sql, params, durationMs, rows, error? }`, where `params` is the number of
+   * bound parameters. Values are never logged unless `logParams` is set. A logger that throws
+   * does not affect the statement (the first failure is reported once as a process warning).
+   * Without `log` the connection is not observed at all and pays nothing.
+   */
+  readonly log?: boolean | ((event: LogEvent) => void)
+  /**
+   * With `log`: also log the bound values (`values` on each {@link LogEvent}, appended to the
+   * stderr line). They may hold secrets and personal data: off by default, for development.
+   */
+  readonly logParams?: boolean
 }
 
 /** Refuses a timeout that is not a non-negative integer number of milliseconds. */
@@ -156,8 +174,16 @@ export const connect = async (url: string, options: ConnectOptions = {}): Promis
   }
   // Resolves every model's relations first: a relation naming a missing model or back
   // reference fails here, naming both models, before anything is opened.
+  if (options.log !== undefined && typeof options.log !== "boolean" && typeof options.log !== "function") {
+    throw new ConnectionError("log must be true, false or a function receiving each statement's event", redactUrl(url))
+  }
   const models = modelsMetadata()
-  const driver = await openDriver(url, options)
+  const opened = await openDriver(url, options)
+  // Logging wraps the driver once, here: every statement of every backend passes through it.
+  const driver =
+    options.log === undefined || options.log === false
+      ? opened
+      : observeDriver(opened, statementLogger(name, options.log, options.logParams === true), true)
   try {
     if (options.migrateUpdates || options.migrateDestructive) {
       await migrateSchema(driver, models, { updates: true, destructive: options.migrateDestructive === true })

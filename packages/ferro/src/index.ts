@@ -46,6 +46,7 @@ export {
   type ValidationIssue,
   type FerroFailure,
   type FerroStream,
+  type LogEvent,
   type Operation,
   field,
   setDefaultConnection,

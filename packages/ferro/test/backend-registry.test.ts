@@ -15,6 +15,7 @@ let placeholders = 0
 const testDialect: Dialect = {
   ...sqliteDialect,
   name: "testdb",
+  system: "other_sql",
   placeholder: (n) => {
     placeholders++
     return sqliteDialect.placeholder(n)

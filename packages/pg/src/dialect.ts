@@ -149,6 +149,7 @@ const checkIndexNames = async (driver: IntrospectionDriver, models: ReadonlyArra
 /** PostgreSQL: `$n` placeholders, native ILIKE, identity columns, catalogs introspection. */
 export const postgresDialect: Dialect = {
   name: NAME,
+  system: "postgresql",
   returning: true,
   nativeIlike: true,
   transactionalDdl: true,

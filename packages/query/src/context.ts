@@ -3,6 +3,7 @@ import {
   TransactionError,
   currentTransaction,
   getConnection,
+  observedConnection,
   openSessionFor,
   transactionFor,
 } from "@ferro/core/internal"
@@ -28,7 +29,11 @@ export interface RouteOptions {
  * transaction on another connection is open, would silently run outside it: it is refused
  * with a `TransactionError` naming both connections unless `outsideTransaction` is set.
  */
-export const resolveConnection = (name: string | undefined, options?: RouteOptions): Connection => {
+export const resolveConnection = (name: string | undefined, options?: RouteOptions): Connection =>
+  // In an Effect operation, a view whose driver tells the operation's span its statements.
+  observedConnection(route(name, options))
+
+const route = (name: string | undefined, options?: RouteOptions): Connection => {
   const scope = transactionFor(name)
   if (scope !== undefined) {
     if (scope.closed) {

@@ -30,7 +30,7 @@ import {
   isModelInstance,
   modelRuntime,
   type Operation,
-  operation,
+  namedOperation,
 } from "@ferro/core/internal"
 import { type RouteOptions, resolveConnection } from "./context.js"
 import {
@@ -394,7 +394,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
   // The hottest calls: no async frames of their own (a thrown error still rejects: the
   // operation catches what its body throws).
   get(this: unknown, pk: PrimaryKey) {
-    return operation(() => {
+    return namedOperation("get", this, () => {
       const cls = asRuntime(this)
       return fetchByPrimaryKey(cls, resolveConnection(using, route), pk).then((instance) => {
         if (instance === null) throw new ModelDoesNotExist(modelName(cls), pk)
@@ -403,10 +403,10 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
     })
   },
   getOrNone(this: unknown, pk: PrimaryKey) {
-    return operation(() => fetchByPrimaryKey(asRuntime(this), resolveConnection(using, route), pk))
+    return namedOperation("getOrNone", this, () => fetchByPrimaryKey(asRuntime(this), resolveConnection(using, route), pk))
   },
   create(this: unknown, data: object) {
-    return operation(async () => {
+    return namedOperation("create", this, async () => {
       const cls = asRuntime(this)
       const instance = instanceOf(cls, data)
       // Always an INSERT: an instance that already has a row is a unique violation, not an update.
@@ -415,7 +415,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
     })
   },
   bulkCreate(this: unknown, items: ReadonlyArray<object>, options?: { readonly onConflict?: "ignore" | ConflictOptions }) {
-    return operation(async () => {
+    return namedOperation("bulkCreate", this, async () => {
       const cls = asRuntime(this)
       if (!Array.isArray(items)) throw new ValidationError(modelName(cls), [{ path: "", message: "bulkCreate() expects an array" }])
       const onConflict = options?.onConflict
@@ -462,7 +462,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
     })
   },
   upsert(this: unknown, data: object, options: ConflictOptions) {
-    return operation(async () => {
+    return namedOperation("upsert", this, async () => {
       const cls = asRuntime(this)
       // Everything is checked before any SQL: the options against the model, then every value as create() checks it.
       const conflict = resolveConflict(cls, options, givenColumns(cls, data), "upsert()")
@@ -488,7 +488,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
     })
   },
   getOrCreate(this: unknown, lookup: object, defaults: object = {}) {
-    return operation(async () => {
+    return namedOperation("getOrCreate", this, async () => {
       const cls = asRuntime(this)
       // Lookup values (in where()) and defaults are checked before any SQL runs.
       const query = newQuery<object, never>(cls, using, route).where(lookupPredicate(cls, lookup) as never)
@@ -499,7 +499,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
     })
   },
   updateOrCreate(this: unknown, lookup: object, defaults: object = {}) {
-    return operation(async () => {
+    return namedOperation("updateOrCreate", this, async () => {
       const cls = asRuntime(this)
       // Lookup values (in where()) and defaults are checked before any SQL runs.
       const query = newQuery<object, never>(cls, using, route).where(lookupPredicate(cls, lookup) as never)
@@ -568,33 +568,33 @@ const instanceConnection = (instance: object) => resolveConnection(Instances.con
 
 const instanceMethods = {
   save(this: Record<string, unknown>) {
-    return operation(async () => {
+    return namedOperation("save", this.constructor, async () => {
       const cls = asRuntime(this.constructor)
       await saveWithHooks(cls, instanceConnection(this), this)
       return this
     })
   },
   delete(this: Record<string, unknown>) {
-    return operation(async () => {
+    return namedOperation("delete", this.constructor, async () => {
       const cls = asRuntime(this.constructor)
       await deleteWithHooks(cls, instanceConnection(this), this, false)
     })
   },
   hardDelete(this: Record<string, unknown>) {
-    return operation(async () => {
+    return namedOperation("hardDelete", this.constructor, async () => {
       const cls = asRuntime(this.constructor)
       await deleteWithHooks(cls, instanceConnection(this), this, true)
     })
   },
   restore(this: Record<string, unknown>) {
-    return operation(async () => {
+    return namedOperation("restore", this.constructor, async () => {
       const cls = asRuntime(this.constructor)
       await restoreWithHooks(cls, instanceConnection(this), this)
       return this
     })
   },
   refresh(this: Record<string, unknown>) {
-    return operation(async () => {
+    return namedOperation("refresh", this.constructor, async () => {
       const cls = asRuntime(this.constructor)
       await refreshInstance(cls, instanceConnection(this), this)
       return this

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Dialect, Instances, type Operation, QueryError, type Statement, operation } from "@ferro/core/internal"
+import { type Dialect, Instances, type Operation, QueryError, type Statement, namedOperation } from "@ferro/core/internal"
 import { resolveConnection } from "./context.js"
 import type { Expr, Fragment } from "./expression.js"
 import { SUBQUERY, isExpression, isSubquery } from "./expression-ref.js"
@@ -177,7 +177,7 @@ export const execute = (
   params?: ReadonlyArray<unknown>,
   options?: RawOptions,
 ): Operation<number> =>
-  operation(async () => {
+  namedOperation("execute", undefined, async () => {
     const connection = resolveConnection(options?.using, options)
     const result = await connection.driver.execute(statementFor(query, params, connection.driver.dialect))
     Instances.noteWrite()
@@ -190,7 +190,7 @@ export const fetchAll = <Row extends Record<string, unknown> = Record<string, un
   params?: ReadonlyArray<unknown>,
   options?: RawOptions,
 ): Operation<Array<Row>> =>
-  operation(async () => {
+  namedOperation("fetchAll", undefined, async () => {
     const connection = resolveConnection(options?.using, options)
     return (await connection.driver.objects(statementFor(query, params, connection.driver.dialect))) as Array<Row>
   })
@@ -201,7 +201,7 @@ export const fetchOne = <Row extends Record<string, unknown> = Record<string, un
   params?: ReadonlyArray<unknown>,
   options?: RawOptions,
 ): Operation<Row | null> =>
-  operation(async () => {
+  namedOperation("fetchOne", undefined, async () => {
     const rows = await fetchAll<Row>(query, params, options)
     return rows[0] ?? null
   })

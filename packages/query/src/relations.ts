@@ -21,7 +21,7 @@ import {
   ValidationError,
   isModelInstance,
   modelRuntime,
-  operation,
+  namedOperation,
   registeredModels,
 } from "@ferro/core/internal"
 import { cellDecoder } from "@ferro/hydrate"
@@ -120,11 +120,11 @@ export const relationValue = (
   const using = Instances.connectionOf(instance) ?? undefined
   if (meta.kind === "foreignKey") {
     const key = instance[meta.via!]
-    if (key === null || key === undefined) return operation(async () => null)
+    if (key === null || key === undefined) return namedOperation("related", target, async () => null)
     const cached = Instances.getRelated(instance, property, key)
     // A soft-deleted related instance (cached or held) reads as no row, like the query would.
-    if (cached !== undefined) return operation(async () => (cached.value !== null && isSoftDeleted(target, cached.value as object) ? null : cached.value))
-    return operation(async () => {
+    if (cached !== undefined) return namedOperation("related", target, async () => (cached.value !== null && isSoftDeleted(target, cached.value as object) ? null : cached.value))
+    return namedOperation("related", target, async () => {
       const connection = connectionFor(instance)
       const held = connection.identityMap?.get(target.metadata.table, key)
       if (held !== undefined) return isSoftDeleted(target, held) ? null : held
@@ -147,9 +147,9 @@ export const relationValue = (
     const where: Condition =
       key === null ? { kind: "constant", value: false } : { kind: "compare", column, op: "=", value: key }
     if (meta.one) {
-      if (cached !== undefined) return operation(async () => cached.value)
-      if (key === null) return operation(async () => null)
-      return operation(async () => {
+      if (cached !== undefined) return namedOperation("related", target, async () => cached.value)
+      if (key === null) return namedOperation("related", target, async () => null)
+      return namedOperation("related", target, async () => {
         const [found] = await fetchInstances(target, connectionFor(instance), { ...selectNode(target, where), limit: 1 })
         return found ?? null
       })

@@ -82,6 +82,7 @@ const norm = (s: string) => s.toLowerCase().replace(/\s+/g, " ").replace(/\s*,\s
  */
 export const sqliteDialect: Dialect = {
   name: NAME,
+  system: "sqlite",
   returning: true,
   nativeIlike: false,
   transactionalDdl: true,

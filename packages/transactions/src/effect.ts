@@ -16,6 +16,7 @@ import {
   TransactionError,
   type TransactionScope,
   addTransactionResolver,
+  getConnection,
   transactionFor,
 } from "@ferro/core/internal"
 import { type TransactionOptions, endScope, isRetryable, openScope, retryCount, retryDelay } from "./transaction.js"
@@ -58,15 +59,37 @@ const asFailure = (error: unknown): FerroFailure =>
     ? (error as FerroFailure)
     : new TransactionError(error instanceof Error ? error.message : String(error), { cause: error })
 
+/** `db.system.name` of the connection called `name` (none when it is not registered: the transaction fails with the reason). */
+const systemAttributes = (name: string | undefined): Record<string, unknown> => {
+  try {
+    return { "db.system.name": getConnection(name).driver.dialect.system }
+  } catch {
+    return {}
+  }
+}
+
 /**
  * Runs `effect` in a transaction: commits on success; rolls back on failure, defect or
  * interruption. Inside another transaction (Effect or Promise side) it is a savepoint. With
  * `retry: n`, an outermost transaction that fails with `SerializationFailure` or
  * `DeadlockDetected` is rerun whole, up to n more times, after a short jittered backoff.
+ * It runs in a span named `ferro.transaction` (retries included), the parent of the spans of
+ * the operations inside.
  */
 export const transactionEffect = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options: Omit<TransactionOptions, "signal"> = {},
+): Effect.Effect<A, E | FerroFailure, R> =>
+  Effect.suspend(() =>
+    Effect.withSpan(transactionAttempts(effect, options), "ferro.transaction", {
+      kind: "client",
+      attributes: systemAttributes(options.using),
+    }),
+  )
+
+const transactionAttempts = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options: Omit<TransactionOptions, "signal">,
 ): Effect.Effect<A, E | FerroFailure, R> => {
   const once = transactionEffectOnce(effect, options)
   if (options.retry === undefined || options.retry === 0) return once
