@@ -6,7 +6,7 @@
  * @module
  */
 import type { ChildConfig } from "./config.js"
-import type { NewPost } from "./data.js"
+import type { NewPost, UpsertRow } from "./data.js"
 
 /** What a workload produced: `count` is compared across contestants; `value` is the result. */
 export interface Loaded {
@@ -18,6 +18,59 @@ export interface Loaded {
   readonly count: number | (() => number | Promise<number>)
   /** The result itself, kept referenced until the runner is done measuring. */
   readonly value: unknown
+  /** Stream: the highest memory seen during the call above the baseline taken right before it. */
+  readonly peakBytes?: number
+}
+
+/** JS heap plus memory outside it that V8 accounts for (ArrayBuffers: typed-array columns, driver buffers). */
+export const heldBytes = (): number => {
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.external
+}
+
+/** Memory is sampled every this many streamed rows (and once at the end). */
+export const STREAM_SAMPLE_EVERY = 2_000
+
+/**
+ * What every contestant's stream loop feeds, one call per row: counts the rows, sums `n`, checks
+ * the ids come in ascending order, and samples memory every {@link STREAM_SAMPLE_EVERY} rows
+ * (heap used + external, no gc: garbage not yet collected counts, as it does in production). The
+ * same code runs for everyone, so its cost (a call and a comparison per row) is the same for all.
+ */
+export class StreamFold {
+  rows = 0
+  sum = 0
+  lastId = 0
+  #baseline = 0
+  #peak = 0
+  #next = STREAM_SAMPLE_EVERY
+
+  /** Takes the baseline: called right before the stream starts (after the runner's gc). */
+  start(): void {
+    this.#baseline = heldBytes()
+    this.#peak = this.#baseline
+  }
+
+  add(id: number, n: number): void {
+    if (!(id > this.lastId)) throw new Error(`stream: id ${id} after ${this.lastId} (not ascending, or not a number: ${typeof id})`)
+    this.lastId = id
+    this.rows++
+    this.sum += n
+    if (this.rows === this.#next) {
+      this.#next += STREAM_SAMPLE_EVERY
+      this.sample()
+    }
+  }
+
+  sample(): void {
+    const now = heldBytes()
+    if (now > this.#peak) this.#peak = now
+  }
+
+  /** The highest memory seen above the baseline. */
+  get peakBytes(): number {
+    return this.#peak - this.#baseline
+  }
 }
 
 /** Counts statements sent to the database between `start()` and `stop()`. */
@@ -79,6 +132,18 @@ export interface Session {
   bulkInsert?(rows: ReadonlyArray<NewPost>): Promise<Loaded>
   /** `UPDATE posts SET views = views + 1 WHERE id <= maxId`. `count`: rows updated. */
   batchUpdate?(maxId: number): Promise<Loaded>
+  /**
+   * Upserts `rows` into `upsert_items` on the unique `key`: a new key is inserted, an existing one
+   * gets `value` and `label` merged (its id kept). `count`: what the tool reports (the runner
+   * counts and checks the table itself afterwards).
+   */
+  upsert?(rows: ReadonlyArray<UpsertRow>): Promise<Loaded>
+  /**
+   * Reads every row of `stream_rows` ordered by id, each as the tool's row object, without
+   * keeping them: `fold.add(row.id, row.n)` for each (the workload checks the count and the sum).
+   * `batchSize`: rows per fetch, where the tool takes one.
+   */
+  stream?(fold: StreamFold, batchSize: number): Promise<void>
   /** Posts and the sum of their views per author, one plain object per group (checked by the workload). */
   aggregate?(): Promise<ReadonlyArray<AggregateRow>>
   /** Both parts of one relation-filter call (checked and counted by the workload). */

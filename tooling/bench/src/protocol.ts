@@ -18,7 +18,7 @@ export type SampleOutcome =
       readonly count: number
       /** Counting run only; null when the contestant cannot count statements. */
       readonly statements?: number | null
-      /** Memory workloads: heap bytes held by the result (after gc). */
+      /** Memory workloads: heap bytes held by the result (after gc); the stream: peak above the baseline during it. */
       readonly memoryBytes?: number
       /** Counting run: statements issued while walking the loaded children (should be none). */
       readonly lateStatements?: number

@@ -224,7 +224,8 @@ export const runBackend = async (options: RunOptions): Promise<RunResult> => {
           samplesMs: got.map((s) => s.ms),
           count,
           statements: statements.get(child.name) ?? null,
-          ...(memory.length ? { memoryBytes: median(memory) } : {}),
+          // Peak memory (the stream): the largest sample, "at any point"; held memory: the median.
+          ...(memory.length ? { memoryBytes: workload.peakMemory ? Math.max(...memory) : median(memory) } : {}),
           ...(expected !== undefined && count !== expected ? { expectedCount: expected } : {}),
           ...(late.has(child.name) ? { lateStatements: late.get(child.name)! } : {}),
         }
