@@ -22,6 +22,7 @@ const loaders: Record<ContestantName, () => Promise<{ default: OpenSession }>> =
   "ferro-nomap": () => import("./contestants/ferro-nomap.js"),
   "ferro-native-nomap": () => import("./contestants/ferro-native-nomap.js"),
   "ferro-session": () => import("./contestants/ferro-session.js"),
+  "ferro-partial": () => import("./contestants/ferro-partial.js"),
   drizzle: () => import("./contestants/drizzle.js"),
   kysely: () => import("./contestants/kysely.js"),
   typeorm: () => import("./contestants/typeorm.js"),

@@ -19,6 +19,7 @@ export const CONTESTANTS = [
   "ferro-nomap",
   "ferro-native-nomap",
   "ferro-session",
+  "ferro-partial",
   "drizzle",
   "kysely",
   "typeorm",
