@@ -11,7 +11,8 @@
  *
  * Upsert: Prisma has no bulk upsert (`createMany` has `skipDuplicates`, nothing that merges), so
  * it runs what its docs offer: one `upsertItem.upsert({ where: { key }, create, update })` per row,
- * all in one batch `$transaction([...])` (Prisma turns each into a native `INSERT … ON CONFLICT …
+ * all in one batch `$transaction([...], { timeout: 120_000 })` (its default 5 s timeout is too
+ * short for 10,000 statements on PostgreSQL; Prisma turns each into a native `INSERT … ON CONFLICT …
  * DO UPDATE` when, as here, the `where` is the one unique field). Stream: – (Prisma has no
  * streaming or cursor API; `findMany` materialises every row).
  *
@@ -59,6 +60,13 @@ interface PrismaEager {
   upsertEach(rows: ReadonlyArray<UpsertRow>): PromiseLike<number>
 }
 
+/**
+ * A batch `$transaction([...])` has Prisma's interactive-transaction timeout too (5 s by default),
+ * which 10,000 upserts over pg exceed on a loaded machine ("A rollback cannot be executed on an
+ * expired transaction"): raised, as Prisma's error message suggests.
+ */
+const UPSERT_TRANSACTION = { timeout: 120_000 }
+
 const openClient = async (config: ChildConfig, onQuery: () => void): Promise<PrismaLike & PrismaEager> => {
   const log = [{ level: "query" as const, emit: "event" as const }]
   if (config.backend === "sqlite") {
@@ -90,6 +98,7 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
                 update: { value: r.value, label: r.label },
               }),
             ),
+            UPSERT_TRANSACTION,
           )
         ).length,
     }
@@ -124,6 +133,7 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
               update: { value: r.value, label: r.label },
             }),
           ),
+          UPSERT_TRANSACTION,
         )
       ).length,
   }
