@@ -197,6 +197,7 @@ const runSample = async (
     count,
     ...(statements === undefined ? {} : { statements }),
     ...(memoryBytes === undefined ? {} : { memoryBytes }),
+    ...(loaded.livePeakBytes === undefined ? {} : { liveMemoryBytes: loaded.livePeakBytes }),
     ...(lateStatements > 0 ? { lateStatements } : {}),
   }
 }

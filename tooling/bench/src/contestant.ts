@@ -20,6 +20,8 @@ export interface Loaded {
   readonly value: unknown
   /** Stream: the highest memory seen during the call above the baseline taken right before it. */
   readonly peakBytes?: number
+  /** Stream, counting run only: the highest memory still referenced (sampled after a gc) above the baseline. */
+  readonly livePeakBytes?: number
 }
 
 /** JS heap plus memory outside it that V8 accounts for (ArrayBuffers: typed-array columns, driver buffers). */
@@ -31,11 +33,22 @@ export const heldBytes = (): number => {
 /** Memory is sampled every this many streamed rows (and once at the end). */
 export const STREAM_SAMPLE_EVERY = 2_000
 
+/** On the (untimed) counting run, memory still referenced is sampled after a gc every this many rows. */
+export const STREAM_GC_EVERY = 50_000
+
+const collect = (): void => {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error("run the child with node --expose-gc")
+  gc()
+}
+
 /**
  * What every contestant's stream loop feeds, one call per row: counts the rows, sums `n`, checks
  * the ids come in ascending order, and samples memory every {@link STREAM_SAMPLE_EVERY} rows
  * (heap used + external, no gc: garbage not yet collected counts, as it does in production). The
  * same code runs for everyone, so its cost (a call and a comparison per row) is the same for all.
+ * With `live` (the counting run, not timed) it also runs a gc every {@link STREAM_GC_EVERY} rows
+ * and samples what is still referenced: what the stream holds, garbage aside.
  */
 export class StreamFold {
   rows = 0
@@ -43,12 +56,19 @@ export class StreamFold {
   lastId = 0
   #baseline = 0
   #peak = 0
+  #livePeak = 0
   #next = STREAM_SAMPLE_EVERY
+  #nextLive: number
+
+  constructor(readonly live = false) {
+    this.#nextLive = live ? STREAM_GC_EVERY : Number.POSITIVE_INFINITY
+  }
 
   /** Takes the baseline: called right before the stream starts (after the runner's gc). */
   start(): void {
     this.#baseline = heldBytes()
     this.#peak = this.#baseline
+    this.#livePeak = this.#baseline
   }
 
   add(id: number, n: number): void {
@@ -60,6 +80,17 @@ export class StreamFold {
       this.#next += STREAM_SAMPLE_EVERY
       this.sample()
     }
+    if (this.rows === this.#nextLive) {
+      this.#nextLive += STREAM_GC_EVERY
+      this.sampleLive()
+    }
+  }
+
+  /** Memory still referenced: after a gc (the counting run only). */
+  sampleLive(): void {
+    collect()
+    const now = heldBytes()
+    if (now > this.#livePeak) this.#livePeak = now
   }
 
   sample(): void {
@@ -70,6 +101,11 @@ export class StreamFold {
   /** The highest memory seen above the baseline. */
   get peakBytes(): number {
     return this.#peak - this.#baseline
+  }
+
+  /** The highest memory still referenced above the baseline; undefined unless `live`. */
+  get livePeakBytes(): number | undefined {
+    return this.live ? this.#livePeak - this.#baseline : undefined
   }
 }
 

@@ -20,6 +20,8 @@ export type SampleOutcome =
       readonly statements?: number | null
       /** Memory workloads: heap bytes held by the result (after gc); the stream: peak above the baseline during it. */
       readonly memoryBytes?: number
+      /** The stream's counting run: peak of what is still referenced (sampled after a gc) above the baseline. */
+      readonly liveMemoryBytes?: number
       /** Counting run: statements issued while walking the loaded children (should be none). */
       readonly lateStatements?: number
     }

@@ -223,12 +223,20 @@ export const sampleCall = (
     }
     case "stream": {
       if (!session.stream) return null
+      // The counting run (not timed) also samples what is still referenced, after a gc.
+      const live = sample === COUNT_SAMPLE
       return async () => {
-        const fold = new StreamFold()
+        const fold = new StreamFold(live)
         fold.start()
         await session.stream!(fold, sizes.streamBatch)
         fold.sample()
-        return { count: () => checkStream(fold, sizes), value: null, peakBytes: fold.peakBytes }
+        const livePeakBytes = fold.livePeakBytes
+        return {
+          count: () => checkStream(fold, sizes),
+          value: null,
+          peakBytes: fold.peakBytes,
+          ...(livePeakBytes === undefined ? {} : { livePeakBytes }),
+        }
       }
     }
   }
