@@ -9,7 +9,8 @@ import { performance } from "node:perf_hooks"
 import Database from "better-sqlite3"
 import pg from "pg"
 import type { ChildConfig, ContestantName } from "./config.js"
-import type { OpenSession, Session } from "./contestant.js"
+import { type OpenSession, type Session, heldBytes } from "./contestant.js"
+import { type UpsertRow, upsertExisting, upsertRows } from "./data.js"
 import type { FromChild, SampleOutcome, ToChild } from "./protocol.js"
 import { sampleCall, workloads } from "./workloads.js"
 
@@ -21,6 +22,7 @@ const loaders: Record<ContestantName, () => Promise<{ default: OpenSession }>> =
   "ferro-nomap": () => import("./contestants/ferro-nomap.js"),
   "ferro-native-nomap": () => import("./contestants/ferro-native-nomap.js"),
   "ferro-session": () => import("./contestants/ferro-session.js"),
+  "ferro-partial": () => import("./contestants/ferro-partial.js"),
   drizzle: () => import("./contestants/drizzle.js"),
   kysely: () => import("./contestants/kysely.js"),
   typeorm: () => import("./contestants/typeorm.js"),
@@ -43,11 +45,54 @@ const describe = (error: unknown): string =>
 
 /**
  * The contestant's own database, opened with the raw driver for bookkeeping outside the timed
- * region: removing the rows a bulk-insert sample added (and counting them).
+ * region: removing the rows a bulk-insert sample added (and counting them), putting
+ * `upsert_items` back to its rows before an upsert sample and reading it back after.
  */
 interface Maintenance {
   removeInserted(afterId: number): Promise<number>
+  /** Empties `upsert_items`, inserts `rows` and returns the id each key got. */
+  resetUpsert(rows: ReadonlyArray<UpsertRow>): Promise<ReadonlyMap<string, number>>
+  /** Every row of `upsert_items`. */
+  upsertItems(): Promise<Array<{ id: number; key: string; value: number; label: string }>>
   close(): Promise<void>
+}
+
+/** `rows` as one multi-row INSERT into `upsert_items` per 5,000 rows (`numbered`: `$n` placeholders). */
+const upsertSeedStatements = (rows: ReadonlyArray<UpsertRow>, numbered: boolean): Array<[string, Array<unknown>]> => {
+  const out: Array<[string, Array<unknown>]> = []
+  for (let start = 0; start < rows.length; start += 5_000) {
+    const slice = rows.slice(start, start + 5_000)
+    const values = slice.map((_, r) => (numbered ? `($${r * 3 + 1}, $${r * 3 + 2}, $${r * 3 + 3})` : "(?, ?, ?)"))
+    out.push([`INSERT INTO upsert_items (key, value, label) VALUES ${values.join(", ")}`, slice.flatMap((r) => [r.key, r.value, r.label])])
+  }
+  return out
+}
+
+/**
+ * After an upsert sample: every key written is there once with the merged `value` and `label`,
+ * the keys that were there before kept their ids (merged, not deleted and re-inserted), and
+ * nothing else is in the table. Returns the rows the table holds; throws on the first difference.
+ */
+const checkUpsert = async (
+  maintenance: Maintenance,
+  written: ReadonlyArray<UpsertRow>,
+  idsBefore: ReadonlyMap<string, number>,
+): Promise<number> => {
+  const rows = await maintenance.upsertItems()
+  const byKey = new Map(rows.map((r) => [r.key, r]))
+  if (byKey.size !== rows.length) throw new Error(`upsert: ${rows.length - byKey.size} keys appear twice in upsert_items`)
+  for (const want of written) {
+    const got = byKey.get(want.key)
+    if (got === undefined) throw new Error(`upsert: key ${want.key} missing`)
+    if (got.value !== want.value || got.label !== want.label) {
+      throw new Error(`upsert: key ${want.key}: value ${got.value}, label '${got.label}'; expected ${want.value}, '${want.label}'`)
+    }
+    const before = idsBefore.get(want.key)
+    if (before !== undefined && got.id !== before) throw new Error(`upsert: key ${want.key} had id ${before}, now ${got.id} (replaced, not merged)`)
+  }
+  const expected = new Set([...idsBefore.keys(), ...written.map((r) => r.key)]).size
+  if (rows.length !== expected) throw new Error(`upsert: upsert_items holds ${rows.length} rows, expected ${expected}`)
+  return rows.length
 }
 
 const openMaintenance = async (config: ChildConfig): Promise<Maintenance> => {
@@ -57,6 +102,17 @@ const openMaintenance = async (config: ChildConfig): Promise<Maintenance> => {
     return {
       async removeInserted(afterId) {
         return db.prepare("DELETE FROM posts WHERE id > ?").run(afterId).changes
+      },
+      async resetUpsert(rows) {
+        db.transaction(() => {
+          db.prepare("DELETE FROM upsert_items").run()
+          for (const [sql, params] of upsertSeedStatements(rows, false)) db.prepare(sql).run(...params)
+        })()
+        const ids = db.prepare("SELECT key, id FROM upsert_items").raw(true).all() as Array<[string, number]>
+        return new Map(ids)
+      },
+      async upsertItems() {
+        return db.prepare("SELECT id, key, value, label FROM upsert_items").all() as Array<{ id: number; key: string; value: number; label: string }>
       },
       async close() {
         db.close()
@@ -69,16 +125,27 @@ const openMaintenance = async (config: ChildConfig): Promise<Maintenance> => {
     async removeInserted(afterId) {
       return (await client.query("DELETE FROM posts WHERE id > $1", [afterId])).rowCount ?? 0
     },
+    async resetUpsert(rows) {
+      // TRUNCATE, not DELETE: no dead rows and index entries piling up over the samples.
+      await client.query("BEGIN")
+      try {
+        await client.query("TRUNCATE upsert_items")
+        for (const [sql, params] of upsertSeedStatements(rows, true)) await client.query(sql, params)
+        await client.query("COMMIT")
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {})
+        throw error
+      }
+      const ids = await client.query<{ key: string; id: number }>("SELECT key, id FROM upsert_items")
+      return new Map(ids.rows.map((r) => [r.key, r.id]))
+    },
+    async upsertItems() {
+      return (await client.query<{ id: number; key: string; value: number; label: string }>("SELECT id, key, value, label FROM upsert_items")).rows
+    },
     async close() {
       await client.end()
     },
   }
-}
-
-/** JS heap plus memory outside it that V8 accounts for (ArrayBuffers: typed-array columns). */
-const heldBytes = (): number => {
-  const usage = process.memoryUsage()
-  return usage.heapUsed + usage.external
 }
 
 /** Holds the last result until the next sample, so nothing is collected inside a timed region. */
@@ -94,6 +161,7 @@ const runSample = async (
   const call = sampleCall(session, workload.id, config.plan.sizes, message.sample)
   if (call === null) return { type: "unsupported" }
   sink = null
+  const upsertIds = workload.id === "upsert" ? await maintenance.resetUpsert(upsertExisting(config.plan.sizes)) : null
   await session.beforeSample?.()
   gc()
   const baseline = workload.memory ? heldBytes() : 0
@@ -103,7 +171,7 @@ const runSample = async (
   const loaded = await call()
   const ms = performance.now() - start
   const statements = message.phase !== "count" ? undefined : counting ? session.statements!.stop() : null
-  let memoryBytes: number | undefined
+  let memoryBytes: number | undefined = loaded.peakBytes
   if (workload.memory) {
     gc()
     memoryBytes = heldBytes() - baseline
@@ -119,12 +187,17 @@ const runSample = async (
     // What reached the database, as the database counts it; then back to the seeded rows.
     count = await maintenance.removeInserted(config.plan.sizes.posts)
   }
+  if (upsertIds !== null) {
+    // What the table holds afterwards, as the database has it, checked row by row.
+    count = await checkUpsert(maintenance, upsertRows(config.plan.sizes), upsertIds)
+  }
   return {
     type: "result",
     ms,
     count,
     ...(statements === undefined ? {} : { statements }),
     ...(memoryBytes === undefined ? {} : { memoryBytes }),
+    ...(loaded.livePeakBytes === undefined ? {} : { liveMemoryBytes: loaded.livePeakBytes }),
     ...(lateStatements > 0 ? { lateStatements } : {}),
   }
 }

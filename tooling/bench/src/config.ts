@@ -19,6 +19,7 @@ export const CONTESTANTS = [
   "ferro-nomap",
   "ferro-native-nomap",
   "ferro-session",
+  "ferro-partial",
   "drizzle",
   "kysely",
   "typeorm",
@@ -57,6 +58,12 @@ export interface Sizes {
   readonly relationCalls: number
   /** Relation filter, part (b): authors with some post whose `views` is above this. */
   readonly relationMinViews: number
+  /** Rows one upsert sample writes into `upsert_items`; half of them (every other key) are there already. */
+  readonly upsert: number
+  /** Rows seeded into `stream_rows` and read by one stream sample. */
+  readonly streamRows: number
+  /** Rows per fetch where the tool asks for a batch size (cursors, `stream({ batchSize })`). */
+  readonly streamBatch: number
 }
 
 /** Warm-up and measured samples for one class of workload. */
@@ -69,9 +76,9 @@ export interface Plan {
   readonly sizes: Sizes
   /** Reads, point lookups, pages and eager loads. */
   readonly read: Repeats
-  /** The every-row read (with memory). */
+  /** The every-row read (with memory) and the stream. */
   readonly huge: Repeats
-  /** Bulk insert and batch update. */
+  /** Bulk insert, batch update and upsert. */
   readonly write: Repeats
   /** PostgreSQL pool size for every contestant. */
   readonly poolMax: number
@@ -98,6 +105,9 @@ const FULL: Plan = {
     relationCalls: 10,
     // views are uniform in 0..9,999 and every author has 10 posts: about 90 of 10,000 authors.
     relationMinViews: 9_990,
+    upsert: 10_000,
+    streamRows: 1_000_000,
+    streamBatch: 1_000,
   },
   read: { warmup: 3, samples: 11 },
   huge: { warmup: 1, samples: 5 },
@@ -126,6 +136,9 @@ const QUICK: Plan = {
     relationCalls: 5,
     // About 95 of 1,000 authors.
     relationMinViews: 9_900,
+    upsert: 1_000,
+    streamRows: 100_000,
+    streamBatch: 1_000,
   },
   read: { warmup: 1, samples: 3 },
   huge: { warmup: 1, samples: 2 },

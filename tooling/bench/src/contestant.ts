@@ -6,7 +6,7 @@
  * @module
  */
 import type { ChildConfig } from "./config.js"
-import type { NewPost } from "./data.js"
+import type { NewPost, UpsertRow } from "./data.js"
 
 /** What a workload produced: `count` is compared across contestants; `value` is the result. */
 export interface Loaded {
@@ -18,6 +18,95 @@ export interface Loaded {
   readonly count: number | (() => number | Promise<number>)
   /** The result itself, kept referenced until the runner is done measuring. */
   readonly value: unknown
+  /** Stream: the highest memory seen during the call above the baseline taken right before it. */
+  readonly peakBytes?: number
+  /** Stream, counting run only: the highest memory still referenced (sampled after a gc) above the baseline. */
+  readonly livePeakBytes?: number
+}
+
+/** JS heap plus memory outside it that V8 accounts for (ArrayBuffers: typed-array columns, driver buffers). */
+export const heldBytes = (): number => {
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.external
+}
+
+/** Memory is sampled every this many streamed rows (and once at the end). */
+export const STREAM_SAMPLE_EVERY = 2_000
+
+/** On the (untimed) counting run, memory still referenced is sampled after a gc every this many rows. */
+export const STREAM_GC_EVERY = 50_000
+
+const collect = (): void => {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error("run the child with node --expose-gc")
+  gc()
+}
+
+/**
+ * What every contestant's stream loop feeds, one call per row: counts the rows, sums `n`, checks
+ * the ids come in ascending order, and samples memory every {@link STREAM_SAMPLE_EVERY} rows
+ * (heap used + external, no gc: garbage not yet collected counts, as it does in production). The
+ * same code runs for everyone, so its cost (a call and a comparison per row) is the same for all.
+ * With `live` (the counting run, not timed) it also runs a gc every {@link STREAM_GC_EVERY} rows
+ * and samples what is still referenced: what the stream holds, garbage aside.
+ */
+export class StreamFold {
+  rows = 0
+  sum = 0
+  lastId = 0
+  #baseline = 0
+  #peak = 0
+  #livePeak = 0
+  #next = STREAM_SAMPLE_EVERY
+  #nextLive: number
+
+  constructor(readonly live = false) {
+    this.#nextLive = live ? STREAM_GC_EVERY : Number.POSITIVE_INFINITY
+  }
+
+  /** Takes the baseline: called right before the stream starts (after the runner's gc). */
+  start(): void {
+    this.#baseline = heldBytes()
+    this.#peak = this.#baseline
+    this.#livePeak = this.#baseline
+  }
+
+  add(id: number, n: number): void {
+    if (!(id > this.lastId)) throw new Error(`stream: id ${id} after ${this.lastId} (not ascending, or not a number: ${typeof id})`)
+    this.lastId = id
+    this.rows++
+    this.sum += n
+    if (this.rows === this.#next) {
+      this.#next += STREAM_SAMPLE_EVERY
+      this.sample()
+    }
+    if (this.rows === this.#nextLive) {
+      this.#nextLive += STREAM_GC_EVERY
+      this.sampleLive()
+    }
+  }
+
+  /** Memory still referenced: after a gc (the counting run only). */
+  sampleLive(): void {
+    collect()
+    const now = heldBytes()
+    if (now > this.#livePeak) this.#livePeak = now
+  }
+
+  sample(): void {
+    const now = heldBytes()
+    if (now > this.#peak) this.#peak = now
+  }
+
+  /** The highest memory seen above the baseline. */
+  get peakBytes(): number {
+    return this.#peak - this.#baseline
+  }
+
+  /** The highest memory still referenced above the baseline; undefined unless `live`. */
+  get livePeakBytes(): number | undefined {
+    return this.live ? this.#livePeak - this.#baseline : undefined
+  }
 }
 
 /** Counts statements sent to the database between `start()` and `stop()`. */
@@ -79,6 +168,18 @@ export interface Session {
   bulkInsert?(rows: ReadonlyArray<NewPost>): Promise<Loaded>
   /** `UPDATE posts SET views = views + 1 WHERE id <= maxId`. `count`: rows updated. */
   batchUpdate?(maxId: number): Promise<Loaded>
+  /**
+   * Upserts `rows` into `upsert_items` on the unique `key`: a new key is inserted, an existing one
+   * gets `value` and `label` merged (its id kept). `count`: what the tool reports (the runner
+   * counts and checks the table itself afterwards).
+   */
+  upsert?(rows: ReadonlyArray<UpsertRow>): Promise<Loaded>
+  /**
+   * Reads every row of `stream_rows` ordered by id, each as the tool's row object, without
+   * keeping them: `fold.add(row.id, row.n)` for each (the workload checks the count and the sum).
+   * `batchSize`: rows per fetch, where the tool takes one.
+   */
+  stream?(fold: StreamFold, batchSize: number): Promise<void>
   /** Posts and the sum of their views per author, one plain object per group (checked by the workload). */
   aggregate?(): Promise<ReadonlyArray<AggregateRow>>
   /** Both parts of one relation-filter call (checked and counted by the workload). */

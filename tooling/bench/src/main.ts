@@ -75,9 +75,12 @@ const runOne = async (backend: Backend, options: Options): Promise<BackendReport
   let seeded: Seeded
   let server: string
   let stopServer: (() => void) | null = null
-  console.log(`\n• ${backend}: seeding ${options.plan.sizes.posts.toLocaleString("en-US")} posts for ${contestants.join(", ")}`)
+  // stream_rows is filled only when the stream workload runs.
+  const streamRows = options.workloads.length === 0 || options.workloads.includes("stream") ? options.plan.sizes.streamRows : 0
+  const streamNote = streamRows > 0 ? ` and ${streamRows.toLocaleString("en-US")} stream rows` : ""
+  console.log(`\n• ${backend}: seeding ${options.plan.sizes.posts.toLocaleString("en-US")} posts${streamNote} for ${contestants.join(", ")}`)
   if (backend === "sqlite") {
-    seeded = await seedSqlite(options.plan.sizes, contestants)
+    seeded = await seedSqlite(options.plan.sizes, contestants, streamRows)
     server = sqliteVersion()
   } else {
     let url = process.env.FERRO_BENCH_POSTGRES_URL
@@ -89,7 +92,7 @@ const runOne = async (backend: Backend, options: Options): Promise<BackendReport
       console.log(`  throwaway PostgreSQL on ${redact(url)} (pid ${pgServer.pid})`)
     } else console.log(`  PostgreSQL from FERRO_BENCH_POSTGRES_URL: ${redact(url)}`)
     server = await postgresVersion(url)
-    seeded = await seedPostgres(url, options.plan.sizes, contestants)
+    seeded = await seedPostgres(url, options.plan.sizes, contestants, streamRows)
   }
   const cleanupNow = seeded.cleanupNow
   if (cleanupNow !== undefined) cleanups.push(cleanupNow)

@@ -18,8 +18,10 @@ export type SampleOutcome =
       readonly count: number
       /** Counting run only; null when the contestant cannot count statements. */
       readonly statements?: number | null
-      /** Memory workloads: heap bytes held by the result (after gc). */
+      /** Memory workloads: heap bytes held by the result (after gc); the stream: peak above the baseline during it. */
       readonly memoryBytes?: number
+      /** The stream's counting run: peak of what is still referenced (sampled after a gc) above the baseline. */
+      readonly liveMemoryBytes?: number
       /** Counting run: statements issued while walking the loaded children (should be none). */
       readonly lateStatements?: number
     }

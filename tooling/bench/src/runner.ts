@@ -21,6 +21,8 @@ export type CellResult =
       /** null: cannot be counted for this contestant. */
       readonly statements: number | null
       readonly memoryBytes?: number
+      /** The stream: peak of what was still referenced (after a gc), from the counting run. */
+      readonly liveMemoryBytes?: number
       /** Set when the contestant loaded a different number of rows than `raw`. */
       readonly expectedCount?: number
       /** Statements issued after the load, while walking its children (not really eager). */
@@ -197,10 +199,12 @@ export const runBackend = async (options: RunOptions): Promise<RunResult> => {
       const { warmup, samples: measured } = workload.repeats
       for (let w = 0; w < warmup; w++) for (const child of rotate(active, w)) await run(child, "warmup", WARMUP_SAMPLE_BASE + w)
       const statements = new Map<ContestantName, number | null>()
+      const liveMemory = new Map<ContestantName, number>()
       const late = new Map<ContestantName, number>()
       for (const child of [...active]) {
         const answer = await run(child, "count", COUNT_SAMPLE)
         if (answer !== null) statements.set(child.name, answer.statements ?? null)
+        if (answer?.liveMemoryBytes !== undefined) liveMemory.set(child.name, answer.liveMemoryBytes)
         if (answer?.lateStatements !== undefined) {
           late.set(child.name, answer.lateStatements)
           log(`  ${child.name}: ${workload.id}: ${answer.lateStatements} statements while walking the loaded children`)
@@ -224,7 +228,9 @@ export const runBackend = async (options: RunOptions): Promise<RunResult> => {
           samplesMs: got.map((s) => s.ms),
           count,
           statements: statements.get(child.name) ?? null,
-          ...(memory.length ? { memoryBytes: median(memory) } : {}),
+          // Peak memory (the stream): the largest sample, "at any point"; held memory: the median.
+          ...(memory.length ? { memoryBytes: workload.peakMemory ? Math.max(...memory) : median(memory) } : {}),
+          ...(liveMemory.has(child.name) ? { liveMemoryBytes: liveMemory.get(child.name)! } : {}),
           ...(expected !== undefined && count !== expected ? { expectedCount: expected } : {}),
           ...(late.has(child.name) ? { lateStatements: late.get(child.name)! } : {}),
         }

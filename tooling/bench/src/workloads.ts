@@ -6,8 +6,8 @@
  * @module
  */
 import type { Plan, Repeats, Sizes } from "./config.js"
-import type { AggregateRow, Loaded, RelationFilterResult, Session } from "./contestant.js"
-import { authorTotals, bulkPosts, lookupIds, relationNames } from "./data.js"
+import { type AggregateRow, type Loaded, type RelationFilterResult, type Session, StreamFold } from "./contestant.js"
+import { authorTotals, bulkPosts, lookupIds, relationNames, streamSum, upsertRows } from "./data.js"
 
 export const WORKLOAD_IDS = [
   "point",
@@ -21,6 +21,8 @@ export const WORKLOAD_IDS = [
   "relation-filter",
   "bulk-insert",
   "batch-update",
+  "upsert",
+  "stream",
 ] as const
 
 export type WorkloadId = (typeof WORKLOAD_IDS)[number]
@@ -32,6 +34,11 @@ export interface Workload {
   readonly writes: boolean
   /** Heap used by the result is measured (after gc, result still referenced). */
   readonly memory: boolean
+  /**
+   * The highest memory seen during the call, above the baseline taken right before it, is
+   * measured (the stream: sampled as the rows go by, no gc); the largest sample is reported.
+   */
+  readonly peakMemory?: boolean
   readonly repeats: Repeats
 }
 
@@ -69,6 +76,14 @@ export const workloads = (plan: Plan): ReadonlyArray<Workload> => {
     },
     { id: "bulk-insert", label: `bulk insert ${n(s.bulkInsert)} rows`, writes: true, memory: false, repeats: plan.write },
     { id: "batch-update", label: `batch update ${n(s.batchUpdate)} rows`, writes: true, memory: false, repeats: plan.write },
+    {
+      id: "upsert",
+      label: `upsert ${n(s.upsert)} rows (${n(Math.ceil(s.upsert / 2))} conflicting)`,
+      writes: true,
+      memory: false,
+      repeats: plan.write,
+    },
+    { id: "stream", label: `stream ${n(s.streamRows)} rows`, writes: false, memory: false, peakMemory: true, repeats: plan.huge },
   ]
 }
 
@@ -126,6 +141,17 @@ export const checkRelationFilter = (results: ReadonlyArray<RelationFilterResult>
     }
   }
   return loaded
+}
+
+/** Checks what a stream folded (every row once, in id order, the right sum of `n`) and returns the rows. */
+export const checkStream = (fold: StreamFold, sizes: Sizes): number => {
+  const sum = streamSum(sizes.streamRows)
+  if (fold.rows !== sizes.streamRows || fold.lastId !== sizes.streamRows || fold.sum !== sum) {
+    throw new Error(
+      `stream: ${fold.rows} rows, last id ${fold.lastId}, sum of n ${fold.sum}; expected ${sizes.streamRows} rows, last id ${sizes.streamRows}, sum ${sum}`,
+    )
+  }
+  return fold.rows
 }
 
 /** Sample numbers: measured samples are 0, 1, …; warm-ups and the counting run use their own. */
@@ -188,5 +214,30 @@ export const sampleCall = (
     }
     case "batch-update":
       return session.batchUpdate ? () => session.batchUpdate!(sizes.batchUpdate) : null
+    case "upsert": {
+      // The table is put back to the rows of upsertExisting() before the sample and counted and
+      // checked after it, by the child, outside the timed region.
+      if (!session.upsert) return null
+      const rows = upsertRows(sizes)
+      return () => session.upsert!(rows)
+    }
+    case "stream": {
+      if (!session.stream) return null
+      // The counting run (not timed) also samples what is still referenced, after a gc.
+      const live = sample === COUNT_SAMPLE
+      return async () => {
+        const fold = new StreamFold(live)
+        fold.start()
+        await session.stream!(fold, sizes.streamBatch)
+        fold.sample()
+        const livePeakBytes = fold.livePeakBytes
+        return {
+          count: () => checkStream(fold, sizes),
+          value: null,
+          peakBytes: fold.peakBytes,
+          ...(livePeakBytes === undefined ? {} : { livePeakBytes }),
+        }
+      }
+    }
   }
 }

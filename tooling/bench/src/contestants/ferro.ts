@@ -11,6 +11,11 @@
  * build without that API the import or a workload's probe fails, and that workload is not run
  * ("–"), the reason given in the contestant's notes.
  *
+ * Likewise the `upsert` and `stream` workloads (SPEC §2 "Writes beyond save" and "Streaming"),
+ * from `ferro-writes.ts`, probed after connecting (the upsert probe writes one row and deletes
+ * it): `ferro`, `ferro-native` and `ferro-session` run both (the stream of instances, identity
+ * map on); `ferro-partial` runs only the stream, as a partial select (plain objects).
+ *
  * @module
  */
 import { type ConnectOptions, connect, disconnect, session } from "ferro-orm"
@@ -18,6 +23,7 @@ import { getConnection } from "@ferro/core/internal"
 import type { ChildConfig } from "../config.js"
 import {
   type AggregateRow,
+  type StreamFold,
   type Loaded,
   type OpenSession,
   type PageParams,
@@ -26,6 +32,7 @@ import {
   type Session,
   totalCounter,
 } from "../contestant.js"
+import type { UpsertRow } from "../data.js"
 import { Author, Post } from "../schema/ferro-models.js"
 
 export type FerroVariant = "js" | "native" | "lazy"
@@ -94,6 +101,50 @@ const loadQueryPower = async (): Promise<QueryPower> => {
   }
 }
 
+/** The upsert and stream this build can run (SPEC §2), and why not the others. */
+interface Writes {
+  readonly upsert?: (rows: ReadonlyArray<UpsertRow>) => Promise<number>
+  readonly stream?: (fold: StreamFold, batchSize: number) => Promise<void>
+  readonly missing: ReadonlyArray<string>
+}
+
+/** Loads ferro-writes.ts and probes `which` of its workloads (after connect: the upsert probe writes). */
+const loadWrites = async (which: { readonly upsert: boolean; readonly stream: "instances" | "partial" | null }): Promise<Writes> => {
+  const wanted = [...(which.upsert ? ["upsert"] : []), ...(which.stream !== null ? ["stream"] : [])]
+  if (wanted.length === 0) return { missing: [] }
+  let module: typeof import("./ferro-writes.js")
+  try {
+    module = await import("./ferro-writes.js")
+  } catch (error) {
+    return { missing: [`${wanted.join(" and ")} not run: ferro-writes.ts does not load in this build (${reason(error)})`] }
+  }
+  const missing: Array<string> = []
+  const probe = async (name: string, api: string, check: () => void | Promise<void>): Promise<boolean> => {
+    try {
+      await check()
+      return true
+    } catch (error) {
+      missing.push(`${name} not run: ${api} is not in this build (${reason(error)})`)
+      return false
+    }
+  }
+  const upsertApi = 'bulkCreate(items, { onConflict: { on, update } }) (SPEC §2 "Writes beyond save")'
+  const streamApi =
+    which.stream === "partial" ? `a partial select's stream() (SPEC §2 "Streaming")` : 'Query.stream({ batchSize }) (SPEC §2 "Streaming")'
+  const upsert = which.upsert && (await probe("upsert", upsertApi, module.probeUpsert)) ? module.upsert : undefined
+  const stream =
+    which.stream === null
+      ? undefined
+      : which.stream === "partial"
+        ? (await probe("stream", streamApi, module.probeStreamPartial))
+          ? module.streamPartial
+          : undefined
+        : (await probe("stream", streamApi, module.probeStream))
+          ? module.stream
+          : undefined
+  return { ...(upsert ? { upsert } : {}), ...(stream ? { stream } : {}), missing }
+}
+
 const engineOf = (driver: object): string | undefined => {
   const engine = (driver as { engine?: unknown }).engine
   return typeof engine === "string" ? engine : undefined
@@ -106,7 +157,11 @@ const engineOf = (driver: object): string | undefined => {
 export const openFerro = async (
   config: ChildConfig,
   variant: FerroVariant,
-  { identityMap = true, inSession = false }: { readonly identityMap?: boolean; readonly inSession?: boolean } = {},
+  {
+    identityMap = true,
+    inSession = false,
+    partialStream = false,
+  }: { readonly identityMap?: boolean; readonly inSession?: boolean; readonly partialStream?: boolean } = {},
 ): Promise<Session> => {
   const url = config.backend === "sqlite" ? `sqlite:${config.target}` : config.target
   const options: EngineConnectOptions = {
@@ -136,10 +191,21 @@ export const openFerro = async (
   const statements = totalCounter(() => getConnection().driver.statementCount)
   // Only `ferro` and `ferro-session` run the query-power workloads.
   const power: QueryPower = variant === "js" && identityMap ? await loadQueryPower() : { missing: [] }
-  const queryPowerNote = power.missing.map((m) => `; ${m}`).join("")
+  // The upsert and the stream: every variant with the identity map on but the lazy one;
+  // `ferro-partial` only the stream, as a partial select.
+  const writes: Writes = partialStream
+    ? await loadWrites({ upsert: false, stream: "partial" })
+    : variant !== "lazy" && identityMap
+      ? await loadWrites({ upsert: true, stream: "instances" })
+      : { missing: [] }
+  const queryPowerNote = [...power.missing, ...writes.missing].map((m) => `; ${m}`).join("")
   const { aggregate, relationFilter } = power
+  const { upsert, stream } = writes
+  const upsertCall = upsert === undefined ? {} : { upsert: async (rows: ReadonlyArray<UpsertRow>): Promise<Loaded> => ({ count: await upsert(rows), value: null }) }
   const base = {
-    notes: (inSession
+    notes: (partialStream
+      ? "generated-JS engine, the stream only, as a partial select (`select((r) => ({ id, n, label })).stream()`: plain objects, no identity map)"
+      : inSession
       ? "generated-JS engine, each read call in its own `session()` (a strongly held identity map per unit of work, no WeakRef per row)"
       : !identityMap
       ? `${variant === "js" ? "generated-JS" : "native SQLite"} engine with \`identityMap: false\` (reads only): the engine without the weak identity map`
@@ -177,6 +243,8 @@ export const openFerro = async (
     }
   }
 
+  if (partialStream) return { ...base, ...(stream === undefined ? {} : { stream }) }
+
   const reads = {
     async pointLookup(ids: ReadonlyArray<number>): Promise<Loaded> {
       let last: Post | null = null
@@ -205,6 +273,10 @@ export const openFerro = async (
       page: (params: PageParams) => session(() => reads.page(params)),
       ...(aggregate === undefined ? {} : { aggregate: () => session(aggregate) }),
       ...(relationFilter === undefined ? {} : { relationFilter: (params: RelationFilterParams) => session(() => relationFilter(params)) }),
+      ...(upsert === undefined
+        ? {}
+        : { upsert: async (rows: ReadonlyArray<UpsertRow>): Promise<Loaded> => ({ count: await session(() => upsert(rows)), value: null }) }),
+      ...(stream === undefined ? {} : { stream: (fold: StreamFold, batchSize: number) => session(() => stream(fold, batchSize)) }),
     }
   }
   if (!identityMap) return { ...base, ...reads }
@@ -243,6 +315,8 @@ export const openFerro = async (
     },
     ...(aggregate === undefined ? {} : { aggregate }),
     ...(relationFilter === undefined ? {} : { relationFilter }),
+    ...upsertCall,
+    ...(stream === undefined ? {} : { stream }),
   }
 }
 

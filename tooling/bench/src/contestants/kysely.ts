@@ -6,8 +6,11 @@
  * queries). The grouped aggregate with `eb.fn.countAll()` / `eb.fn.sum()` (on PostgreSQL both are
  * bigint, which pg returns as strings: converted with `Number()`); the relation filter with an
  * inner join on the author's name and an `exists` subquery on the posts. Kysely has no
- * prepared-statement API: each call compiles its query. Statements are counted by Kysely's
- * `log` hook.
+ * prepared-statement API: each call compiles its query. The upsert with
+ * `insertInto().values(chunk).onConflict((oc) => oc.column("key").doUpdateSet(…excluded…))`, 5,000
+ * rows per statement, in a transaction; the stream with `.stream(batchSize)` (SQLite: better-sqlite3's
+ * `iterate()`; PostgreSQL: pg-cursor, given to the dialect as `cursor`, the setup Kysely's docs
+ * name). Statements are counted by Kysely's `log` hook.
  *
  * @module
  */
@@ -24,6 +27,7 @@ import {
 import { jsonArrayFrom as pgJsonArrayFrom } from "kysely/helpers/postgres"
 import { jsonArrayFrom as sqliteJsonArrayFrom } from "kysely/helpers/sqlite"
 import pg from "pg"
+import Cursor from "pg-cursor"
 import type { ChildConfig } from "../config.js"
 import { type AggregateRow, INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
 import type { NewPost } from "../data.js"
@@ -42,6 +46,8 @@ interface DB {
   }
   tags: { id: Generated<number>; name: string }
   posts_tags: { posts_id: number; tags_id: number }
+  upsert_items: { id: Generated<number>; key: string; value: number; label: string }
+  stream_rows: { id: Generated<number>; n: number; label: string }
 }
 
 const POST_COLUMNS = [
@@ -71,7 +77,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
     pool.on("error", () => {})
     const warm = pool
     await Promise.all(Array.from({ length: config.plan.poolMax }, () => warm.query("SELECT 1")))
-    dialect = new PostgresDialect({ pool })
+    dialect = new PostgresDialect({ pool, cursor: Cursor })
   }
   const db = new Kysely<DB>({ dialect, log })
   const jsonArrayFrom = sqlite ? sqliteJsonArrayFrom : pgJsonArrayFrom
@@ -97,7 +103,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   return {
     notes: sqlite
       ? "SqliteDialect (better-sqlite3), rows as the driver returns them, jsonArrayFrom + ParseJSONResultsPlugin for eager loads"
-      : `PostgresDialect (pool max ${config.plan.poolMax}), jsonArrayFrom for eager loads`,
+      : `PostgresDialect (pool max ${config.plan.poolMax}, pg-cursor for streams), jsonArrayFrom for eager loads`,
     statements: counter,
     async pointLookup(ids) {
       let found = 0
@@ -177,6 +183,24 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .where("id", "<=", maxId)
         .executeTakeFirst()
       return { count: Number(result.numUpdatedRows), value: null }
+    },
+    async upsert(rows) {
+      const written = await db.transaction().execute(async (trx) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          const result = await trx
+            .insertInto("upsert_items")
+            .values(chunk.map((r) => ({ key: r.key, value: r.value, label: r.label })))
+            .onConflict((oc) => oc.column("key").doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), label: eb.ref("excluded.label") })))
+            .executeTakeFirst()
+          n += Number(result.numInsertedOrUpdatedRows ?? 0n)
+        }
+        return n
+      })
+      return { count: written, value: null }
+    },
+    async stream(fold, batchSize) {
+      for await (const row of db.selectFrom("stream_rows").selectAll().orderBy("id").stream(batchSize)) fold.add(row.id, row.n)
     },
     async aggregate() {
       const rows = await db

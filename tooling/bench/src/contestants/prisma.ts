@@ -9,6 +9,13 @@
  * `where: { posts: { some: { views: { gt } } } }`) for the relation filter. Statements are
  * counted with Prisma's `query` log events.
  *
+ * Upsert: Prisma has no bulk upsert (`createMany` has `skipDuplicates`, nothing that merges), so
+ * it runs what its docs offer: one `upsertItem.upsert({ where: { key }, create, update })` per row,
+ * all in one batch `$transaction([...], { timeout: 120_000 })` (its default 5 s timeout is too
+ * short for 10,000 statements on PostgreSQL; Prisma turns each into a native `INSERT … ON CONFLICT …
+ * DO UPDATE` when, as here, the `where` is the one unique field). Stream: – (Prisma has no
+ * streaming or cursor API; `findMany` materialises every row).
+ *
  * @module
  */
 import type { ChildConfig } from "../config.js"
@@ -20,7 +27,7 @@ import {
   type Session,
   hookCounter,
 } from "../contestant.js"
-import type { NewPost } from "../data.js"
+import type { NewPost, UpsertRow } from "../data.js"
 
 /** The part of a generated client the workloads use (both backends' clients have it). */
 interface PrismaLike {
@@ -49,7 +56,16 @@ interface PrismaEager {
   postsPerAuthor(): PromiseLike<Array<{ authorId: number; _count: number; _sum: { views: number | null } }>>
   postsByAuthorName(name: string): PromiseLike<RelationFilterResult["posts"]>
   authorsWithPostAbove(minViews: number): PromiseLike<RelationFilterResult["authors"]>
+  /** One upsert per row in one batch transaction; resolves to the rows written. */
+  upsertEach(rows: ReadonlyArray<UpsertRow>): PromiseLike<number>
 }
+
+/**
+ * A batch `$transaction([...])` has Prisma's interactive-transaction timeout too (5 s by default),
+ * which 10,000 upserts over pg exceed on a loaded machine ("A rollback cannot be executed on an
+ * expired transaction"): raised, as Prisma's error message suggests.
+ */
+const UPSERT_TRANSACTION = { timeout: 120_000 }
 
 const openClient = async (config: ChildConfig, onQuery: () => void): Promise<PrismaLike & PrismaEager> => {
   const log = [{ level: "query" as const, emit: "event" as const }]
@@ -72,6 +88,19 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
       },
       postsByAuthorName: (name) => client.post.findMany({ where: { author: { name } } }),
       authorsWithPostAbove: (minViews) => client.author.findMany({ where: { posts: { some: { views: { gt: minViews } } } } }),
+      upsertEach: async (rows) =>
+        (
+          await client.$transaction(
+            rows.map((r) =>
+              client.upsertItem.upsert({
+                where: { key: r.key },
+                create: { key: r.key, value: r.value, label: r.label },
+                update: { value: r.value, label: r.label },
+              }),
+            ),
+            UPSERT_TRANSACTION,
+          )
+        ).length,
     }
   }
   const { PrismaClient } = await import("../../generated/prisma/postgres/client.js")
@@ -94,6 +123,19 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
     },
     postsByAuthorName: (name) => client.post.findMany({ where: { author: { name } } }),
     authorsWithPostAbove: (minViews) => client.author.findMany({ where: { posts: { some: { views: { gt: minViews } } } } }),
+    upsertEach: async (rows) =>
+      (
+        await client.$transaction(
+          rows.map((r) =>
+            client.upsertItem.upsert({
+              where: { key: r.key },
+              create: { key: r.key, value: r.value, label: r.label },
+              update: { value: r.value, label: r.label },
+            }),
+          ),
+          UPSERT_TRANSACTION,
+        )
+      ).length,
   }
 }
 
@@ -105,7 +147,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   }
 
   return {
-    notes: `Prisma 7 client on ${config.backend === "sqlite" ? "@prisma/adapter-better-sqlite3" : `@prisma/adapter-pg (pool max ${config.plan.poolMax})`}, query compiler (no engine binaries), include for eager loads`,
+    notes: `Prisma 7 client on ${config.backend === "sqlite" ? "@prisma/adapter-better-sqlite3" : `@prisma/adapter-pg (pool max ${config.plan.poolMax})`}, query compiler (no engine binaries), include for eager loads, upsert: one upsert() per row in a batch $transaction (no bulk upsert); stream: – (Prisma has no streaming or cursor API)`,
     statements: counter,
     async pointLookup(ids) {
       let found = 0
@@ -147,6 +189,9 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
     async batchUpdate(maxId) {
       const result = await prisma.post.updateMany({ where: { id: { lte: maxId } }, data: { views: { increment: 1 } } })
       return { count: result.count, value: null }
+    },
+    async upsert(rows) {
+      return { count: await prisma.upsertEach(rows), value: null }
     },
     async aggregate() {
       const groups = await prisma.postsPerAuthor()

@@ -4,10 +4,16 @@
  * JS types the ORMs produce (`Date`, `boolean`). PostgreSQL: `pool.query` with the same SQL;
  * pg's own type parsing produces the objects. Statements are counted here, one per call.
  *
+ * Upsert: one `INSERT … ON CONFLICT (key) DO UPDATE SET value = excluded.value, label =
+ * excluded.label` per 5,000 rows, in a transaction. Stream: better-sqlite3's `.iterate()` (array
+ * rows) / a pg-cursor read `batchSize` rows at a time, each row made into a plain object (as
+ * every other read here) and handed to the fold; one statement either way.
+ *
  * @module
  */
 import Database from "better-sqlite3"
 import pg from "pg"
+import Cursor from "pg-cursor"
 import type { ChildConfig } from "../config.js"
 import {
   type AggregateRow,
@@ -18,7 +24,7 @@ import {
   type Session,
   hookCounter,
 } from "../contestant.js"
-import type { NewPost, PostRow } from "../data.js"
+import type { NewPost, PostRow, UpsertRow } from "../data.js"
 
 const POST_COLUMNS = "id, title, body, views, published, created_at, author_id"
 
@@ -72,6 +78,34 @@ const insertSql = (rows: number, numbered: boolean): string => {
   return sql
 }
 
+const upsertSqlCache = new Map<string, string>()
+/** The multi-row upsert into `upsert_items` for `rows` rows (3 parameters a row). */
+const upsertSql = (rows: number, numbered: boolean): string => {
+  const key = `${rows}:${numbered}`
+  let sql = upsertSqlCache.get(key)
+  if (sql === undefined) {
+    const values: Array<string> = []
+    for (let r = 0; r < rows; r++) values.push(numbered ? `($${r * 3 + 1}, $${r * 3 + 2}, $${r * 3 + 3})` : "(?, ?, ?)")
+    sql = `INSERT INTO upsert_items (key, value, label) VALUES ${values.join(", ")} ON CONFLICT (key) DO UPDATE SET value = excluded.value, label = excluded.label`
+    upsertSqlCache.set(key, sql)
+  }
+  return sql
+}
+
+const upsertParams = (chunk: ReadonlyArray<UpsertRow>): Array<unknown> => {
+  const params: Array<unknown> = []
+  for (const r of chunk) params.push(r.key, r.value, r.label)
+  return params
+}
+
+const STREAM_SQL = "SELECT id, n, label FROM stream_rows ORDER BY id"
+
+interface StreamRowObject {
+  id: number
+  n: number
+  label: string
+}
+
 const openSqlite = (file: string): Session => {
   const db = new Database(file)
   db.pragma("foreign_keys = ON")
@@ -96,6 +130,7 @@ const openSqlite = (file: string): Session => {
   const aggregate = prepare(AGGREGATE_SQL).raw(true)
   const postsByAuthorName = prepare(POSTS_BY_AUTHOR_NAME("?")).raw(true)
   const authorsWithPostAbove = prepare(AUTHORS_WITH_POST_ABOVE("?")).raw(true)
+  const streamRows = prepare(STREAM_SQL).raw(true)
   const insert = (rows: number) => prepare(insertSql(rows, false))
   const all = (statement: Database.Statement<Array<unknown>, unknown>, ...params: Array<unknown>) => {
     counter.hit()
@@ -173,6 +208,25 @@ const openSqlite = (file: string): Session => {
     async batchUpdate(maxId) {
       counter.hit()
       return { count: update.run(maxId).changes, value: null }
+    },
+    async upsert(rows) {
+      let written = 0
+      counter.hit() // BEGIN
+      db.transaction(() => {
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          counter.hit()
+          written += prepare(upsertSql(chunk.length, false)).run(...upsertParams(chunk)).changes
+        }
+      })()
+      counter.hit() // COMMIT
+      return { count: written, value: null }
+    },
+    async stream(fold) {
+      counter.hit()
+      for (const r of streamRows.iterate() as IterableIterator<Array<unknown>>) {
+        const row: StreamRowObject = { id: r[0] as number, n: r[1] as number, label: r[2] as string }
+        fold.add(row.id, row.n)
+      }
     },
     async aggregate() {
       return all(aggregate).map((r): AggregateRow => ({ authorId: r[0] as number, posts: r[1] as number, views: r[2] as number }))
@@ -278,6 +332,45 @@ const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
       counter.hit()
       const result = await pool.query("UPDATE posts SET views = views + 1 WHERE id <= $1", [maxId])
       return { count: result.rowCount ?? 0, value: null }
+    },
+    async upsert(rows) {
+      const client = await pool.connect()
+      let written = 0
+      try {
+        counter.hit()
+        await client.query("BEGIN")
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          counter.hit()
+          written += (await client.query(upsertSql(chunk.length, true), upsertParams(chunk))).rowCount ?? 0
+        }
+        counter.hit()
+        await client.query("COMMIT")
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+      return { count: written, value: null }
+    },
+    async stream(fold, batchSize) {
+      // A portal read batchSize rows at a time (pg-cursor): only one batch is in memory.
+      const client = await pool.connect()
+      try {
+        counter.hit()
+        const cursor = client.query(new Cursor<StreamRowObject>(STREAM_SQL))
+        try {
+          for (;;) {
+            const rows = await cursor.read(batchSize)
+            if (rows.length === 0) break
+            for (const row of rows) fold.add(row.id, row.n)
+          }
+        } finally {
+          await cursor.close()
+        }
+      } finally {
+        client.release()
+      }
     },
     async aggregate() {
       // COUNT and SUM of an int are bigint in PostgreSQL: pg returns them as strings.

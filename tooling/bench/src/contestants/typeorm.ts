@@ -6,14 +6,26 @@
  * filter with the query builder: `select`/`addSelect("COUNT(*)")`/`groupBy` read with
  * `getRawMany()` (on PostgreSQL COUNT and SUM are bigint, which pg returns as strings: converted
  * with `Number()`), an inner join on the author's name and `whereExists` with a posts subquery,
- * read with `getMany()`. Statements are counted by a custom logger (TypeORM calls `logQuery` for
- * every statement it sends).
+ * read with `getMany()`. The upsert with `manager.upsert(UpsertItem, chunk, ["key"])` (5,000 rows
+ * per call, in a transaction); the stream with the query builder's `stream()`, which TypeORM has
+ * on PostgreSQL only (through pg-query-stream; it yields the driver's raw rows, `r_id`, `r_n`, …,
+ * not entities): its SQLite drivers throw "Stream is not supported by sqlite driver", so no
+ * stream there. Statements are counted by a custom logger (TypeORM calls `logQuery` for every
+ * statement it sends).
  *
  * @module
  */
 import { DataSource, type Logger, MoreThan } from "typeorm"
 import type { ChildConfig } from "../config.js"
-import { type AggregateRow, INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
+import {
+  type AggregateRow,
+  INSERT_CHUNK,
+  chunks,
+  type OpenSession,
+  type Session,
+  type StreamFold,
+  hookCounter,
+} from "../contestant.js"
 import { type PostEntity, typeormSchemas } from "../schema/typeorm.js"
 
 const countingLogger = (hit: () => void): Logger => ({
@@ -29,7 +41,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   const counter = hookCounter()
   const schemas = typeormSchemas(config.backend)
   const common = {
-    entities: [schemas.Author, schemas.Post, schemas.Tag],
+    entities: [schemas.Author, schemas.Post, schemas.Tag, schemas.UpsertItem, schemas.StreamRow],
     synchronize: false,
     logger: countingLogger(() => counter.hit()),
   }
@@ -43,9 +55,11 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   }
   const posts = dataSource.getRepository(schemas.Post)
   const authors = dataSource.getRepository(schemas.Author)
+  const streamRows = dataSource.getRepository(schemas.StreamRow)
+  const sqlite = config.backend === "sqlite"
 
   return {
-    notes: `EntitySchema, ${config.backend === "sqlite" ? "better-sqlite3" : `postgres (pool max ${config.plan.poolMax})`} driver, repositories + find({ relations })`,
+    notes: `EntitySchema, ${sqlite ? "better-sqlite3" : `postgres (pool max ${config.plan.poolMax})`} driver, repositories + find({ relations })${sqlite ? "; stream: – (TypeORM's SQLite drivers throw \"Stream is not supported by sqlite driver\")" : "; stream: query builder stream() over pg-query-stream (raw rows)"}`,
     statements: counter,
     async pointLookup(ids) {
       let found = 0
@@ -100,6 +114,27 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .execute()
       return { count: result.affected ?? 0, value: null }
     },
+    async upsert(rows) {
+      await dataSource.transaction(async (manager) => {
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          await manager.upsert(
+            schemas.UpsertItem,
+            chunk.map((r) => ({ key: r.key, value: r.value, label: r.label })),
+            ["key"],
+          )
+        }
+      })
+      return { count: rows.length, value: null }
+    },
+    ...(sqlite
+      ? {}
+      : {
+          async stream(fold: StreamFold) {
+            // Raw rows named <alias>_<column>, as TypeORM's stream() gives them.
+            const stream = await streamRows.createQueryBuilder("r").orderBy("r.id").stream()
+            for await (const row of stream as AsyncIterable<{ r_id: number; r_n: number; r_label: string }>) fold.add(row.r_id, row.r_n)
+          },
+        }),
     async aggregate() {
       const rows = await posts
         .createQueryBuilder("post")

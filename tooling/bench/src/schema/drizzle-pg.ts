@@ -35,6 +35,17 @@ export const postsTags = pgTable("posts_tags", {
     .notNull()
     .references(() => tags.id),
 })
+export const upsertItems = pgTable("upsert_items", {
+  id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
+  key: text("key").notNull().unique(),
+  value: integer("value").notNull(),
+  label: text("label").notNull(),
+})
+export const streamRows = pgTable("stream_rows", {
+  id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
+  n: integer("n").notNull(),
+  label: text("label").notNull(),
+})
 export const authorsRelations = relations(authors, ({ many }) => ({ posts: many(posts) }))
 export const postsRelations = relations(posts, ({ one, many }) => ({
   author: one(authors, { fields: [posts.authorId], references: [authors.id] }),

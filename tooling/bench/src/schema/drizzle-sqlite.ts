@@ -44,6 +44,17 @@ export const postsTags = sqliteTable("posts_tags", {
     .notNull()
     .references(() => tags.id),
 })
+export const upsertItems = sqliteTable("upsert_items", {
+  id: integer("id").primaryKey(),
+  key: text("key").notNull().unique(),
+  value: integer("value").notNull(),
+  label: text("label").notNull(),
+})
+export const streamRows = sqliteTable("stream_rows", {
+  id: integer("id").primaryKey(),
+  n: integer("n").notNull(),
+  label: text("label").notNull(),
+})
 export const authorsRelations = relations(authors, ({ many }) => ({ posts: many(posts) }))
 export const postsRelations = relations(posts, ({ one, many }) => ({
   author: one(authors, { fields: [posts.authorId], references: [authors.id] }),

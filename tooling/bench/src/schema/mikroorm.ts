@@ -71,3 +71,21 @@ export const TagSchema = new EntitySchema<TagEntity>({
     name: { type: "string", columnType: "text", unique: true },
   },
 })
+
+export interface UpsertItemEntity {
+  id: number
+  key: string
+  value: number
+  label: string
+}
+
+export const UpsertItemSchema = new EntitySchema<UpsertItemEntity>({
+  name: "UpsertItem",
+  tableName: "upsert_items",
+  properties: {
+    id: { type: "number", primary: true },
+    key: { type: "string", columnType: "text", unique: true },
+    value: { type: "number" },
+    label: { type: "string", columnType: "text" },
+  },
+})

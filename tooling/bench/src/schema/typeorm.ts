@@ -32,10 +32,25 @@ export interface TagEntity {
   name: string
 }
 
+export interface UpsertItemEntity {
+  id: number
+  key: string
+  value: number
+  label: string
+}
+
+export interface StreamRowEntity {
+  id: number
+  n: number
+  label: string
+}
+
 export interface TypeormSchemas {
   readonly Author: EntitySchema<AuthorEntity>
   readonly Post: EntitySchema<PostEntity>
   readonly Tag: EntitySchema<TagEntity>
+  readonly UpsertItem: EntitySchema<UpsertItemEntity>
+  readonly StreamRow: EntitySchema<StreamRowEntity>
 }
 
 /** Column types differ per backend: Ferro stores datetimes as ISO text on SQLite, timestamptz on PostgreSQL. */
@@ -85,5 +100,24 @@ export const typeormSchemas = (backend: Backend): TypeormSchemas => {
       name: { type: "text", unique: true },
     },
   })
-  return { Author, Post, Tag }
+  const UpsertItem = new EntitySchema<UpsertItemEntity>({
+    name: "UpsertItem",
+    tableName: "upsert_items",
+    columns: {
+      id: { type: "integer", primary: true, generated: true },
+      key: { type: "text", unique: true },
+      value: { type: "integer" },
+      label: { type: "text" },
+    },
+  })
+  const StreamRow = new EntitySchema<StreamRowEntity>({
+    name: "StreamRow",
+    tableName: "stream_rows",
+    columns: {
+      id: { type: "integer", primary: true, generated: true },
+      n: { type: "integer" },
+      label: { type: "text" },
+    },
+  })
+  return { Author, Post, Tag, UpsertItem, StreamRow }
 }
