@@ -110,6 +110,53 @@ const SCOPES = {
   all: { filters: [], covers: ["demo", "test", "all"] },
 }
 
+/**
+ * The servers `npm run example -- <name>` runs from a fresh clone: each installs only its own
+ * packages (scope `example:<name>`, covered by the test and full installs), builds them and
+ * serves on `PORT` (default 3000) against `DATABASE_URL` (default: a SQLite file in the
+ * example's directory). `curl` is the request printed to try it.
+ */
+const EXAMPLES = {
+  "blog-api": {
+    package: "@ferro/example-blog-api",
+    database: "sqlite:data/blog.db",
+    curl: (url) => `curl -s -X POST ${url}/authors -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}' && curl -s ${url}/authors`,
+  },
+  "effect-service": {
+    package: "@ferro/example-effect-service",
+    database: "sqlite:./effect-service.db",
+    curl: (url) => `curl -s -X POST ${url}/authors -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.com"}' && curl -s ${url}/authors/1`,
+  },
+}
+for (const [name, example] of Object.entries(EXAMPLES)) {
+  SCOPES[`example:${name}`] = { filters: ["--filter", `${example.package}...`], covers: [`example:${name}`] }
+  SCOPES.test.covers.push(`example:${name}`)
+  SCOPES.all.covers.push(`example:${name}`)
+}
+
+/** `npm run example -- <name>`: installs what the example needs, builds it, serves it. */
+function example(name) {
+  const spec = EXAMPLES[name]
+  if (spec === undefined) {
+    console.error(`npm run example -- <name>: expected one of ${Object.keys(EXAMPLES).join(", ")}`)
+    process.exit(2)
+  }
+  setup(`example:${name}`)
+  build(["--filter", `${spec.package}...`])
+  const port = process.env.PORT ?? "3000"
+  const database = process.env.DATABASE_URL ?? spec.database
+  const dir = join(root, "apps", "examples", name)
+  const url = `http://localhost:${port}`
+  console.log(`• ${name} on ${url} (DATABASE_URL ${database.replace(/:[^:@/]+@/, ":<redacted>@")}, relative to apps/examples/${name}); Ctrl-C stops it`)
+  console.log(`  try: ${spec.curl(url)}`)
+  const status = run(process.execPath, [join(dir, "dist", "main.mjs")], { cwd: dir, env: { ...env, PORT: port, DATABASE_URL: database } })
+  // Stopped by a signal: Effect's runMain exits with 130 once its layers are released.
+  if (status !== 0 && status !== 130) {
+    console.error(`\n✗ the ${name} example exited with ${status}`)
+    process.exit(status)
+  }
+}
+
 /** Removes node_modules of the root and of every workspace project. */
 function removeNodeModules() {
   const dirs = [root]
@@ -128,11 +175,13 @@ function setup(scope = "test") {
     const [hash, installed] = readFileSync(stampFile, "utf8").split(":")
     if (hash === stamp && SCOPES[installed]?.covers.includes(scope)) return
   }
-  console.log(`• installing dependencies with pnpm (${scope === "demo" ? "what the quickstart needs" : scope === "test" ? "everything but the benchmark" : "everything"})`)
+  const what = scope.startsWith("example:") ? `what the ${scope.slice("example:".length)} example needs` : undefined
+  console.log(`• installing dependencies with pnpm (${what ?? (scope === "demo" ? "what the quickstart needs" : scope === "test" ? "everything but the benchmark" : "everything")})`)
   const frozen = existsSync(join(root, "pnpm-lock.yaml")) && process.env.CI ? ["--frozen-lockfile"] : []
   const args = ["install", ...frozen, ...SCOPES[scope].filters]
-  // The demo never uses the native SQLite engine: its compile (about a minute) waits for the tests.
-  const options = scope === "demo" ? { env: { ...env, FERRO_NATIVE_SKIP_BUILD: "1" } } : {}
+  // The demo and the examples never use the native SQLite engine: its compile (about a minute)
+  // waits for the tests.
+  const options = scope === "demo" || what !== undefined ? { env: { ...env, FERRO_NATIVE_SKIP_BUILD: "1" } } : {}
   // The pinned pnpm, from npx when node_modules holds none or another version: a pnpm that
   // replaces node_modules must not be running from inside it.
   const localPnpm = join(root, "node_modules", "pnpm", "package.json")
@@ -243,6 +292,9 @@ switch (command) {
     build(["--filter", "@ferro/example-quickstart..."])
     must(process.execPath, [join(root, "apps", "examples", "quickstart", "dist", "main.mjs"), ...rest])
     break
+  case "example":
+    example(rest[0])
+    break
   case "test":
     setup()
     await test(rest)
@@ -261,6 +313,6 @@ switch (command) {
     must(process.execPath, [join(root, "tooling", "bench", "dist", "main.mjs"), ...rest])
     break
   default:
-    console.error(`unknown command ${command}; expected setup, build, typecheck, demo, test, smoke, total or bench`)
+    console.error(`unknown command ${command}; expected setup, build, typecheck, demo, example, test, smoke, total or bench`)
     process.exit(2)
 }

@@ -2,9 +2,12 @@
  * What a user gets from npm: every public package packed as it would be published, installed
  * into fresh projects outside the workspace (npm, and pnpm with its default settings), the
  * README's blocks type-checked under `nodenext` and `bundler` (strict, skipLibCheck off) and
- * run there with Node's type stripping.
+ * run there with Node's type stripping; and the example servers (blog-api, effect-service)
+ * copied out of the workspace, installed from the tarballs and called over HTTP.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -229,5 +232,145 @@ console.log(JSON.stringify(await fetchOne(sql\`SELECT sqlite_version() IS NOT NU
     const run = ok(Pack.run(process.execPath, ["native.ts"], dir))
     expect(run).toContain('{"ok":1}')
     expect(run).not.toContain("FERRO_NATIVE_UNAVAILABLE")
+  })
+})
+
+// The example servers outside the workspace --------------------------------------------------
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+/**
+ * A user's copy of `apps/examples/<name>`: its `src/` and a package.json depending on the
+ * ferro-orm tarball and on the example's own third-party dependencies at its pinned versions
+ * (pg and @types/* left out: the copy runs on SQLite and is not type-checked). The copy runs
+ * with Node's type stripping, which does not map the sources' `./app.js` specifiers (written
+ * for tsc and tsdown) to `./app.ts`: the copy's relative specifiers say `.ts`.
+ */
+const copyExample = (name: string, dir: string) => {
+  const exampleDir = join(Pack.root, "apps", "examples", name)
+  const manifest = JSON.parse(readFileSync(join(exampleDir, "package.json"), "utf8"))
+  const registry = Object.fromEntries(
+    Object.entries({ ...manifest.devDependencies, ...manifest.dependencies } as Record<string, string>).filter(
+      ([dep, range]) => !range.startsWith("workspace:") && !dep.startsWith("@types/") && dep !== "pg",
+    ),
+  )
+  Pack.writeProject(dir, { tarballs, packages: ["ferro-orm"], registry })
+  mkdirSync(join(dir, "src"), { recursive: true })
+  for (const file of readdirSync(join(exampleDir, "src")).filter((f) => f.endsWith(".ts"))) {
+    const code = readFileSync(join(exampleDir, "src", file), "utf8")
+    writeFileSync(join(dir, "src", file), code.replace(/(from\s+["']\.{1,2}\/[^"']+)\.js(["'])/g, "$1.ts$2"))
+  }
+  return registry
+}
+
+interface Reply {
+  readonly status: number
+  readonly body: any
+}
+
+/**
+ * `node src/main.ts` in `dir` on a free port and a SQLite file there; resolves once the server
+ * answers HTTP (retried until then, failing only if it exits or a minute and a half passes).
+ */
+const startExample = async (dir: string) => {
+  const port = await freePort()
+  const child = spawn(process.execPath, ["src/main.ts"], {
+    cwd: dir,
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: `sqlite:${join(dir, "app.db")}`, NODE_OPTIONS: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  let output = ""
+  child.stdout.on("data", (chunk) => (output += chunk))
+  child.stderr.on("data", (chunk) => (output += chunk))
+  let exited = false
+  const exit = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())))
+  const base = `http://127.0.0.1:${port}`
+  const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
+    const res = await fetch(base + path, {
+      method,
+      ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text === "" ? undefined : JSON.parse(text) }
+  }
+  const stop = async () => {
+    if (!exited) child.kill("SIGTERM")
+    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+    await exit
+    clearTimeout(killer)
+  }
+  const deadline = Date.now() + 90_000
+  for (;;) {
+    if (exited) throw new Error(`the example exited before answering:\n${output}`)
+    try {
+      await fetch(`${base}/authors/999999`)
+      break
+    } catch {
+      if (Date.now() > deadline) {
+        await stop()
+        throw new Error(`the example did not answer on ${base}:\n${output}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+  return { call, stop, output: () => output }
+}
+
+describe("the example servers, copied outside the workspace and installed from the tarballs with npm", () => {
+  test("blog-api (Hono): npm install, node src/main.ts, create, list, 404 over HTTP", async () => {
+    const dir = join(work, "example-blog-api")
+    const registry = copyExample("blog-api", dir)
+    expect(Object.keys(registry).sort()).toEqual(["@hono/node-server", "better-sqlite3", "effect", "hono"])
+    const install = ok(Pack.npmInstall(dir))
+    expect(Pack.compileSteps(install)).toEqual([])
+    const server = await startExample(dir)
+    try {
+      const ada = await server.call("POST", "/authors", { name: "Ada", email: "ada@example.com" })
+      expect(ada.status, server.output()).toBe(201)
+      expect(ada.body).toMatchObject({ name: "Ada", email: "ada@example.com" })
+      const post = await server.call("POST", "/posts", { title: "Hello", authorId: ada.body.id, tags: ["intro"] })
+      expect(post.status).toBe(201)
+      const authors = await server.call("GET", "/authors")
+      expect(authors.status).toBe(200)
+      expect(authors.body).toMatchObject({ total: 1, items: [{ name: "Ada" }] })
+      const posts = await server.call("GET", "/posts?tag=intro")
+      expect(posts.body).toMatchObject({ total: 1, items: [{ title: "Hello", author: { name: "Ada" } }] })
+      const missing = await server.call("GET", "/authors/999999")
+      expect(missing.status).toBe(404)
+      expect(missing.body.error).toBe("NotFound")
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test("effect-service (Effect HttpApi): npm install, node src/main.ts, create, list, 404 over HTTP", async () => {
+    const dir = join(work, "example-effect-service")
+    const registry = copyExample("effect-service", dir)
+    expect(Object.keys(registry).sort()).toEqual(["@effect/platform-node", "better-sqlite3", "effect"])
+    const install = ok(Pack.npmInstall(dir))
+    expect(Pack.compileSteps(install)).toEqual([])
+    const server = await startExample(dir)
+    try {
+      const ada = await server.call("POST", "/authors", { name: "Ada", email: "ada@example.com" })
+      expect(ada.status, server.output()).toBe(201)
+      expect(ada.body).toMatchObject({ name: "Ada", email: "ada@example.com" })
+      const post = await server.call("POST", "/posts", { title: "Hello", authorId: ada.body.id })
+      expect(post.status).toBe(201)
+      const posts = await server.call("GET", "/posts?author=Ada")
+      expect(posts.status).toBe(200)
+      expect(posts.body).toMatchObject({ total: 1, items: [{ title: "Hello", authorName: "Ada" }] })
+      const missing = await server.call("GET", "/authors/999999")
+      expect(missing.status).toBe(404)
+    } finally {
+      await server.stop()
+    }
   })
 })
