@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
-    projects: ["packages/*/vitest.config.ts", "apps/docs/vitest.config.ts", "tooling/packaging/vitest.config.ts", "apps/examples/blog-api/vitest.config.ts"],
+    projects: ["packages/*/vitest.config.ts", "apps/docs/vitest.config.ts", "apps/docs/vitest.site.config.ts", "tooling/packaging/vitest.config.ts", "apps/examples/blog-api/vitest.config.ts"],
     testTimeout: 30_000,
   },
 })
