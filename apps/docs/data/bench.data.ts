@@ -94,9 +94,9 @@ const chart = (title: string, names: ReadonlyArray<string>, rows: ReadonlyArray<
   const all = rows.flatMap((r) => r.ratios).filter((r): r is number => r !== null && r > 0)
   const lo = Math.min(-1, Math.floor(Math.log2(Math.min(...all, 1))))
   const hi = Math.max(2, Math.ceil(Math.log2(Math.max(...all, 1))))
-  const labelW = 250
-  const plotW = 520
-  const bar = 11
+  const labelW = 230
+  const plotW = 420
+  const bar = 13
   const gap = 14
   const top = 34
   const groupH = names.length * bar + gap
@@ -104,7 +104,7 @@ const chart = (title: string, names: ReadonlyArray<string>, rows: ReadonlyArray<
   const width = labelW + plotW + 70
   const x = (ratio: number) => labelW + ((Math.log2(ratio) - lo) / (hi - lo)) * plotW
   const parts: string[] = []
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="bench-chart" role="img" viewBox="0 0 ${width} ${height}" width="100%" font-family="system-ui, sans-serif" font-size="11">`)
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="bench-chart" role="img" viewBox="0 0 ${width} ${height}" width="100%" font-family="system-ui, sans-serif" font-size="13">`)
   parts.push(`<title>${escape(title)}</title>`)
   for (let e = lo; e <= hi; e++) {
     const tx = x(2 ** e)
@@ -112,7 +112,7 @@ const chart = (title: string, names: ReadonlyArray<string>, rows: ReadonlyArray<
     parts.push(`<text x="${tx}" y="${height - 4}" text-anchor="middle" fill="currentColor">×${2 ** e}</text>`)
   }
   names.forEach((name, i) => {
-    const lx = labelW + i * 88
+    const lx = labelW + i * 84
     parts.push(`<rect x="${lx}" y="6" width="10" height="10" fill="${COLORS[name] ?? "#888"}"/><text x="${lx + 14}" y="15" fill="currentColor">${escape(name)}</text>`)
   })
   rows.forEach((row, r) => {
@@ -127,7 +127,7 @@ const chart = (title: string, names: ReadonlyArray<string>, rows: ReadonlyArray<
       parts.push(
         `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${bar - 2}" fill="${COLORS[name] ?? "#888"}"><title>${escape(`${name}: ×${ratio.toFixed(2)} raw`)}</title></rect>`,
       )
-      parts.push(`<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${y + bar - 3}" font-size="9" fill="currentColor">×${ratio.toFixed(2)}</text>`)
+      parts.push(`<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${y + bar - 3}" font-size="10" fill="currentColor">×${ratio.toFixed(2)}</text>`)
     })
   })
   parts.push("</svg>")
