@@ -177,8 +177,9 @@ describe("docs site in Chromium", () => {
     await visit(page, "/guide/getting-started")
     await page.evaluate(() => ((window as { __marker?: boolean }).__marker = true))
     await page.locator('.VPSidebar a[href$="/guide/transactions"]').first().click()
+    // The router changes the URL first and the content when the page's chunk has loaded: wait for both.
     await page.waitForURL(/\/guide\/transactions$/)
-    await expect(page.locator(".vp-doc h1").first().innerText()).resolves.toContain("Transactions")
+    await page.locator(".vp-doc h1", { hasText: "Transactions" }).waitFor()
     // Client-side navigation keeps the same document.
     expect(await page.evaluate(() => (window as { __marker?: boolean }).__marker)).toBe(true)
     await page.close()
