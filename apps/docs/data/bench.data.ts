@@ -94,14 +94,14 @@ const chart = (title: string, names: ReadonlyArray<string>, rows: ReadonlyArray<
   const all = rows.flatMap((r) => r.ratios).filter((r): r is number => r !== null && r > 0)
   const lo = Math.min(-1, Math.floor(Math.log2(Math.min(...all, 1))))
   const hi = Math.max(2, Math.ceil(Math.log2(Math.max(...all, 1))))
-  const labelW = 230
+  const labelW = 275
   const plotW = 420
   const bar = 13
   const gap = 14
   const top = 34
   const groupH = names.length * bar + gap
   const height = top + rows.length * groupH + 20
-  const width = labelW + plotW + 70
+  const width = labelW + plotW + 95
   const x = (ratio: number) => labelW + ((Math.log2(ratio) - lo) / (hi - lo)) * plotW
   const parts: string[] = []
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="bench-chart" role="img" viewBox="0 0 ${width} ${height}" width="100%" font-family="system-ui, sans-serif" font-size="13">`)
