@@ -94,8 +94,8 @@ const chart = (title: string, names: ReadonlyArray<string>, rows: ReadonlyArray<
   const all = rows.flatMap((r) => r.ratios).filter((r): r is number => r !== null && r > 0)
   const lo = Math.min(-1, Math.floor(Math.log2(Math.min(...all, 1))))
   const hi = Math.max(2, Math.ceil(Math.log2(Math.max(...all, 1))))
-  const labelW = 275
-  const plotW = 420
+  const labelW = 190
+  const plotW = 480
   const bar = 13
   const gap = 14
   const top = 34
@@ -169,7 +169,8 @@ const backendOf = (id: string, title: string, results: RawResults): Backend => {
     chart: chart(
       `${title}: median time as a multiple of the raw driver's (log scale)`,
       charted,
-      rows.map((row) => ({ label: row.label, ratios: charted.map((n) => row.cells[names.indexOf(n)]!.value) })),
+      // The chart names workloads without the tables' sample sizes, so labels stay short.
+      rows.map((row) => ({ label: row.label.replace(/ \(.*\)$/, ""), ratios: charted.map((n) => row.cells[names.indexOf(n)]!.value) })),
     ),
   }
 }
