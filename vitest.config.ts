@@ -5,6 +5,7 @@ export default defineConfig({
     projects: [
       "packages/*/vitest.config.ts",
       "apps/docs/vitest.config.ts",
+      "apps/docs/vitest.site.config.ts",
       "tooling/packaging/vitest.config.ts",
       "tooling/typebench/vitest.config.ts",
       "apps/examples/blog-api/vitest.config.ts",

@@ -306,6 +306,16 @@ switch (command) {
   case "total":
     total(rest)
     break
+  case "docs":
+    // The docs site's dev server (apps/docs): generates the API reference, then serves with reload.
+    setup()
+    must(bin("pnpm"), ["--filter", "@ferro/docs", "run", "dev", ...rest])
+    break
+  case "docs:build":
+    // The static docs site: TypeDoc's API reference, then `vitepress build` into apps/docs/.vitepress/dist.
+    setup()
+    must(bin("pnpm"), ["--filter", "@ferro/docs", "run", "docs:build", ...rest])
+    break
   case "bench":
     // tooling/bench: seeds SQLite and a throwaway PostgreSQL, runs every contestant; see its README.
     setup("all")
@@ -313,6 +323,6 @@ switch (command) {
     must(process.execPath, [join(root, "tooling", "bench", "dist", "main.mjs"), ...rest])
     break
   default:
-    console.error(`unknown command ${command}; expected setup, build, typecheck, demo, example, test, smoke, total or bench`)
+    console.error(`unknown command ${command}; expected setup, build, typecheck, demo, example, test, smoke, total, bench, docs or docs:build`)
     process.exit(2)
 }
