@@ -42,10 +42,13 @@ const freePort = () =>
 
 /** Runs a PostgreSQL binary as the postgres user (directly when not root). */
 const runAsPostgres = (bin, args, options = {}) => {
-  const [command, argv] = isRoot() ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, args]
+  // runuser lives in /usr/sbin, which a minimal PATH (CI, cron) may leave out.
+  const runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].find((p) => existsSync(p)) ?? "runuser"
+  const [command, argv] = isRoot() ? [runuser, ["-u", "postgres", "--", bin, ...args]] : [bin, args]
   const result = spawnSync(command, argv, { encoding: "utf8", ...options })
   if (result.status !== 0) {
-    throw new Error(`${bin} ${args.join(" ")} failed (${result.status}): ${result.stderr || result.stdout}`)
+    const reason = result.error !== undefined ? String(result.error.message) : result.stderr || result.stdout
+    throw new Error(`${bin} ${args.join(" ")} failed (${result.status ?? result.signal}): ${reason}`)
   }
   return result.stdout
 }

@@ -24,6 +24,7 @@ const column = (type: LogicalType): ColumnMetadata => ({
   maxLength: null,
   precision: null,
   scale: null,
+  onUpdateNow: false,
 })
 
 const instant = new Date("2024-05-06T07:08:09.123Z")
