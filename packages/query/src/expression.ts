@@ -191,7 +191,7 @@ export interface SelectNode {
    * joins and its relation subqueries. Absent: a soft-delete model's deleted rows are skipped.
    */
   readonly withDeleted?: boolean
-  /** A locking read: the dialect's {@link Dialect.lockingRead} clause ends the statement. */
+  /** A locking read: the dialect's `lockingRead` clause ends the statement. */
   readonly lock?: "share"
 }
 

@@ -288,12 +288,13 @@ export const insertAndReadBack = async (
   instance: Record<string, unknown>,
   bigints: boolean,
 ): Promise<ReadonlyArray<unknown> | undefined> => {
-  const result = await connection.driver.execute(insert)
+  // Checked before the INSERT: nothing is written that could not be read back.
   if (modelClass.metadata.primaryKey === null) {
     throw new QueryError(
       `Cannot read back the row of ${modelName(modelClass)}: it has no primary key, and ${connection.driver.dialect.name} has no RETURNING`,
     )
   }
+  const result = await connection.driver.execute(insert)
   const pkColumn = primaryKeyColumn(modelClass)
   const given = instance[pkColumn.property]
   const key =
@@ -324,8 +325,8 @@ export const runUpdate = async (
       ? decodeKeys(await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints }), pk, connection, bigints)
       : []
   if (!returning) {
-    // Without RETURNING the updated rows are the ones just selected; a key change leaves which
-    // old key became which new one unknown, so those instances leave the map.
+    // Without RETURNING the updated rows are the ones just selected (the key read and the
+    // UPDATE are two statements: inside a transaction they see one state).
     const { rowsAffected } = await connection.driver.execute(compiler.update({ ...node, returning: [] }))
     if (!setsKey) {
       await reloadHeld(modelClass, connection, oldKeys)
