@@ -14,6 +14,9 @@
 import {
   type ColumnMetadata,
   type Dialect,
+  type ForeignKeyMetadata,
+  type ModelMetadata,
+  type OnDelete,
   type StorageColumn,
   dbTypeOverride,
   quoteIdentifier as q,
@@ -50,7 +53,7 @@ const storageType = (column: StorageColumn): string => {
       return "double"
     case "decimal":
       // MySQL's bare DECIMAL is DECIMAL(10,0): the widest exact type stands in for "any".
-      return column.precision != null ? `decimal(${column.precision},${column.scale ?? 0})` : "decimal(65,30)"
+      return column.precision != null ? `decimal(${column.precision}, ${column.scale ?? 0})` : "decimal(65, 30)"
     case "text":
       return column.maxLength != null ? `varchar(${column.maxLength})` : keyed(column) ? KEY_TEXT : "longtext"
     case "bool":
@@ -129,6 +132,51 @@ const sameStorage = (model: string, live: string): boolean => {
   return a === b || (a === "json" && b === "longtext") || (a === "longtext" && b === "json")
 }
 
+/**
+ * DDL hooks beyond core's `Dialect` that @ferro/migrate reads when a dialect carries them
+ * (see `DdlHooks` in @ferro/migrate's ddl.ts).
+ */
+export interface MysqlDdlHooks {
+  readonly columnCollation: (column: ColumnMetadata) => string
+  readonly foreignKeyAction: (fk: ForeignKeyMetadata, model: ModelMetadata | undefined) => OnDelete
+  readonly identifierProblem: (name: string) => string | null
+}
+
+/**
+ * MariaDB's utf8mb4_bin is a PAD SPACE collation: 'a' and 'a ' compare equal (and collide in a
+ * unique index). Text columns there take the NO PAD binary collation, in a comment only
+ * MariaDB reads (MySQL 8 keeps the table's utf8mb4_bin, which pads too; its NO PAD binary
+ * collation, utf8mb4_0900_bin, is unknown to MariaDB 10).
+ */
+const MARIADB_NO_PAD = " /*M!100202 COLLATE utf8mb4_nopad_bin */"
+
+/** MySQL's identifier limit, in characters. */
+const MAX_IDENTIFIER = 64
+
+const identifierProblem = (name: string): string | null =>
+  [...name].length > MAX_IDENTIFIER
+    ? `is longer than ${MAX_IDENTIFIER} characters`
+    : name.endsWith(" ")
+      ? "ends with a space"
+      : name.includes("\u0000")
+        ? "holds the character U+0000 (NUL)"
+        : // Identifiers are stored as 3-byte utf8: "rel_😀" is an "Invalid utf8mb4 character string".
+          [...name].some((ch) => ch.codePointAt(0)! > 0xffff)
+          ? "holds a character beyond the Basic Multilingual Plane (such as an emoji)"
+          : null
+
+/**
+ * InnoDB parses `ON DELETE SET DEFAULT` but does not enforce it: the key silently becomes
+ * RESTRICT. Ferro writes no column DEFAULT for a key, so its default is NULL and SET DEFAULT
+ * means SET NULL; a NOT NULL key has no default to take, so deleting the parent is refused
+ * (RESTRICT), as the NOT NULL violation refuses it elsewhere.
+ */
+const foreignKeyAction = (fk: ForeignKeyMetadata, model: ModelMetadata | undefined): OnDelete => {
+  if (fk.onDelete !== "set default") return fk.onDelete
+  const nullable = fk.columns.every((name) => model?.columns.find((c) => c.column === name)?.nullable === true)
+  return nullable ? "set null" : "restrict"
+}
+
 const trimDecimal = (v: string): string => (v.includes(".") ? v.replace(/\.?0+$/, "") : v)
 
 /**
@@ -136,7 +184,7 @@ const trimDecimal = (v: string): string => (v.includes(".") ? v.replace(/\.?0+$/
  * written rows are read back by key: one more statement per row or batch), implicit commits
  * around DDL.
  */
-export const mysqlDialect: Dialect = {
+export const mysqlDialect: Dialect & MysqlDdlHooks = {
   name: NAME,
   system: "mysql",
   returning: false,
@@ -215,6 +263,9 @@ export const mysqlDialect: Dialect = {
   dropIndex: (table, name) => `DROP INDEX IF EXISTS ${q(name)} ON ${q(table)}`,
   sameStorage,
   tableRebuild: null,
+  columnCollation: (column) => (column.type === "text" || column.type === "enum" ? MARIADB_NO_PAD : ""),
+  foreignKeyAction,
+  identifierProblem,
 
   introspect: introspectMysql,
 
