@@ -32,24 +32,8 @@ export const columnStorage = (column: ColumnMetadata, dialect: Dialect, model?: 
   return dialect.storageType(covered ? { ...column, index: true } : column)
 }
 
-/**
- * DDL hooks a dialect object may carry beyond core's `Dialect` (MySQL's do); migrate reads them
- * when present and never asks which database it talks to. Each is optional: a dialect without
- * it gets the standard DDL.
- */
-export interface DdlHooks {
-  /** Text after a column's type in its definition (MySQL: a collation), or "". */
-  readonly columnCollation?: (column: ColumnMetadata) => string
-  /** The ON DELETE action the database is given for `fk` (where it cannot enforce the declared one). */
-  readonly foreignKeyAction?: (fk: ForeignKeyMetadata, model: ModelMetadata | undefined) => OnDelete
-  /** Why the database cannot hold `name` as an identifier, or null when it can. */
-  readonly identifierProblem?: (name: string) => string | null
-}
-
-const hooks = (dialect: Dialect | undefined): DdlHooks => (dialect ?? {}) as DdlHooks
-
 /** What follows the column's type in its definition: the dialect's collation, if any. */
-export const columnCollation = (column: ColumnMetadata, dialect: Dialect): string => hooks(dialect).columnCollation?.(column) ?? ""
+export const columnCollation = (column: ColumnMetadata, dialect: Dialect): string => dialect.columnCollation?.(column) ?? ""
 
 /** One column's definition inside CREATE TABLE. */
 export const columnDefinition = (column: ColumnMetadata, dialect: Dialect, model?: ModelMetadata): string => {
@@ -70,7 +54,7 @@ export const columnDefinition = (column: ColumnMetadata, dialect: Dialect, model
 
 /** The ON DELETE action the database is given for `fk`: the declared one unless the dialect says otherwise. */
 export const onDeleteAction = (fk: ForeignKeyMetadata, dialect?: Dialect, model?: ModelMetadata): OnDelete =>
-  hooks(dialect).foreignKeyAction?.(fk, model) ?? fk.onDelete
+  dialect?.foreignKeyAction?.(fk, model) ?? fk.onDelete
 
 export const foreignKeyClause = (fk: ForeignKeyMetadata, dialect?: Dialect, model?: ModelMetadata): string =>
   `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(", ")}) REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${onDeleteAction(fk, dialect, model).toUpperCase()}`
@@ -124,8 +108,7 @@ export const dependencyOrder = (models: ReadonlyArray<ModelMetadata>): Array<Mod
  * database cannot hold (a `ModelDefinitionError` naming it), instead of a database error midway.
  */
 export const checkIdentifiers = (models: ReadonlyArray<ModelMetadata>, dialect: Dialect): void => {
-  const identifierProblem = hooks(dialect).identifierProblem
-  if (identifierProblem === undefined) return
+  if (dialect.identifierProblem === undefined) return
   for (const model of models) {
     const names: Array<[string, string]> = [
       ["table", model.table],
@@ -134,7 +117,7 @@ export const checkIdentifiers = (models: ReadonlyArray<ModelMetadata>, dialect: 
       ...model.foreignKeys.map((fk): [string, string] => ["foreign key", fk.name]),
     ]
     for (const [kind, name] of names) {
-      const problem = identifierProblem(name)
+      const problem = dialect.identifierProblem(name)
       if (problem !== null) {
         throw new ModelDefinitionError(
           `Model("${model.table}"): the ${kind} name ${JSON.stringify(name)} ${problem}, which ${dialect.system} does not allow in a name; rename it`,

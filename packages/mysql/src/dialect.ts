@@ -133,16 +133,6 @@ const sameStorage = (model: string, live: string): boolean => {
 }
 
 /**
- * DDL hooks beyond core's `Dialect` that @ferro/migrate reads when a dialect carries them
- * (see `DdlHooks` in @ferro/migrate's ddl.ts).
- */
-export interface MysqlDdlHooks {
-  readonly columnCollation: (column: ColumnMetadata) => string
-  readonly foreignKeyAction: (fk: ForeignKeyMetadata, model: ModelMetadata | undefined) => OnDelete
-  readonly identifierProblem: (name: string) => string | null
-}
-
-/**
  * MariaDB's utf8mb4_bin is a PAD SPACE collation: 'a' and 'a ' compare equal (and collide in a
  * unique index). Text columns there take the NO PAD binary collation, in a comment only
  * MariaDB reads (MySQL 8 keeps the table's utf8mb4_bin, which pads too; its NO PAD binary
@@ -184,7 +174,7 @@ const trimDecimal = (v: string): string => (v.includes(".") ? v.replace(/\.?0+$/
  * written rows are read back by key: one more statement per row or batch), implicit commits
  * around DDL.
  */
-export const mysqlDialect: Dialect & MysqlDdlHooks = {
+export const mysqlDialect: Dialect = {
   name: NAME,
   system: "mysql",
   returning: false,
