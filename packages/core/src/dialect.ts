@@ -166,6 +166,12 @@ export interface Dialect {
    * `ValidationError` for what the database cannot store.
    */
   encodeText(column: ColumnMetadata, text: string): string
+  /**
+   * A (valid) decimal string as the driver binds it; throws a `ValidationError` for one the
+   * column would store altered (MySQL rounds an unconstrained decimal past 30 fraction digits
+   * without an error). Absent: the string as it is.
+   */
+  encodeDecimal?(column: ColumnMetadata, value: string): string
   /** A (valid) datetime as the driver binds it: ISO-8601 UTC text, or the database's own spelling. */
   encodeDatetime(value: Date): unknown
   /**

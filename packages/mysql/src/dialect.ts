@@ -18,6 +18,7 @@ import {
   type ModelMetadata,
   type OnDelete,
   type StorageColumn,
+  ValidationError,
   dbTypeOverride,
   quoteIdentifier as q,
   standardAggregate,
@@ -106,6 +107,27 @@ const decoder = (column: ColumnMetadata): string | null => {
     case "date":
       return "String(v)"
   }
+}
+
+/**
+ * An unconstrained decimal is DECIMAL(65,30): MySQL refuses more than 35 integer digits (out of
+ * range) but rounds more than 30 fraction digits with only a note. Refuse that before any SQL,
+ * as the other backends store such a value exactly. (A declared scale rounds on every database.)
+ */
+const encodeDecimal = (column: ColumnMetadata, value: string): string => {
+  if (column.precision != null) return value
+  const digits = /^[+-]?(\d*)(?:\.(\d*))?(?:e[+-]?\d+)?$/i.exec(value)
+  const integer = (digits?.[1] ?? "").replace(/^0+/, "").length
+  const fraction = (digits?.[2] ?? "").replace(/0+$/, "").length
+  if (integer > 35 || fraction > 30) {
+    throw new ValidationError("MySQL value", [
+      {
+        path: column.property,
+        message: `MySQL stores a decimal without precision as DECIMAL(65,30): at most 35 integer and 30 fraction digits (got ${integer} and ${fraction}); declare the field's precision and scale`,
+      },
+    ])
+  }
+  return value
 }
 
 /** `2024-01-02 03:04:05.678` (UTC): what a DATETIME(6) column is given for a Date. */
@@ -223,6 +245,7 @@ export const mysqlDialect: Dialect = {
 
   encodeBoolean: (value) => (value ? 1 : 0),
   encodeText: (_column, text) => text,
+  encodeDecimal,
   encodeDatetime,
   decoder,
   decoderHelpers: {
