@@ -588,7 +588,10 @@ export const insertMany = async (
   const inserts = new Set<Statement>()
   for (const [omits, group] of groups) {
     const columns = omits ? metadata.columns.filter((c) => !c.autoincrement) : metadata.columns
-    const perStatement = Math.max(1, Math.min(1000, Math.floor(connection.driver.maxParameters / Math.max(1, columns.length))))
+    // As many rows per statement as the driver binds parameters for (SQLite 32766, PostgreSQL
+    // 65535): a 10,000-row upsert of 3 columns is one statement, not ten (a former cap of 1,000
+    // rows made the bench's upsert 12 statements to raw's 4, ×6.1 raw on SQLite).
+    const perStatement = Math.max(1, Math.floor(connection.driver.maxParameters / Math.max(1, columns.length)))
     for (let i = 0; i < group.length; i += perStatement) {
       const rows = group.slice(i, i + perStatement).map((instance) => columns.map((c) => instance[c.property]))
       const insert = compiler.insert({ table: metadata.table, columns, rows, returning: [], ...(conflict === undefined ? {} : { onConflict: conflict }) })
@@ -603,6 +606,7 @@ export const insertMany = async (
     }
   }
   Instances.noteWrite()
-  const results = await connection.driver.executeAtomically(statements)
+  // One statement is atomic by itself: no BEGIN/COMMIT (or savepoint) around it.
+  const results = statements.length === 1 ? [await connection.driver.execute(statements[0]!)] : await connection.driver.executeAtomically(statements)
   return results.reduce((sum, r, i) => (inserts.has(statements[i]!) ? sum + r.rowsAffected : sum), 0)
 }
