@@ -25,6 +25,7 @@ import {
   type ShadowProps,
   TRUSTED,
   ValidationError,
+  buildValidated,
   extendModels,
   getConnection,
   isModelInstance,
@@ -433,8 +434,8 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
               resolveConflict(cls, onConflict, onConflict.update === undefined ? commonColumns(cls, items) : [], "bulkCreate()")
       const itemCheck = (i: number, build: () => Record<string, unknown>): Record<string, unknown> => {
         try {
-          const instance = build()
-          validateColumns(cls, instance, cls.metadata.columns)
+          const { instance, validated } = buildValidated(build)
+          validateColumns(cls, instance, cls.metadata.columns, validated)
           return instance
         } catch (error) {
           if (error instanceof ValidationError) {

@@ -376,17 +376,32 @@ export const sameValue = (a: unknown, b: unknown): boolean => {
   return false
 }
 
-/** Validates the current values of `columns` on `instance`; throws one error naming every bad field. */
+/**
+ * Validates the current values of `columns` on `instance`; throws one error naming every bad
+ * field. `validated`: values the model's constructor validated for this instance
+ * (`takeValidated`); a column still holding the same primitive is not checked again (an
+ * object could have been changed in place since, so it is).
+ */
 export const validateColumns = (
   modelClass: ModelClass,
   instance: Record<string, unknown>,
   columns: ReadonlyArray<ColumnMetadata>,
+  validated?: Record<string, unknown>,
 ): void => {
   const runtime = modelRuntime(modelClass)
   const issues: Array<ValidationIssue> = []
   for (const column of columns) {
-    if (column.autoincrement && instance[column.property] === undefined) continue
-    issues.push(...runtime.validateValue(column.property, instance[column.property]))
+    const value = instance[column.property]
+    if (column.autoincrement && value === undefined) continue
+    if (
+      validated !== undefined &&
+      (typeof value !== "object" || value === null) &&
+      Object.is(validated[column.property], value) &&
+      Object.hasOwn(validated, column.property)
+    ) {
+      continue
+    }
+    issues.push(...runtime.validateValue(column.property, value))
   }
   if (issues.length > 0) throw new ValidationError(modelName(modelClass), issues)
 }
