@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 export * from "./index.js"
-export { TRUSTED, extendModels, isModelInstance, modelRuntime } from "./model.js"
+export { TRUSTED, buildValidated, extendModels, isModelInstance, modelRuntime } from "./model.js"
 export { getModel, registerModel, registeredModels, type RegisteredModel } from "./registry.js"
 export { IdentityMap, TransactionIdentityMap, type TableIdentityMap } from "./identity-map.js"
 export * as Instances from "./instance-state.js"

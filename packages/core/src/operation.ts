@@ -69,6 +69,9 @@ const settle = <A>(promise: Promise<A>): Effect.Effect<A, FerroFailure> =>
 
 const promiseThen = Promise.prototype.then
 
+/** One shared rejection handler (not a closure per operation: every point lookup makes one). */
+const ignore = (): void => {}
+
 /** Runs an operation's body; a body that throws instead of rejecting still gives a rejection. */
 const runBody = <A>(run: () => Promise<A>): Promise<A> => {
   try {
@@ -231,7 +234,7 @@ export const operation = <A>(run: () => Promise<A>, name = "operation", model?: 
   op.name = name
   op.subject = model
   // A rejected operation that is only ever used as an Effect must not be "unhandled".
-  promiseThen.call(op, undefined, () => {})
+  promiseThen.call(op, undefined, ignore)
   if (Fiber.getCurrent() === undefined) {
     // Promise code: it starts here, in the caller's transaction and session.
     op.createdIn = undefined

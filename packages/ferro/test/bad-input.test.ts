@@ -315,6 +315,21 @@ describeEachBackend("bad input", (backend) => {
     expect(await rowCount()).toBe(2)
   })
 
+  test("bulkCreate() checks again what changed after an item was built: an edited instance, a subclass field initialiser", async () => {
+    const rows = await rowCount()
+    const edited = new Post({ title: "ok" })
+    ;(edited as unknown as Record<string, unknown>).views = "many"
+    const error = await failsBeforeSql(ValidationError, () => Post.bulkCreate([{ title: "fine" }, edited]))
+    expect(paths(error)).toEqual(["[1].views"])
+    // The initialiser runs after the constructor validated the input: its value is checked too.
+    class Loud extends Post {
+      override title = 42 as unknown as string
+    }
+    const loud = await failsBeforeSql(ValidationError, () => Loud.bulkCreate([{ title: "quiet" }]))
+    expect(paths(loud)).toEqual(["[0].title"])
+    expect(await rowCount()).toBe(rows)
+  })
+
   test("getOrCreate() / updateOrCreate() reject bad lookups before SQL", async () => {
     await failsBeforeSql(ValidationError, () => Post.getOrCreate({}))
     // @ts-expect-error -- 'bogus' is not a field of Post

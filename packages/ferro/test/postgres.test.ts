@@ -22,6 +22,7 @@ import {
   resetEngine,
   sql,
 } from "ferro-orm"
+import { MAX_NAMED_SQL, NAMED_STATEMENTS } from "../../pg/src/names.js"
 import { freshPostgresUrl, postgresUrl } from "./support/backends.js"
 
 class Account extends Model("pg_accounts", {
@@ -97,6 +98,74 @@ describe("PostgreSQL pool", () => {
     await ping()
     const created = await Account.create({ owner: "after", balance: 1 })
     expect((await Account.get(created.id)).owner).toBe("after")
+  })
+})
+
+describe("PostgreSQL named prepared statements", () => {
+  /** The prepared statements of the pool's one connection (`pool: { max: 1 }`). */
+  const prepared = async (): Promise<Array<{ name: string; statement: string }>> =>
+    (await fetchAll("SELECT name, statement FROM pg_prepared_statements ORDER BY name")) as Array<{ name: string; statement: string }>
+
+  test("a text sent twice is prepared under a name and reused; one-off texts and long texts stay unnamed", async () => {
+    await connect(await freshPostgresUrl(), { autoMigrate: true, pool: { max: 1 } })
+    const ada = await Account.create({ owner: "ada", balance: 5 })
+    const lookup = () => fetchOne(sql`SELECT owner FROM pg_accounts WHERE id = ${ada.id}`)
+    expect(await lookup()).toEqual({ owner: "ada" })
+    expect((await prepared()).filter((p) => p.statement.includes("SELECT owner FROM pg_accounts"))).toEqual([])
+    expect(await lookup()).toEqual({ owner: "ada" })
+    const named = (await prepared()).filter((p) => p.statement.includes("SELECT owner FROM pg_accounts"))
+    expect(named).toHaveLength(1)
+    expect(named[0]!.name).toMatch(/^ferro_\d+$/)
+    // Reused: no second prepared statement for the same text.
+    for (let i = 0; i < 3; i++) expect(await lookup()).toEqual({ owner: "ada" })
+    expect((await prepared()).filter((p) => p.statement.includes("SELECT owner FROM pg_accounts"))).toEqual(named)
+    // A text over MAX_NAMED_SQL characters (a multi-row INSERT, say) is never prepared by name.
+    const long = sql`SELECT owner FROM pg_accounts WHERE id = ${ada.id} AND owner <> ${"x".repeat(10)} /* ${sql.raw("y".repeat(MAX_NAMED_SQL))} */`
+    for (let i = 0; i < 3; i++) await fetchOne(long)
+    expect((await prepared()).some((p) => p.statement.includes("yyyy"))).toBe(false)
+  })
+
+  test("at most NAMED_STATEMENTS texts are named, so dynamic SQL cannot grow the server's prepared statements", async () => {
+    await connect(await freshPostgresUrl(), { autoMigrate: true, pool: { max: 1 } })
+    for (let i = 0; i < NAMED_STATEMENTS + 20; i++) {
+      const text = sql`SELECT ${i} + ${sql.raw(String(i))} AS n`
+      for (let twice = 0; twice < 2; twice++) expect(await fetchOne(text)).toEqual({ n: 2 * i })
+    }
+    expect((await prepared()).filter((p) => /^ferro_\d+$/.test(p.name)).length).toBe(NAMED_STATEMENTS)
+    expect((getConnection().driver as PostgresDriver).names.size).toBe(NAMED_STATEMENTS)
+  })
+
+  test("a column type changed behind Ferro's back: the statement is sent again unnamed and names start over", async () => {
+    const url = await freshPostgresUrl()
+    await connect(url, { autoMigrate: true, pool: { max: 1 } })
+    const ada = await Account.create({ owner: "ada", balance: 5 })
+    for (let i = 0; i < 2; i++) expect((await Account.get(ada.id)).balance).toBe(5)
+    const driver = getConnection().driver as PostgresDriver
+    expect(driver.names.size).toBeGreaterThan(0)
+    // Another client changes the result type of the prepared lookup: PostgreSQL would answer
+    // "cached plan must not change result type".
+    const schema = new URL(url).searchParams.get("schema")!
+    await adminQuery(`ALTER TABLE "${schema}".pg_accounts ALTER COLUMN balance TYPE bigint`)
+    await execute(sql`UPDATE pg_accounts SET balance = ${6} WHERE id = ${ada.id}`)
+    const again = await fetchOne(sql`SELECT balance FROM pg_accounts WHERE id = ${ada.id}`)
+    expect(Number((again as { balance: unknown }).balance)).toBe(6)
+    await Account.get(ada.id)
+    expect(driver.names.size).toBe(0)
+  })
+
+  test("schemaChanged() (after a migration) stops reusing names: the next sightings prepare anew", async () => {
+    await connect(await freshPostgresUrl(), { autoMigrate: true, pool: { max: 1 } })
+    const ada = await Account.create({ owner: "ada" })
+    for (let i = 0; i < 2; i++) await Account.get(ada.id)
+    const before = (await prepared()).filter((p) => p.statement.includes('FROM "pg_accounts"')).map((p) => p.name)
+    expect(before).toHaveLength(1)
+    const driver = getConnection().driver as PostgresDriver
+    driver.schemaChanged()
+    expect(driver.names.size).toBe(0)
+    for (let i = 0; i < 2; i++) await Account.get(ada.id)
+    const after = (await prepared()).filter((p) => p.statement.includes('FROM "pg_accounts"')).map((p) => p.name)
+    expect(after).toHaveLength(2)
+    expect(after).toContain(before[0])
   })
 })
 

@@ -230,6 +230,30 @@ describeEachBackend("upsert", (backend) => {
     expect(Number(n)).toBe(3000)
   })
 
+  test("10,000 rows whose parameters fit under the driver's limit are one statement: plain, 'ignore' and merging", async () => {
+    // Member binds 3 parameters a row: 30,000, under SQLite's 32,766 and PostgreSQL's 65,535.
+    expect(10_000 * 3).toBeLessThanOrEqual(getConnection().driver.maxParameters)
+    const items = Array.from({ length: 10_000 }, (_, i) => ({ team: "t", person: `p${i}`, role: "dev" }))
+    const [inserted, plain] = await counted(() => Member.bulkCreate(items.filter((_, i) => i % 2 === 0)))
+    expect([inserted, plain]).toEqual([5_000, 1])
+    const [ignored, ignoring] = await counted(() => Member.bulkCreate(items, { onConflict: "ignore" }))
+    expect([ignored, ignoring]).toEqual([5_000, 1])
+    const [merged, merging] = await counted(() =>
+      Member.bulkCreate(
+        items.map((m) => ({ ...m, role: "lead" })),
+        { onConflict: { on: ["team", "person"], update: ["role"] } },
+      ),
+    )
+    expect([merged, merging]).toEqual([10_000, 1])
+    const [{ n }] = (await fetchAll("SELECT COUNT(*) AS n FROM up_members WHERE role = 'lead'")) as [{ n: unknown }]
+    expect(Number(n)).toBe(10_000)
+    // Past the limit: as few INSERTs as the limit allows, inside one transaction (BEGIN and COMMIT).
+    const max = getConnection().driver.maxParameters
+    const more = Array.from({ length: Math.floor(max / 3) + 1 }, (_, i) => ({ team: "u", person: `p${i}`, role: "dev" }))
+    const [, split] = await counted(() => Member.bulkCreate(more, { onConflict: { on: ["team", "person"], update: ["role"] } }))
+    expect(split).toBe(2 + 2)
+  })
+
   test("inside a transaction: upserts join it and roll back with it", async () => {
     const held = await User.create({ email: "a@x.io", name: "A", visits: 1 })
     await expect(

@@ -15,6 +15,7 @@ import { translatePgError } from "./errors.js"
 import { rawTypes, textTypes } from "./types.js"
 import { parsePostgresUrl } from "./url.js"
 import { POSTGRES_MAX_PARAMETERS, postgresDialect } from "./dialect.js"
+import { StatementNames, isCachedPlanResultChange } from "./names.js"
 
 /** Pool sizing. */
 export interface PoolOptions {
@@ -75,13 +76,17 @@ class CheckedOutClient {
 
 type Types = typeof textTypes | typeof rawTypes
 
-/** Sends one statement on a pool or a client: text-mode values, arrays when `rowMode` says so. */
-const send = (target: pg.Pool | pg.PoolClient, statement: Statement, types: Types, rowMode?: "array") =>
+/**
+ * Sends one statement on a pool or a client: text-mode values, arrays when `rowMode` says so;
+ * under `name` (a prepared statement pg parses once per connection) when one is given.
+ */
+const send = (target: pg.Pool | pg.PoolClient, statement: Statement, types: Types, rowMode?: "array", name?: string) =>
   target.query({
     text: statement.sql,
     values: statement.params as Array<unknown>,
     types,
     ...(rowMode === undefined ? {} : { rowMode }),
+    ...(name === undefined ? {} : { name }),
   })
 
 /** Numbers the cursors streams declare (names only need to be unique per connection). */
@@ -125,6 +130,8 @@ export class PostgresDriver implements Driver {
   /** Schema pinned by `?schema=`, or null. */
   readonly schema: string | null
   #statements = 0
+  /** Names of the SQL texts sent often (see names.ts); unique per driver, hence per pool. */
+  readonly names = new StatementNames("ferro_")
   /** Discards the clients of streams still open (see {@link close}). */
   readonly #streams = new Set<() => void>()
 
@@ -158,11 +165,27 @@ export class PostgresDriver implements Driver {
 
   async #query(statement: Statement, types: Types, rowMode?: "array") {
     this.#statements++
+    const name = statement.params.length === 0 ? undefined : this.names.nameFor(statement.sql)
     try {
-      return await send(this.pool, statement, types, rowMode)
+      return await send(this.pool, statement, types, rowMode, name)
     } catch (error) {
+      if (name !== undefined && isCachedPlanResultChange(error)) {
+        // The schema changed under a prepared statement (DDL Ferro did not run): the statement
+        // did nothing, so it is sent again, unnamed, and every name is dropped.
+        this.names.forget()
+        try {
+          return await send(this.pool, statement, types, rowMode)
+        } catch (again) {
+          throw translatePgError(again, statement, this.url)
+        }
+      }
       throw translatePgError(error, statement, this.url)
     }
+  }
+
+  /** After DDL: no prepared statement is reused (see {@link StatementNames.forget}). */
+  schemaChanged(): void {
+    this.names.forget()
   }
 
   /** Checks the server answers (`SELECT 1`). */
@@ -236,9 +259,11 @@ export class PostgresDriver implements Driver {
     let broken = false
     const run = async (statement: Statement) => {
       this.#statements++
+      const name = statement.params.length === 0 ? undefined : this.names.nameFor(statement.sql)
       try {
-        return await client.query({ text: statement.sql, values: statement.params as Array<unknown>, types: textTypes })
+        return await send(client, statement, textTypes, undefined, name)
       } catch (error) {
+        if (name !== undefined && isCachedPlanResultChange(error)) this.names.forget()
         throw translatePgError(error, statement, this.url)
       }
     }
@@ -338,9 +363,12 @@ class PostgresTransaction implements TransactionDriver {
         this.driver.url,
       )
     }
+    const name = statement.params.length === 0 ? undefined : this.driver.names.nameFor(statement.sql)
     try {
-      return await send(this.client, statement, types, rowMode)
+      return await send(this.client, statement, types, rowMode, name)
     } catch (error) {
+      // Inside a transaction the failed statement aborted it: no retry, only no more reuse.
+      if (name !== undefined && isCachedPlanResultChange(error)) this.driver.names.forget()
       const translated = translatePgError(error, statement, this.driver.url)
       if (translated instanceof ConnectionError || this.checkedOut.failed) this.#broken = true
       throw translated

@@ -25,6 +25,7 @@ import {
   type ShadowProps,
   TRUSTED,
   ValidationError,
+  buildValidated,
   extendModels,
   getConnection,
   isModelInstance,
@@ -428,11 +429,13 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
           ? undefined
           : onConflict === "ignore"
             ? { target: null, update: [] }
-            : resolveConflict(cls, onConflict, commonColumns(cls, items), "bulkCreate()")
+            : // The fields every item gives matter only when `update` is left out: computing them
+              // for every call cost 1.5 ms of a 10,000-row upsert (a profile of the bench's upsert).
+              resolveConflict(cls, onConflict, onConflict.update === undefined ? commonColumns(cls, items) : [], "bulkCreate()")
       const itemCheck = (i: number, build: () => Record<string, unknown>): Record<string, unknown> => {
         try {
-          const instance = build()
-          validateColumns(cls, instance, cls.metadata.columns)
+          const { instance, validated } = buildValidated(build)
+          validateColumns(cls, instance, cls.metadata.columns, validated)
           return instance
         } catch (error) {
           if (error instanceof ValidationError) {

@@ -296,6 +296,8 @@ const valueKey = (value: unknown): string | null => {
 
 /** The key of a row's conflict-column values, or null when one of them is NULL. */
 const rowKey = (instance: Record<string, unknown>, target: ReadonlyArray<ColumnMetadata>): string | null => {
+  // One conflict column (the usual case): its value's key, with no parts array to join.
+  if (target.length === 1) return valueKey(instance[target[0]!.property])
   const parts: Array<string> = []
   for (const c of target) {
     const key = valueKey(instance[c.property])
