@@ -238,6 +238,16 @@ async function test(extraArgs, { smoke = false } = {}) {
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130))
   env.FERRO_TEST_POSTGRES_URL = server.url
   console.log(`• Node ${process.versions.node}; PostgreSQL test server on ${server.url.replace(/:[^:@/]+@/, ":<redacted>@")} (pid ${server.pid})`)
+  // And one throwaway MariaDB for the MySQL tests; the smoke run on other Node lines (SQLite
+  // and PostgreSQL) does without. Without FERRO_TEST_MYSQL_URL a project's own global setup
+  // (tooling/testing/mariadb-setup.ts) starts one when it needs it.
+  if (!smoke) {
+    const { startMariadb } = await import("../testing/mariadb.mjs")
+    const mariadb = await startMariadb()
+    process.on("exit", () => mariadb.stop())
+    env.FERRO_TEST_MYSQL_URL = mariadb.url
+    console.log(`• MariaDB test server on ${mariadb.url.replace(/:[^:@/]+@/, ":<redacted>@")} (pid ${mariadb.pid})`)
+  }
   const resultsFile = join(root, ".vitest-results.json")
   rmSync(resultsFile, { force: true })
   const status = run(bin("vitest"), [
