@@ -10,6 +10,7 @@ import type { Statement as SqlStatement } from "effect/sql"
 import type { Driver, Statement } from "./driver.js"
 import type { ColumnMetadata, ForeignKeyMetadata, ModelMetadata } from "./metadata.js"
 import type { LiveTable } from "./live.js"
+import { quoteIdentifier } from "./naming.js"
 
 /** What introspection and DDL checks need of a driver (a `TransactionDriver` works too). */
 export type IntrospectionDriver = Pick<Driver, "rows" | "objects">
@@ -55,6 +56,12 @@ export interface Dialect {
 
   /** `INSERT/UPDATE/DELETE ... RETURNING` is supported. */
   readonly returning: boolean
+  /**
+   * UPDATE and DELETE may not read their own table in a subquery, nor take LIMIT in an `IN`
+   * subquery (MySQL): the key subquery of an ordered, paged or joined target goes through a
+   * derived table.
+   */
+  readonly derivedTargetKeys: boolean
   /** The database has a case-insensitive LIKE of its own (`ILIKE`). */
   readonly nativeIlike: boolean
   /** DDL runs inside transactions (and rolls back with them). */
@@ -88,6 +95,11 @@ export interface Dialect {
    * floats (so `"views" / ?` truncates as integer division does elsewhere).
    */
   integerOperand(sql: string): string
+  /**
+   * The operator of integer division (both operands integers): `/` where dividing integers
+   * truncates (SQLite, PostgreSQL), `DIV` on MySQL, whose `/` always divides exactly.
+   */
+  readonly integerDivide: string
   /** `sql` (an ORDER BY term with its direction) with NULLs placed first or last. */
   nullsOrder(sql: string, nulls: "first" | "last"): string
   /**
@@ -109,7 +121,13 @@ export interface Dialect {
    * assignment of the first conflict column (`ON DUPLICATE KEY UPDATE a = a`); its affected-row
    * count reports 2 for an updated row, which such a dialect would document.
    */
-  upsert(table: string, conflictColumns: ReadonlyArray<string> | null, set: ReadonlyArray<readonly [column: string, value: string]>): string
+  upsert(
+    table: string,
+    conflictColumns: ReadonlyArray<string> | null,
+    set: ReadonlyArray<readonly [column: string, value: string]>,
+    /** The quoted columns the INSERT gives values for (MySQL's no-op assignment names one). */
+    insertedColumns?: ReadonlyArray<string>,
+  ): string
   /**
    * Inside the assignments of {@link upsert}: the value the colliding INSERT proposed for
    * `column` (quoted): `excluded."name"` on SQLite and PostgreSQL, `VALUES(name)` on MySQL.
@@ -140,6 +158,8 @@ export interface Dialect {
    * `ValidationError` for what the database cannot store.
    */
   encodeText(column: ColumnMetadata, text: string): string
+  /** A (valid) datetime as the driver binds it: ISO-8601 UTC text, or the database's own spelling. */
+  encodeDatetime(value: Date): unknown
   /**
    * The decoder of a raw cell of `column`: a JS expression over `v` (the non-null cell) that
    * may call `helpers.<name>` from {@link decoderHelpers}; null when the cell is the value.
@@ -157,6 +177,8 @@ export interface Dialect {
 
   /** What follows the type of an autoincrement primary key column in CREATE TABLE. */
   readonly autoincrementPrimaryKey: string
+  /** What follows the column list of CREATE TABLE (table options such as a charset), or "". */
+  readonly tableOptions: string
   /** A boolean as a SQL literal (defaults, backfills). */
   booleanLiteral(value: boolean): string
   /** CREATE TABLE may reference tables created later in the same batch. */
@@ -166,6 +188,13 @@ export interface Dialect {
    * (spelled `clause`) to `model`'s table once both tables exist.
    */
   addForeignKey(model: ModelMetadata, fk: ForeignKeyMetadata, clause: string): string
+  /**
+   * The statements changing a live column's type and/or nullability to the model's (`storage`
+   * is the model's storage type, `current` the live one), for dialects without a table rebuild.
+   */
+  alterColumn(table: string, column: ColumnMetadata, change: ColumnChange): Array<string>
+  /** The statement dropping index `name` of `table` if it exists. */
+  dropIndex(table: string, name: string): string
   /** Whether a model's storage type and a live column's introspected one spell the same storage. */
   sameStorage(model: string, live: string): boolean
   /** Checks before creating tables (e.g. that no other relation already holds an index's name); throws `MigrationError`. */
@@ -203,6 +232,35 @@ export const dbTypeOverride = (column: StorageColumn, name: string): string | un
   if (dbType === null || dbType === undefined) return undefined
   return typeof dbType === "string" ? dbType : dbType[name]
 }
+
+/** What {@link Dialect.alterColumn} changes about a column. */
+export interface ColumnChange {
+  readonly storage: string
+  readonly current: string
+  readonly type: boolean
+  readonly nullability: boolean
+}
+
+/**
+ * `ALTER COLUMN ... TYPE ... USING` (a cast when the type family changes) and `SET/DROP NOT
+ * NULL`, as PostgreSQL spells them.
+ */
+export const standardAlterColumn = (table: string, column: ColumnMetadata, change: ColumnChange): Array<string> => {
+  const statements: Array<string> = []
+  const name = quoteIdentifier(column.column)
+  if (change.type) {
+    const family = (t: string) => t.replace(/\(.*$/, "").trim()
+    const cast = family(change.current) === family(change.storage) ? "" : ` USING ${name}::${change.storage}`
+    statements.push(`ALTER TABLE ${quoteIdentifier(table)} ALTER COLUMN ${name} TYPE ${change.storage}${cast}`)
+  }
+  if (change.nullability) {
+    statements.push(`ALTER TABLE ${quoteIdentifier(table)} ALTER COLUMN ${name} ${column.nullable ? "DROP NOT NULL" : "SET NOT NULL"}`)
+  }
+  return statements
+}
+
+/** `DROP INDEX IF EXISTS "name"` (SQLite and PostgreSQL: index names are per schema). */
+export const standardDropIndex = (_table: string, name: string): string => `DROP INDEX IF EXISTS ${quoteIdentifier(name)}`
 
 /** Aggregate functions the query compiler emits. */
 export type AggregateFunctionName = "count" | "sum" | "avg" | "min" | "max"

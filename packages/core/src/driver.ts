@@ -39,6 +39,11 @@ export interface ColumnarResult {
 /** Outcome of a write. */
 export interface WriteResult {
   readonly rowsAffected: number
+  /**
+   * The key the database assigned to the (first) row an INSERT added, where the driver reports
+   * one (MySQL's insert id): dialects without RETURNING read the stored row back by it.
+   */
+  readonly lastInsertId?: number | bigint | string
 }
 
 /** Transaction isolation levels (PostgreSQL honours all; SQLite transactions are serializable). */

@@ -45,6 +45,6 @@ export {
   type TransactionScope,
 } from "./transaction-context.js"
 export { addSessionResolver, currentSession, openSessionFor, runInSession, type Session } from "./session-context.js"
-export { dbTypeOverride, standardAggregate, standardExcluded, standardNullsOrder, standardUpsert, type AggregateFunctionName } from "./dialect.js"
+export { dbTypeOverride, standardAggregate, standardAlterColumn, standardDropIndex, type ColumnChange, standardExcluded, standardNullsOrder, standardUpsert, type AggregateFunctionName } from "./dialect.js"
 export { backendFor, registerBackend, registeredSchemes } from "./backends.js"
 export { checkExpressions, groupBy, isWord, matchingParen, tidyType, tokenize, type Token } from "./sql-text.js"

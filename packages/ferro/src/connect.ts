@@ -105,6 +105,8 @@ const BUNDLED: Readonly<Record<string, { readonly load: () => Promise<unknown>; 
   sqlite: { load: () => import("@ferro/sqlite"), driverPackage: "better-sqlite3" },
   postgres: { load: () => import("@ferro/pg"), driverPackage: "pg" },
   postgresql: { load: () => import("@ferro/pg"), driverPackage: "pg" },
+  mysql: { load: () => import("@ferro/mysql"), driverPackage: "mysql2" },
+  mariadb: { load: () => import("@ferro/mysql"), driverPackage: "mysql2" },
 }
 
 /** Imports a bundled backend package, turning a missing driver into a `ConnectionError` that says what to install. */

@@ -47,7 +47,7 @@ export const createTableStatement = (
 ): string => {
   const definitions = [...model.columns.map((c) => columnDefinition(c, dialect)), ...extraColumns]
   for (const fk of model.foreignKeys) if (!deferred.has(fk.targetTable)) definitions.push(foreignKeyClause(fk))
-  return `CREATE TABLE IF NOT EXISTS ${q(name)} (${definitions.join(", ")})`
+  return `CREATE TABLE IF NOT EXISTS ${q(name)} (${definitions.join(", ")})${dialect.tableOptions}`
 }
 
 /** `CREATE [UNIQUE] INDEX IF NOT EXISTS` for each of the model's indexes. */

@@ -142,21 +142,12 @@ export const planMigration = (
         }
       }
       for (const { column, current, type, nullability } of changed) {
-        if (type) {
-          // Within one type family (varchar(20) -> varchar(5), numeric(10,2) -> numeric(8,2)) no
-          // explicit cast: an implicit conversion fails on values that do not fit instead of
-          // truncating them. Across families the cast says how to convert.
-          const family = (t: string) => t.replace(/\(.*$/, "").trim()
-          const storage = dialect.storageType(column)
-          const cast = family(current.storage) === family(storage) ? "" : ` USING ${q(column.column)}::${storage}`
-          statements.push(`ALTER TABLE ${q(model.table)} ALTER COLUMN ${q(column.column)} TYPE ${storage}${cast}`)
-          warnings.push(`"${model.table}.${column.column}": type ${current.storage} -> ${storage}`)
-        }
-        if (nullability) {
-          statements.push(
-            `ALTER TABLE ${q(model.table)} ALTER COLUMN ${q(column.column)} ${column.nullable ? "DROP NOT NULL" : "SET NOT NULL"}`,
-          )
-        }
+        // Within one type family (varchar(20) -> varchar(5), numeric(10,2) -> numeric(8,2)) no
+        // explicit cast: an implicit conversion fails on values that do not fit instead of
+        // truncating them. Across families the dialect's cast says how to convert.
+        const storage = dialect.storageType(column)
+        statements.push(...dialect.alterColumn(model.table, column, { storage, current: current.storage, type, nullability }))
+        if (type) warnings.push(`"${model.table}.${column.column}": type ${current.storage} -> ${storage}`)
       }
       for (const fk of missingFks) {
         statements.push(`ALTER TABLE ${q(model.table)} ADD ${foreignKeyClause(fk)}`)
@@ -164,7 +155,7 @@ export const planMigration = (
       for (const c of removed) {
         for (const index of table.indexes) {
           if (index.columns.includes(c.column) && index.origin === "index") {
-            statements.push(`DROP INDEX IF EXISTS ${q(index.name)}`)
+            statements.push(dialect.dropIndex(model.table, index.name))
             liveIndexNames.delete(index.name)
           }
         }
@@ -182,7 +173,7 @@ export const planMigration = (
       for (const index of table.indexes) {
         const ferroNamed = /^(idx|uq)_/.test(index.name)
         if (index.origin === "index" && ferroNamed && !modelIndexNames.has(index.name) && liveIndexNames.has(index.name)) {
-          statements.push(`DROP INDEX IF EXISTS ${q(index.name)}`)
+          statements.push(dialect.dropIndex(model.table, index.name))
         }
       }
     }

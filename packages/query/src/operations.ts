@@ -256,6 +256,52 @@ const decodeKeys = (
   return rows.map((row) => decode(row[0]))
 }
 
+/**
+ * Where the dialect has no RETURNING (MySQL): the stored row of `modelClass` whose columns
+ * `where` picks, read back with one more statement, cells in column order as RETURNING gives
+ * them; undefined when no row matches.
+ */
+export const readStoredRow = async (
+  modelClass: ModelClass,
+  connection: Connection,
+  where: Condition,
+  bigints: boolean,
+): Promise<ReadonlyArray<unknown> | undefined> => {
+  const statement = compilerFor(connection.driver.dialect).select({ ...selectNode(modelClass, where, true), limit: 1 })
+  return (await connection.driver.rows(statement, { bigints }))[0]
+}
+
+/** `column = value` for each column: the condition picking one row by its key or unique fields. */
+export const keyCondition = (columns: ReadonlyArray<ColumnMetadata>, values: ReadonlyArray<unknown>): Condition => {
+  const items: Array<Condition> = columns.map((column, i) => ({ kind: "compare", column, op: "=", value: values[i] }))
+  return items.length === 1 ? items[0]! : { kind: "and", items }
+}
+
+/**
+ * Runs `insert` (a single-row INSERT without RETURNING) and reads the stored row back by its
+ * key: the instance's own, else the key the database assigned (the insert id).
+ */
+export const insertAndReadBack = async (
+  modelClass: ModelClass,
+  connection: Connection,
+  insert: Statement,
+  instance: Record<string, unknown>,
+  bigints: boolean,
+): Promise<ReadonlyArray<unknown> | undefined> => {
+  const result = await connection.driver.execute(insert)
+  if (modelClass.metadata.primaryKey === null) {
+    throw new QueryError(
+      `Cannot read back the row of ${modelName(modelClass)}: it has no primary key, and ${connection.driver.dialect.name} has no RETURNING`,
+    )
+  }
+  const pkColumn = primaryKeyColumn(modelClass)
+  const given = instance[pkColumn.property]
+  const key =
+    given != null ? given : result.lastInsertId === undefined ? undefined : cellDecoder(pkColumn, connection.driver.dialect, bigints)(result.lastInsertId)
+  if (key === undefined) return undefined
+  return readStoredRow(modelClass, connection, keyCondition([pkColumn], [key]), bigints)
+}
+
 /** Batch UPDATE; held instances of the updated rows are reloaded so they stay honest. */
 export const runUpdate = async (
   modelClass: ModelClass,
@@ -269,11 +315,25 @@ export const runUpdate = async (
   if (!tracked) return (await connection.driver.execute(compiler.update({ ...node, returning: [] }))).rowsAffected
   const pk = node.primaryKey!
   const bigints = pk.type === "bigint"
-  // RETURNING gives only new keys; when the key itself changes, read the old ones first.
+  const returning = connection.driver.dialect.returning
+  // RETURNING gives only new keys; when the key itself changes (or there is no RETURNING),
+  // read the old ones first.
   const setsKey = node.set.some(([column]) => column === pk)
-  const oldKeys = setsKey
-    ? decodeKeys(await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints }), pk, connection, bigints)
-    : []
+  const oldKeys =
+    setsKey || !returning
+      ? decodeKeys(await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints }), pk, connection, bigints)
+      : []
+  if (!returning) {
+    // Without RETURNING the updated rows are the ones just selected; a key change leaves which
+    // old key became which new one unknown, so those instances leave the map.
+    const { rowsAffected } = await connection.driver.execute(compiler.update({ ...node, returning: [] }))
+    if (setsKey) {
+      for (const old of oldKeys) map!.evict(node.table, old)
+      return rowsAffected
+    }
+    await reloadHeld(modelClass, connection, oldKeys)
+    return rowsAffected
+  }
   const keys = decodeKeys(
     await connection.driver.rows(compiler.update({ ...node, returning: [pk] }), { bigints }),
     pk,
@@ -307,12 +367,16 @@ export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "
   if (!tracked) return (await connection.driver.execute(compiler.delete({ ...node, returning: [] }))).rowsAffected
   const pk = node.primaryKey!
   const bigints = pk.type === "bigint"
-  const keys = decodeKeys(
-    await connection.driver.rows(compiler.delete({ ...node, returning: [pk] }), { bigints }),
-    pk,
-    connection,
-    bigints,
-  )
+  let keys: Array<unknown>
+  let count: number
+  if (connection.driver.dialect.returning) {
+    keys = decodeKeys(await connection.driver.rows(compiler.delete({ ...node, returning: [pk] }), { bigints }), pk, connection, bigints)
+    count = keys.length
+  } else {
+    // Without RETURNING: the keys of the rows about to be deleted, then the DELETE.
+    keys = decodeKeys(await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints }), pk, connection, bigints)
+    count = (await connection.driver.execute(compiler.delete({ ...node, returning: [] }))).rowsAffected
+  }
   for (const key of keys) {
     const instance = map!.held(node.table, key)
     if (instance !== undefined) {
@@ -321,7 +385,7 @@ export const runDelete = async (connection: Connection, node: Omit<DeleteNode, "
     }
     map!.evict(node.table, key)
   }
-  return keys.length
+  return count
 }
 
 const IN_BATCH = 500
@@ -423,15 +487,16 @@ export const saveInstance = async (
     for (const c of metadata.columns) if (c.onUpdateNow && instance[c.property] === undefined) instance[c.property] = new Date()
     validateColumns(modelClass, instance, metadata.columns)
     const columns = metadata.columns.filter((c) => !(c.autoincrement && instance[c.property] == null))
-    const [row] = await connection.driver.rows(
-      compiler.insert({
-        table: metadata.table,
-        columns,
-        rows: [columns.map((c) => instance[c.property])],
-        returning: metadata.columns,
-      }),
-      { bigints },
-    )
+    const insert = compiler.insert({
+      table: metadata.table,
+      columns,
+      rows: [columns.map((c) => instance[c.property])],
+      returning: dialect.returning ? metadata.columns : [],
+    })
+    const row = dialect.returning
+      ? (await connection.driver.rows(insert, { bigints }))[0]
+      : await insertAndReadBack(modelClass, connection, insert, instance, bigints)
+    if (row === undefined) throw new QueryError(`The row of ${modelName(modelClass)} just inserted could not be read back`)
     for (const [i, c] of metadata.columns.entries()) {
       const stored = cellDecoder(c, dialect, bigints)(row![i])
       if (c.autoincrement && instance[c.property] != null) {
@@ -460,19 +525,22 @@ export const saveInstance = async (
   validateColumns(modelClass, instance, changed)
   const pkColumn = primaryKeyColumn(modelClass)
   const oldPk = Instances.persistedKey(instance)
-  const [row] = await connection.driver.rows(
-    compiler.update({
-      table: metadata.table,
-      primaryKey: pkColumn,
-      set: changed.map((c) => [c, instance[c.property]] as const),
-      where: { kind: "compare", column: pkColumn, op: "=", value: oldPk },
-      orderBy: [],
-      limit: null,
-      offset: null,
-      returning: metadata.columns,
-    }),
-    { bigints },
-  )
+  const update = compiler.update({
+    table: metadata.table,
+    primaryKey: pkColumn,
+    set: changed.map((c) => [c, instance[c.property]] as const),
+    where: { kind: "compare", column: pkColumn, op: "=", value: oldPk },
+    orderBy: [],
+    limit: null,
+    offset: null,
+    returning: dialect.returning ? metadata.columns : [],
+  })
+  // Without RETURNING the row is read back by its (possibly new) key: one more statement.
+  const row = dialect.returning
+    ? (await connection.driver.rows(update, { bigints }))[0]
+    : (await connection.driver.execute(update)).rowsAffected === 0
+      ? undefined
+      : await readStoredRow(modelClass, connection, keyCondition([pkColumn], [instance[pkColumn.property]]), bigints)
   if (row === undefined) {
     Instances.markTransient(instance)
     connection.identityMap?.evict(metadata.table, oldPk)

@@ -14,6 +14,7 @@ import {
   type ActiveConnection as Connection,
   Instances,
   QueryError,
+  UniqueViolation,
   ValidationError,
   normalizeValue,
 } from "@ferro/core/internal"
@@ -23,8 +24,11 @@ import type { OnConflictNode } from "./expression.js"
 import {
   type ModelClass,
   hydrator,
+  insertAndReadBack,
   insertMany,
+  keyCondition,
   modelName,
+  readStoredRow,
   reloadHeld,
   rememberBefore,
   sameValue,
@@ -182,16 +186,20 @@ export const upsertInstance = async (
   validateColumns(modelClass, instance, metadata.columns)
   const columns = metadata.columns.filter((c) => !(c.autoincrement && instance[c.property] == null))
   Instances.noteWrite()
-  const [row] = await connection.driver.rows(
-    compiler.insert({
-      table: metadata.table,
-      columns,
-      rows: [columns.map((c) => instance[c.property])],
-      returning: metadata.columns,
-      onConflict: conflict,
-    }),
-    { bigints },
-  )
+  const row = dialect.returning
+    ? (
+        await connection.driver.rows(
+          compiler.insert({
+            table: metadata.table,
+            columns,
+            rows: [columns.map((c) => instance[c.property])],
+            returning: metadata.columns,
+            onConflict: conflict,
+          }),
+          { bigints },
+        )
+      )[0]
+    : await upsertWithoutReturning(modelClass, connection, instance, columns, conflict, bigints)
   if (row === undefined) return null
   for (const c of metadata.columns) {
     if (c.autoincrement && instance[c.property] != null) {
@@ -223,6 +231,43 @@ export const upsertInstance = async (
   Instances.markPersisted(target, connection.name, row, pk)
   if (map !== null && pkIndex >= 0 && map.get(metadata.table, pk) !== target) map.set(metadata.table, pk, target)
   return target
+}
+
+/** Whether a unique violation is a collision on `target` (null: on any unique constraint). */
+const collidesOn = (error: UniqueViolation, target: ReadonlyArray<ColumnMetadata> | null): boolean => {
+  if (target === null || error.fields === undefined) return true
+  const fields = new Set(error.fields)
+  return target.length === fields.size && target.every((c) => fields.has(c.property))
+}
+
+/**
+ * {@link upsertInstance} where the dialect has no RETURNING (MySQL). Keeping an existing row
+ * (no `update`) is a plain INSERT whose unique violation on the target means "already there"
+ * (a failed statement leaves a MySQL transaction usable). Updating it is `INSERT ... ON
+ * DUPLICATE KEY UPDATE`, then the stored row is read back by the target's values: one more
+ * statement. MySQL detects a duplicate on any unique key of the table, not only the target.
+ */
+const upsertWithoutReturning = async (
+  modelClass: ModelClass,
+  connection: Connection,
+  instance: Record<string, unknown>,
+  columns: ReadonlyArray<ColumnMetadata>,
+  conflict: OnConflictNode,
+  bigints: boolean,
+): Promise<ReadonlyArray<unknown> | undefined> => {
+  const compiler = compilerFor(connection.driver.dialect)
+  const rows = [columns.map((c) => instance[c.property])]
+  if (conflict.update.length === 0) {
+    try {
+      return await insertAndReadBack(modelClass, connection, compiler.insert({ table: modelClass.metadata.table, columns, rows, returning: [] }), instance, bigints)
+    } catch (error) {
+      if (error instanceof UniqueViolation && collidesOn(error, conflict.target)) return undefined
+      throw error
+    }
+  }
+  await connection.driver.execute(compiler.insert({ table: modelClass.metadata.table, columns, rows, returning: [], onConflict: conflict }))
+  const target = conflict.target!
+  return readStoredRow(modelClass, connection, keyCondition(target, target.map((c) => instance[c.property])), bigints)
 }
 
 /**

@@ -193,7 +193,7 @@ export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dia
     case "bool":
       return dialect.encodeBoolean(value as boolean)
     case "datetime":
-      return (value as Date).toISOString()
+      return dialect.encodeDatetime(value as Date)
     case "bytes": {
       const bytes = value as Uint8Array
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -223,7 +223,7 @@ export const encodeRawValue = (value: unknown, dialect: Dialect): unknown => {
       if (value === null) return null
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) throw new TypeError("an invalid Date")
-        return value.toISOString()
+        return dialect.encodeDatetime(value)
       }
       if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
       if (value instanceof ArrayBuffer) return Buffer.from(value)

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ColumnMetadata, type Dialect, type StorageColumn, dbTypeOverride, quoteIdentifier, standardAggregate, standardNullsOrder, standardUpsert, standardExcluded } from "@ferro/core/internal"
+import { type ColumnMetadata, type Dialect, type StorageColumn, dbTypeOverride, quoteIdentifier, standardAggregate, standardAlterColumn, standardDropIndex, standardNullsOrder, standardUpsert, standardExcluded } from "@ferro/core/internal"
 import { introspectSqlite } from "./introspect.js"
 
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
@@ -84,6 +84,7 @@ export const sqliteDialect: Dialect = {
   name: NAME,
   system: "sqlite",
   returning: true,
+  derivedTargetKeys: false,
   nativeIlike: false,
   transactionalDdl: true,
   maxParameters: SQLITE_MAX_PARAMETERS,
@@ -105,6 +106,7 @@ export const sqliteDialect: Dialect = {
       : standardAggregate(fn, argument, distinct),
   // better-sqlite3 binds JS numbers as REAL: `"views" / ?` would divide exactly.
   integerOperand: (sql) => `CAST(${sql} AS INTEGER)`,
+  integerDivide: "/",
   nullsOrder: standardNullsOrder,
   upsert: standardUpsert,
   excluded: standardExcluded,
@@ -116,6 +118,7 @@ export const sqliteDialect: Dialect = {
 
   encodeBoolean: (value) => (value ? 1 : 0),
   encodeText: (_column, text) => text,
+  encodeDatetime: (value) => value.toISOString(),
   decoder,
   decoderHelpers: {
     // A copy, not a view: the driver's buffer stays in the row snapshot, unchanged by edits.
@@ -126,6 +129,7 @@ export const sqliteDialect: Dialect = {
   epochDatetimes: true,
 
   autoincrementPrimaryKey: "PRIMARY KEY AUTOINCREMENT",
+  tableOptions: "",
   booleanLiteral: (value) => (value ? "1" : "0"),
   forwardReferences: true,
   addForeignKey: (model, fk) => {
@@ -133,6 +137,8 @@ export const sqliteDialect: Dialect = {
   },
   // SQLite keeps the declared spelling; `int` and `integer` spell the same storage class.
   sameStorage: (model, live) => norm(model) === norm(live) || (norm(model) === "integer" && norm(live) === "int"),
+  alterColumn: standardAlterColumn,
+  dropIndex: standardDropIndex,
   tableRebuild: {
     disableForeignKeys: "PRAGMA foreign_keys = OFF",
     foreignKeyCheck: "PRAGMA foreign_key_check",

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import mysql from "mysql2/promise"
 import pg from "pg"
 import { afterAll, afterEach, describe, inject } from "vitest"
 import { resetEngine } from "ferro-orm"
@@ -13,13 +14,14 @@ import { resetEngine } from "ferro-orm"
 declare module "vitest" {
   export interface ProvidedContext {
     postgresUrl: string
+    mysqlUrl: string
   }
 }
 
 export interface Backend {
   /** Label shown in test names. */
   readonly name: string
-  readonly dialect: "sqlite" | "postgres"
+  readonly dialect: "sqlite" | "postgres" | "mysql"
   /** A URL for a fresh, empty database (PostgreSQL: a new schema, pinned through `?schema=`). */
   readonly freshUrl: () => Promise<string>
 }
@@ -49,6 +51,22 @@ export const freshPostgresUrl = async (): Promise<string> => {
   return url.toString()
 }
 
+/** The MariaDB server URL provided by the global setup. */
+export const mysqlUrl = (): string => inject("mysqlUrl")
+
+let mysqlAdmin: mysql.Connection | null = null
+let databaseCounter = 0
+
+/** Creates an empty database on the MariaDB server and returns a URL for it. */
+export const freshMysqlUrl = async (): Promise<string> => {
+  if (mysqlAdmin === null) mysqlAdmin = await mysql.createConnection(mysqlUrl())
+  const database = `t_${process.pid}_${Date.now().toString(36)}_${databaseCounter++}`
+  await mysqlAdmin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+  const url = new URL(mysqlUrl())
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
 export const backends: ReadonlyArray<Backend> = [
   { name: "sqlite-memory", dialect: "sqlite", freshUrl: async () => "sqlite::memory:" },
   {
@@ -72,6 +90,7 @@ export const backends: ReadonlyArray<Backend> = [
     },
   },
   { name: "postgres", dialect: "postgres", freshUrl: freshPostgresUrl },
+  { name: "mariadb", dialect: "mysql", freshUrl: freshMysqlUrl },
 ]
 
 /** Runs `suite` once per backend; connections are reset after each test. */
@@ -90,4 +109,6 @@ afterAll(async () => {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
   await admin?.end()
   admin = null
+  await mysqlAdmin?.end()
+  mysqlAdmin = null
 })

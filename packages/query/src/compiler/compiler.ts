@@ -158,7 +158,7 @@ export class Compiler {
     const params: Array<unknown> = []
     const values = rows.map(([a, b]) => `(${this.value(columns[0], a, params)}, ${this.value(columns[1], b, params)})`).join(", ")
     return {
-      sql: `INSERT INTO ${this.#q(table)} (${this.#q(columns[0].column)}, ${this.#q(columns[1].column)}) VALUES ${values} ${this.dialect.upsert(this.#q(table), null, [])}`,
+      sql: `INSERT INTO ${this.#q(table)} (${this.#q(columns[0].column)}, ${this.#q(columns[1].column)}) VALUES ${values} ${this.dialect.upsert(this.#q(table), null, [], columns.map((c) => this.#q(c.column)))}`,
       params,
     }
   }
@@ -170,17 +170,18 @@ export class Compiler {
     )
     const columns = node.columns.length === 0 ? "" : ` (${node.columns.map((c) => this.#q(c.column)).join(", ")})`
     const values = node.columns.length === 0 ? " DEFAULT VALUES" : ` VALUES ${rows.join(", ")}`
-    const conflict = node.onConflict === undefined ? "" : ` ${this.onConflict(node.table, node.onConflict)}`
+    const conflict = node.onConflict === undefined ? "" : ` ${this.onConflict(node.table, node.onConflict, node.columns)}`
     const returning = node.returning.length === 0 ? "" : ` RETURNING ${this.selectList(node.returning)}`
     return { sql: `INSERT INTO ${this.#q(node.table)}${columns}${values}${conflict}${returning}`, params }
   }
 
   /** The dialect's conflict clause for `conflict`: each updated column takes the proposed row's value. */
-  onConflict(table: string, conflict: OnConflictNode): string {
+  onConflict(table: string, conflict: OnConflictNode, columns: ReadonlyArray<ColumnMetadata> = []): string {
     return this.dialect.upsert(
       this.#q(table),
       conflict.target === null ? null : conflict.target.map((c) => this.#q(c.column)),
       conflict.update.map((c) => [this.#q(c.column), this.dialect.excluded(this.#q(c.column))] as const),
+      columns.map((c) => this.#q(c.column)),
     )
   }
 
@@ -481,8 +482,11 @@ export class Compiler {
         return this.#column(e.column, e.source, scope)
       case "param":
         return e.column === null ? this.param(encodeRawValue(e.value, this.dialect), params) : this.value(e.column, e.value, params)
-      case "arith":
-        return `(${this.#operand(e.left, scope, params)} ${e.op} ${this.#operand(e.right, scope, params)})`
+      case "arith": {
+        const type = e.op === "/" ? this.#typeOf(e.left)?.type : undefined
+        const op = type === "int" || type === "bigint" ? this.dialect.integerDivide : e.op
+        return `(${this.#operand(e.left, scope, params)} ${op} ${this.#operand(e.right, scope, params)})`
+      }
       case "aggregate": {
         const type = e.arg === null ? null : this.#typeOf(e.arg)
         return this.aggregate(e.fn, type, e.arg === null ? null : this.#expr(e.arg, scope, params), e.distinct)
@@ -637,7 +641,9 @@ export class Compiler {
       null,
       params,
     )
-    return ` WHERE ${pk} IN (${inner})`
+    // MySQL neither reads the written table in a subquery of UPDATE/DELETE nor takes LIMIT in
+    // an IN subquery; a derived table is materialised first, which both accept.
+    return this.dialect.derivedTargetKeys ? ` WHERE ${pk} IN (SELECT ${pk} FROM (${inner}) AS ferro_keys)` : ` WHERE ${pk} IN (${inner})`
   }
 
   #returning(node: { readonly returning: ReadonlyArray<ColumnMetadata> }): string {

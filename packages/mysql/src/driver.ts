@@ -1,0 +1,387 @@
+import mysql from "mysql2/promise"
+import type { Pool as CorePool, PoolConnection as CorePoolConnection } from "mysql2"
+import {
+  type BeginOptions,
+  ConnectionError,
+  type Driver,
+  type ReadOptions,
+  type Statement,
+  TransactionError,
+  type TransactionDriver,
+  type WriteResult,
+  quoteIdentifier,
+  redactUrl,
+} from "@ferro/core/internal"
+import { translateMysqlError } from "./errors.js"
+import { parseMysqlUrl } from "./url.js"
+import { MYSQL_MAX_PARAMETERS, mysqlDialect } from "./dialect.js"
+
+/** Pool sizing. */
+export interface PoolOptions {
+  readonly max?: number
+  readonly min?: number
+}
+
+/** Session settings applied to every pooled connection. */
+export interface SessionOptions {
+  /**
+   * Milliseconds a statement may run (0 = none): a longer one fails with `StatementTimeout`.
+   * MariaDB's `max_statement_time` covers every statement; MySQL's `max_execution_time` only
+   * SELECTs.
+   */
+  readonly statementTimeout?: number
+  /** Milliseconds a row-lock wait may last, in whole seconds (at least 1): `innodb_lock_wait_timeout`. */
+  readonly lockTimeout?: number
+}
+
+/** Throws a `ConnectionError` unless `value` is undefined or a non-negative integer of milliseconds. */
+const checkTimeout = (name: string, value: unknown, url: string): void => {
+  if (value === undefined) return
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) {
+    throw new ConnectionError(
+      `${name} must be a non-negative integer number of milliseconds (at most 2147483647), got ${typeof value === "number" ? String(value) : typeof value}`,
+      url,
+    )
+  }
+}
+
+/**
+ * The session every connection gets: Ferro's SQL quotes identifiers with double quotes
+ * (ANSI_QUOTES), writes standard string literals (NO_BACKSLASH_ESCAPES), concatenates with ||,
+ * and wants writes that do not fit refused, not truncated (strict mode); times are UTC.
+ */
+const SQL_MODE =
+  "ANSI_QUOTES,PIPES_AS_CONCAT,NO_BACKSLASH_ESCAPES,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+
+/** Rows as mysql2 hands them: arrays (rowsAsArray) or objects. */
+type Cells = Array<Array<unknown>>
+
+interface OkPacket {
+  readonly affectedRows: number
+  readonly insertId: number | string
+}
+
+/** Statements with parameters go as prepared statements; the rest as plain queries (DDL, SAVEPOINT...). */
+const send = async (
+  target: mysql.Pool | mysql.PoolConnection,
+  statement: Statement,
+  rowsAsArray: boolean,
+): Promise<unknown> => {
+  const options = { sql: statement.sql, rowsAsArray }
+  if (statement.params.length === 0) return (await target.query(options))[0]
+  return (await target.execute({ ...options, values: statement.params as Array<never> }))[0]
+}
+
+const writeResult = (result: unknown): WriteResult => {
+  if (Array.isArray(result)) return { rowsAffected: 0 }
+  const ok = result as OkPacket
+  const id = ok.insertId
+  return id === 0 || id === "0" || id === undefined ? { rowsAffected: ok.affectedRows } : { rowsAffected: ok.affectedRows, lastInsertId: id }
+}
+
+/**
+ * Ferro's driver on a mysql2 pool, for MySQL 8 and MariaDB 10.5+. Reads take BIGINT and
+ * DECIMAL as strings and dates as strings (Ferro's decoders make the values), statements with
+ * parameters run as server-side prepared statements (a bounded cache per connection).
+ */
+export class MysqlDriver implements Driver {
+  readonly dialect = mysqlDialect
+  readonly maxParameters = MYSQL_MAX_PARAMETERS
+  readonly url: string
+  /** The underlying mysql2 pool (escape hatch and tests). */
+  readonly pool: mysql.Pool
+  /** True when the server is MariaDB (read at connect). */
+  mariadb = false
+  #statements = 0
+  readonly #streams = new Set<() => void>()
+
+  constructor(url: string, pool: PoolOptions = {}, readonly session: SessionOptions = {}) {
+    this.url = redactUrl(url)
+    checkTimeout("statementTimeout", session.statementTimeout, this.url)
+    checkTimeout("lockTimeout", session.lockTimeout, this.url)
+    const location = parseMysqlUrl(url)
+    this.pool = mysql.createPool({
+      host: location.host,
+      port: location.port,
+      user: location.user,
+      password: location.password,
+      ...(location.database === null ? {} : { database: location.database }),
+      ...(location.ssl === null ? {} : { ssl: location.ssl }),
+      connectionLimit: pool.max ?? 10,
+      maxIdle: pool.min ?? pool.max ?? 10,
+      idleTimeout: 30_000,
+      connectTimeout: 15_000,
+      charset: "utf8mb4_general_ci",
+      timezone: "Z",
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      jsonStrings: true,
+      // Server-side statements per connection: a bound, so dynamic SQL cannot exhaust the
+      // server's max_prepared_stmt_count (16382 for all connections together by default).
+      maxPreparedStatements: 256,
+      multipleStatements: false,
+    })
+    const core = (this.pool as unknown as { pool: CorePool }).pool
+    core.on("connection", (connection: CorePoolConnection) => {
+      // A connection that dies while idle emits 'error'; without a listener the process would crash.
+      connection.on("error", () => {})
+      // mysql2 reads MariaDB from the handshake's server version.
+      const mariadb = (connection as unknown as { _isMariaDB?: boolean })._isMariaDB !== false
+      connection.query(this.#sessionSql(mariadb), () => {})
+    })
+  }
+
+  #sessionSql(mariadb: boolean): string {
+    const parts = [`sql_mode = '${SQL_MODE}'`, "time_zone = '+00:00'"]
+    const { statementTimeout, lockTimeout } = this.session
+    if (statementTimeout !== undefined) {
+      parts.push(mariadb ? `max_statement_time = ${statementTimeout / 1000}` : `max_execution_time = ${statementTimeout}`)
+    }
+    if (lockTimeout !== undefined) parts.push(`innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(lockTimeout / 1000))}`)
+    return `SET SESSION ${parts.join(", ")}`
+  }
+
+  get statementCount(): number {
+    return this.#statements
+  }
+
+  async #run(statement: Statement, rowsAsArray: boolean): Promise<unknown> {
+    this.#statements++
+    try {
+      return await send(this.pool, statement, rowsAsArray)
+    } catch (error) {
+      throw translateMysqlError(error, statement, this.url)
+    }
+  }
+
+  /** Reads the server's version (MariaDB or MySQL) and checks it answers. */
+  async ping(): Promise<void> {
+    const rows = (await this.#run({ sql: "SELECT VERSION()", params: [] }, true)) as Cells
+    this.mariadb = /mariadb/i.test(String(rows[0]?.[0] ?? ""))
+  }
+
+  async rows(statement: Statement): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+    return (await this.#run(statement, true)) as Cells
+  }
+
+  async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
+    const result = await this.#run(statement, false)
+    return Array.isArray(result) ? (result as Array<Record<string, unknown>>) : []
+  }
+
+  async execute(statement: Statement): Promise<WriteResult> {
+    return writeResult(await this.#run(statement, true))
+  }
+
+  async #checkout(): Promise<mysql.PoolConnection> {
+    try {
+      return await this.pool.getConnection()
+    } catch (error) {
+      throw translateMysqlError(error, undefined, this.url)
+    }
+  }
+
+  /**
+   * Streams rows on a connection of its own, checked out at the first batch: the prepared
+   * statement's result is read as it arrives (mysql2 pauses the socket while a batch waits),
+   * so the whole result is never held. Leaving early destroys that connection (the rest of
+   * the result is still on the wire); other queries keep using the pool.
+   */
+  async *stream(statement: Statement, _options: ReadOptions, batchSize: number): AsyncGenerator<ReadonlyArray<ReadonlyArray<unknown>>, void, undefined> {
+    const connection = await this.#checkout()
+    let finished = false
+    const abandon = () => connection.destroy()
+    this.#streams.add(abandon)
+    this.#statements++
+    try {
+      const core = (connection as unknown as { connection: CorePoolConnection }).connection
+      const rows = core
+        .execute({ sql: statement.sql, values: statement.params as Array<never>, rowsAsArray: true })
+        .stream({ highWaterMark: batchSize })
+      let batch: Array<Array<unknown>> = []
+      try {
+        for await (const row of rows as AsyncIterable<Array<unknown>>) {
+          batch.push(row)
+          if (batch.length >= batchSize) {
+            const full = batch
+            batch = []
+            yield full
+          }
+        }
+      } catch (error) {
+        throw translateMysqlError(error, statement, this.url)
+      }
+      if (batch.length > 0) yield batch
+      finished = true
+    } finally {
+      this.#streams.delete(abandon)
+      if (finished) connection.release()
+      else connection.destroy()
+    }
+  }
+
+  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    const transaction = await this.begin()
+    try {
+      const results: Array<WriteResult> = []
+      for (const statement of statements) results.push(await transaction.execute(statement))
+      await transaction.commit()
+      return results
+    } catch (error) {
+      await transaction.rollback().catch(() => {})
+      throw error
+    }
+  }
+
+  async begin(options: BeginOptions = {}): Promise<TransactionDriver> {
+    const connection = await this.#checkout()
+    const transaction = new MysqlTransaction(this, connection, () => this.#statements++)
+    try {
+      // SET TRANSACTION applies to the next transaction only.
+      if (options.isolation !== undefined) {
+        await transaction.run({ sql: `SET TRANSACTION ISOLATION LEVEL ${options.isolation.toUpperCase()}`, params: [] })
+      }
+      await transaction.run({ sql: `START TRANSACTION${options.readOnly ? " READ ONLY" : ""}`, params: [] })
+    } catch (error) {
+      connection.destroy()
+      throw error
+    }
+    return transaction
+  }
+
+  async close(): Promise<void> {
+    for (const abandon of [...this.#streams]) abandon()
+    this.#streams.clear()
+    await this.pool.end()
+  }
+}
+
+/**
+ * A transaction pinned to one pooled connection until it commits or rolls back. mysql2 runs a
+ * connection's commands one at a time in the order they were issued, so statements issued
+ * concurrently inside the block take turns.
+ */
+class MysqlTransaction implements TransactionDriver {
+  readonly dialect = mysqlDialect
+  #open = true
+  #broken = false
+  #batches = 0
+
+  constructor(
+    readonly driver: MysqlDriver,
+    readonly connection: mysql.PoolConnection,
+    readonly count: () => void,
+  ) {}
+
+  get url(): string {
+    return this.driver.url
+  }
+  get maxParameters(): number {
+    return this.driver.maxParameters
+  }
+  get statementCount(): number {
+    return this.driver.statementCount
+  }
+
+  /** @internal */
+  async run(statement: Statement, rowsAsArray = true): Promise<unknown> {
+    if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
+    if (this.#broken) {
+      throw new ConnectionError(
+        `MySQL connection failed (${this.driver.url}): the server connection of this transaction was lost; nothing was committed`,
+        this.driver.url,
+      )
+    }
+    this.count()
+    try {
+      return await send(this.connection, statement, rowsAsArray)
+    } catch (error) {
+      const translated = translateMysqlError(error, statement, this.driver.url)
+      if (translated instanceof ConnectionError) this.#broken = true
+      throw translated
+    }
+  }
+
+  async rows(statement: Statement, _options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
+    return (await this.run(statement)) as Cells
+  }
+  async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
+    const result = await this.run(statement, false)
+    return Array.isArray(result) ? (result as Array<Record<string, unknown>>) : []
+  }
+  /**
+   * Inside a transaction the connection cannot interleave a result being read with the loop
+   * body's statements, so the result is read whole, then handed out in batches.
+   */
+  async *stream(statement: Statement, _options: ReadOptions, batchSize: number): AsyncGenerator<ReadonlyArray<ReadonlyArray<unknown>>, void, undefined> {
+    const rows = await this.rows(statement)
+    for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize)
+  }
+  async execute(statement: Statement): Promise<WriteResult> {
+    return writeResult(await this.run(statement))
+  }
+  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    const name = `ferro_batch_${++this.#batches}`
+    await this.savepoint(name)
+    try {
+      const results: Array<WriteResult> = []
+      for (const statement of statements) results.push(await this.execute(statement))
+      await this.releaseSavepoint(name)
+      return results
+    } catch (error) {
+      await this.rollbackToSavepoint(name).catch(() => {})
+      throw error
+    }
+  }
+  async savepoint(name: string): Promise<void> {
+    await this.run({ sql: `SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async releaseSavepoint(name: string): Promise<void> {
+    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async rollbackToSavepoint(name: string): Promise<void> {
+    await this.run({ sql: `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+  }
+  async commit(): Promise<void> {
+    await this.#end("COMMIT")
+  }
+  async rollback(): Promise<void> {
+    await this.#end("ROLLBACK")
+  }
+  async #end(sql: "COMMIT" | "ROLLBACK"): Promise<void> {
+    if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
+    try {
+      await this.run({ sql, params: [] })
+    } catch (error) {
+      if (sql === "COMMIT" && !this.#broken) await this.run({ sql: "ROLLBACK", params: [] }).catch(() => {})
+      throw error
+    } finally {
+      this.#open = false
+      if (this.#broken) this.connection.destroy()
+      else this.connection.release()
+    }
+  }
+}
+
+/**
+ * Opens a pool for a `mysql://` URL and checks it answers. Throws `ConnectionError` (password
+ * redacted) when the server cannot be reached or refuses the login.
+ */
+export const openMysql = async (url: string, pool?: PoolOptions, session?: SessionOptions): Promise<MysqlDriver> => {
+  const driver = new MysqlDriver(url, pool, session)
+  try {
+    await driver.ping()
+  } catch (error) {
+    await driver.pool.end().catch(() => {})
+    if (error instanceof ConnectionError) throw error
+    throw new ConnectionError(
+      `Cannot connect to ${driver.url}: ${error instanceof Error ? error.message : String(error)}`,
+      driver.url,
+      { cause: error },
+    )
+  }
+  return driver
+}

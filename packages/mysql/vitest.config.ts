@@ -1,0 +1,12 @@
+import { defineProject } from "vitest/config"
+import { sourceConditions, testTimeout } from "../../tooling/vitest.shared.ts"
+
+export default defineProject({
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions } },
+  test: {
+    globalSetup: ["../../tooling/testing/mariadb-setup.ts"],
+    testTimeout,
+    include: ["test/**/*.test.ts"],
+  },
+})
