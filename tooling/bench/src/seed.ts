@@ -173,56 +173,60 @@ export const seedPostgres = async (
 
 /**
  * The Ferro models' schema as MySQL DDL, used only while Ferro cannot create it itself (a build
- * without the MySQL backend, `@ferro/mysql`). The same tables, columns, keys and indexes as
- * autoMigrate creates on the other backends: `text()` as TEXT, as VARCHAR(255) where it is unique
- * (MySQL indexes no TEXT without a prefix), `datetime()` as DATETIME(3), `bool()` as BOOLEAN.
+ * without the MySQL backend, `@ferro/mysql`): what Ferro's autoMigrate creates on MariaDB 10.11
+ * (read back with SHOW CREATE TABLE at 09f0ec8): `text()` as LONGTEXT, VARCHAR(255) where unique
+ * (MySQL indexes no TEXT without a prefix), `datetime()` as DATETIME(6), `bool()` as TINYINT(1),
+ * defaults applied by Ferro rather than the table, foreign keys ON DELETE CASCADE, the join table
+ * with a unique key both ways round, utf8mb4_bin.
  */
 export const MYSQL_DDL: ReadonlyArray<string> = [
   `CREATE TABLE authors (
     id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    name TEXT NOT NULL,
+    name LONGTEXT NOT NULL,
     email VARCHAR(255) NOT NULL,
-    UNIQUE KEY authors_email_unique (email)
-  )`,
+    UNIQUE KEY uq_authors_email (email)
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
   `CREATE TABLE posts (
     id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    views INT NOT NULL DEFAULT 0,
-    published BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at DATETIME(3) NOT NULL,
+    title LONGTEXT NOT NULL,
+    body LONGTEXT NOT NULL,
+    views INT NOT NULL,
+    published TINYINT(1) NOT NULL,
+    created_at DATETIME(6) NOT NULL,
     author_id INT NOT NULL,
-    KEY posts_views_idx (views),
-    KEY posts_created_at_idx (created_at),
-    CONSTRAINT posts_author_id_fk FOREIGN KEY (author_id) REFERENCES authors (id)
-  )`,
+    KEY idx_posts_views (views),
+    KEY idx_posts_created_at (created_at),
+    KEY idx_posts_author_id (author_id),
+    CONSTRAINT fk_posts_author_id_authors FOREIGN KEY (author_id) REFERENCES authors (id) ON DELETE CASCADE
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
   `CREATE TABLE tags (
     id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     name VARCHAR(255) NOT NULL,
-    UNIQUE KEY tags_name_unique (name)
-  )`,
+    UNIQUE KEY uq_tags_name (name)
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
   `CREATE TABLE posts_tags (
     posts_id INT NOT NULL,
     tags_id INT NOT NULL,
-    PRIMARY KEY (posts_id, tags_id),
-    CONSTRAINT posts_tags_posts_id_fk FOREIGN KEY (posts_id) REFERENCES posts (id),
-    CONSTRAINT posts_tags_tags_id_fk FOREIGN KEY (tags_id) REFERENCES tags (id)
-  )`,
+    UNIQUE KEY uq_posts_tags_posts_id_tags_id (posts_id, tags_id),
+    KEY idx_posts_tags_tags_id_posts_id (tags_id, posts_id),
+    CONSTRAINT fk_posts_tags_posts_id_posts FOREIGN KEY (posts_id) REFERENCES posts (id) ON DELETE CASCADE,
+    CONSTRAINT fk_posts_tags_tags_id_tags FOREIGN KEY (tags_id) REFERENCES tags (id) ON DELETE CASCADE
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
   `CREATE TABLE upsert_items (
     id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     \`key\` VARCHAR(255) NOT NULL,
     value INT NOT NULL,
-    label TEXT NOT NULL,
-    UNIQUE KEY upsert_items_key_unique (\`key\`)
-  )`,
+    label LONGTEXT NOT NULL,
+    UNIQUE KEY uq_upsert_items_key (\`key\`)
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
   `CREATE TABLE stream_rows (
     id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     n INT NOT NULL,
-    label TEXT NOT NULL
-  )`,
+    label LONGTEXT NOT NULL
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
 ]
 
-/** A Date as MySQL DATETIME(3) text, in UTC (what every contestant reads back with a UTC session). */
+/** A Date as MySQL DATETIME text with milliseconds, in UTC. */
 export const mysqlDatetime = (date: Date): string => date.toISOString().slice(0, 23).replace("T", " ")
 
 /**

@@ -1,24 +1,24 @@
 /**
- * The benchmark schema for Drizzle on MySQL, mapped onto the tables the seed created (Ferro's
- * autoMigrate, or the same schema as plain DDL), with relations for the relational query API.
+ * The benchmark schema for Drizzle on MySQL, mapped onto the tables Ferro's autoMigrate creates
+ * (LONGTEXT, VARCHAR(255) where unique, DATETIME(6)), with relations for the relational query API.
  *
  * @module
  */
 import { relations } from "drizzle-orm"
-import { boolean, datetime, int, mysqlTable, text, varchar } from "drizzle-orm/mysql-core"
+import { boolean, datetime, int, longtext, mysqlTable, varchar } from "drizzle-orm/mysql-core"
 
 export const authors = mysqlTable("authors", {
   id: int("id").primaryKey().autoincrement(),
-  name: text("name").notNull(),
+  name: longtext("name").notNull(),
   email: varchar("email", { length: 255 }).notNull().unique(),
 })
 export const posts = mysqlTable("posts", {
   id: int("id").primaryKey().autoincrement(),
-  title: text("title").notNull(),
-  body: text("body").notNull(),
+  title: longtext("title").notNull(),
+  body: longtext("body").notNull(),
   views: int("views").notNull().default(0),
   published: boolean("published").notNull().default(false),
-  createdAt: datetime("created_at", { mode: "date", fsp: 3 }).notNull(),
+  createdAt: datetime("created_at", { mode: "date", fsp: 6 }).notNull(),
   authorId: int("author_id")
     .notNull()
     .references(() => authors.id),
@@ -39,12 +39,12 @@ export const upsertItems = mysqlTable("upsert_items", {
   id: int("id").primaryKey().autoincrement(),
   key: varchar("key", { length: 255 }).notNull().unique(),
   value: int("value").notNull(),
-  label: text("label").notNull(),
+  label: longtext("label").notNull(),
 })
 export const streamRows = mysqlTable("stream_rows", {
   id: int("id").primaryKey().autoincrement(),
   n: int("n").notNull(),
-  label: text("label").notNull(),
+  label: longtext("label").notNull(),
 })
 export const authorsRelations = relations(authors, ({ many }) => ({ posts: many(posts) }))
 export const postsRelations = relations(posts, ({ one, many }) => ({

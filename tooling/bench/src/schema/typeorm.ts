@@ -53,7 +53,7 @@ export interface TypeormSchemas {
   readonly StreamRow: EntitySchema<StreamRowEntity>
 }
 
-/** Column types differ per backend: Ferro stores datetimes as ISO text on SQLite, timestamptz on PostgreSQL, DATETIME(3) on MySQL. */
+/** Column types differ per backend: Ferro stores datetimes as ISO text on SQLite, timestamptz on PostgreSQL, DATETIME(6) on MySQL. */
 export const typeormSchemas = (backend: Backend): TypeormSchemas => {
   const Author = new EntitySchema<AuthorEntity>({
     name: "Author",
@@ -79,7 +79,7 @@ export const typeormSchemas = (backend: Backend): TypeormSchemas => {
       createdAt:
         backend === "postgres"
           ? { name: "created_at", type: "timestamptz" }
-          : { name: "created_at", type: "datetime", ...(backend === "mysql" ? { precision: 3 } : {}) },
+          : { name: "created_at", type: "datetime", ...(backend === "mysql" ? { precision: 6 } : {}) },
       authorId: { name: "author_id", type: "integer" },
     },
     relations: {
