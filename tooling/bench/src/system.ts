@@ -83,7 +83,7 @@ export const versions = (): ReadonlyArray<VersionRow> => {
   const prismaSqlite = packageDir(benchDir, "@prisma/adapter-better-sqlite3")
   const prismaPg = packageDir(benchDir, "@prisma/adapter-pg")
   const prismaMariadb = packageDir(benchDir, "@prisma/adapter-mariadb")
-  const mikroSqlite = packageDir(benchDir, "@mikro-orm/better-sqlite")
+  const mikroSqlite = packageDir(benchDir, "@mikro-orm/sqlite")
   const mikroPg = packageDir(benchDir, "@mikro-orm/postgresql")
   const mikroMysql = packageDir(benchDir, "@mikro-orm/mysql")
   return [
@@ -98,8 +98,8 @@ export const versions = (): ReadonlyArray<VersionRow> => {
     { contestant: "typeorm", packages: v("typeorm"), drivers: driversOf("typeorm") },
     {
       contestant: "mikroorm",
-      packages: `${v("@mikro-orm/core")}, @mikro-orm/better-sqlite ${versionAt(mikroSqlite)}, @mikro-orm/postgresql ${versionAt(mikroPg)}, @mikro-orm/mysql ${versionAt(mikroMysql)}`,
-      drivers: `better-sqlite3 ${versionAt(dependencyDir(mikroSqlite, "@mikro-orm/better-sqlite", "better-sqlite3"))}, pg ${versionAt(dependencyDir(mikroPg, "@mikro-orm/postgresql", "pg"))}, mysql2 ${versionAt(dependencyDir(mikroMysql, "@mikro-orm/mysql", "mysql2"))}`,
+      packages: `${v("@mikro-orm/core")}, @mikro-orm/sqlite ${versionAt(mikroSqlite)}, @mikro-orm/postgresql ${versionAt(mikroPg)}, @mikro-orm/mysql ${versionAt(mikroMysql)}`,
+      drivers: `better-sqlite3 ${versionAt(dependencyDir(mikroSqlite, "@mikro-orm/sqlite", "better-sqlite3"))}, pg ${versionAt(dependencyDir(mikroPg, "@mikro-orm/postgresql", "pg"))}, mysql2 ${versionAt(dependencyDir(mikroMysql, "@mikro-orm/mysql", "mysql2"))}`,
     },
     {
       contestant: "prisma",
