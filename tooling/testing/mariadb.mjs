@@ -2,17 +2,16 @@
 // mariadb-server (installed with apt-get when missing), its data, socket and logs in a temp
 // dir, listening on a free loopback port. Run as the `mysql` user when started by root.
 // Only the server started here is ever stopped, by its own pid.
-import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { alive, aptInstall, freePort, isRoot } from "./servers.mjs"
 
 export const TEST_PASSWORD = "ferro-test-pw"
 export const TEST_USER = "ferro"
 export const TEST_DATABASE = "ferro"
 
-const isRoot = () => process.getuid?.() === 0
 
 // mariadbd and mariadb-install-db live in /usr/sbin and /usr/bin, which a minimal PATH may leave out.
 const findBinary = (name) => {
@@ -33,50 +32,9 @@ const findBinaries = () => {
   return server && installDb && client ? { server, installDb, client } : null
 }
 
-const install = () => {
-  if (!isRoot()) {
-    throw new Error("MariaDB is not installed (no mariadbd) and installing it needs root: apt-get install -y --no-install-recommends mariadb-server")
-  }
-  console.error("• installing Debian's mariadb-server package (apt-get)")
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
-  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env })
-  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "mariadb-server"], { stdio: "inherit", env })
-}
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
+const install = () => aptInstall("mariadb-server", "MariaDB (mariadbd)")
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-
-/**
- * Whether a process with this pid is alive. A server this process spawned stays a zombie
- * (which signal 0 still reaches) until Node reaps it, which a synchronous wait never lets
- * happen: /proc tells a zombie apart.
- */
-const alive = (pid) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    // The state follows the command name, which is in parentheses and may contain spaces.
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
-    return state !== "Z" && state !== "X"
-  } catch (error) {
-    if (error?.code === "ENOENT" || error?.code === "ESRCH") return false
-  }
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return error?.code === "EPERM"
-  }
-}
 
 /** Whether pid is a MariaDB server (so a recycled pid is never signalled). */
 const isMariadbd = (pid) => {

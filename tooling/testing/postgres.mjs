@@ -4,13 +4,11 @@
 // is ever stopped, by its own data dir and pid.
 import { execFileSync, spawnSync } from "node:child_process"
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir, userInfo } from "node:os"
 import { join } from "node:path"
+import { alive, aptInstall, freePort, isRoot } from "./servers.mjs"
 
 export const TEST_PASSWORD = "ferro-test-pw"
-
-const isRoot = () => process.getuid?.() === 0
 
 const findBinDir = () => {
   const base = "/usr/lib/postgresql"
@@ -21,24 +19,7 @@ const findBinDir = () => {
   return versions.length ? join(base, versions[0], "bin") : null
 }
 
-const install = () => {
-  if (!isRoot()) throw new Error("PostgreSQL is not installed and installing it needs root (apt-get install postgresql)")
-  console.error("• installing Debian's postgresql package (apt-get)")
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" }
-  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env })
-  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "postgresql"], { stdio: "inherit", env })
-}
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
+const install = () => aptInstall("postgresql", "PostgreSQL")
 
 /** Runs a PostgreSQL binary as the postgres user (directly when not root). */
 const runAsPostgres = (bin, args, options = {}) => {
@@ -51,16 +32,6 @@ const runAsPostgres = (bin, args, options = {}) => {
     throw new Error(`${bin} ${args.join(" ")} failed (${result.status ?? result.signal}): ${reason}`)
   }
   return result.stdout
-}
-
-/** Whether a process with this pid is alive (signal 0 checks without signalling). */
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return error?.code === "EPERM"
-  }
 }
 
 /**

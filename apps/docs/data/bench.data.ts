@@ -12,6 +12,7 @@ const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..
 const BACKENDS = [
   { id: "sqlite", title: "SQLite" },
   { id: "postgres", title: "PostgreSQL" },
+  { id: "mysql", title: "MySQL (MariaDB)" },
 ] as const
 
 interface RawCell {

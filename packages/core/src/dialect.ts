@@ -134,6 +134,14 @@ export interface Dialect {
    */
   excluded(column: string): string
   /**
+   * The clause ending a SELECT that must read the newest committed rows rather than the
+   * transaction's snapshot (a locking read: ` LOCK IN SHARE MODE` on MySQL, whose default
+   * REPEATABLE READ keeps one snapshot per transaction); null where the default isolation reads
+   * them anyway (PostgreSQL's READ COMMITTED, SQLite's single writer). The re-read after a lost
+   * insert race (`getOrCreate`) uses it.
+   */
+  readonly lockingRead: string | null
+  /**
    * The LIMIT value meaning "no limit", written before an OFFSET that has no LIMIT (SQLite
    * accepts OFFSET only after a LIMIT: `-1`); null where OFFSET may stand alone.
    */

@@ -150,10 +150,12 @@ describeEachBackend("mutations", (backend) => {
     // The column set of the UPDATE is the changed one only.
     ada.visits = 100
     const { sent } = await capture(() => ada.save())
-    expect(sent).toHaveLength(1)
-    expect(sent[0]!.sql).toMatch(/^UPDATE/)
+    // One UPDATE; without RETURNING (MySQL) a SELECT reads the stored row back.
+    expect(sent).toHaveLength(getConnection().driver.dialect.returning ? 1 : 2)
+    const update = sent.find((s) => /^UPDATE/.test(s.sql))
+    expect(update).toBeDefined()
     // Only the SET list matters: the RETURNING list reads the whole row back as the new snapshot.
-    const setList = /SET (.*?) WHERE/.exec(sent[0]!.sql)?.[1] ?? ""
+    const setList = /SET (.*?) WHERE/.exec(update!.sql)?.[1] ?? ""
     expect(setList).toContain('"visits"')
     expect(setList).not.toContain('"name"')
     expect(setList).not.toContain('"bio"')
@@ -173,8 +175,9 @@ describeEachBackend("mutations", (backend) => {
     doc.data.tags.push("b")
     await doc.save()
     const row = await fetchOne<{ data: unknown }>(sql`SELECT data FROM m_docs WHERE id = ${doc.id}`)
-    // Raw SQL reads the stored representation: JSON text on SQLite, parsed json/jsonb on PostgreSQL.
-    if (backend.dialect === "sqlite") {
+    // Raw SQL reads the stored representation: JSON text on SQLite and MySQL (MariaDB's JSON is
+    // text), parsed json/jsonb on PostgreSQL.
+    if (backend.dialect !== "postgres") {
       expect(typeof row!.data).toBe("string")
       expect(JSON.parse(row!.data as string)).toEqual({ tags: ["a", "b"] })
     } else {

@@ -60,6 +60,8 @@ class Tag extends Model("qp_tags", {
 const statements = (): number => getConnection().driver.statementCount
 
 describeEachBackend("query power", (backend) => {
+  /** An unconstrained decimal as read back: MySQL stores DECIMAL(65,30) and drops trailing zeros. */
+  const dec = (v: string): string => (backend.dialect === "mysql" && v.includes(".") ? v.replace(/\.?0+$/, "") : v)
   let ada: Author, alan: Author, grace: Author
   let draft: Tag, news: Tag
 
@@ -92,7 +94,7 @@ describeEachBackend("query power", (backend) => {
     expect(await Post.select((p) => [p.id, p.published] as const).orderBy((p) => p.id).first()).toEqual([1, true])
     // every type decodes as the column does for instances
     const typed = await Post.select((p) => ({ big: p.big, price: p.price, score: p.score })).where((p) => p.id.eq(1)).first()
-    expect(typed).toEqual({ big: 9007199254740993n, price: "10.10", score: 1.5 })
+    expect(typed).toEqual({ big: 9007199254740993n, price: dec("10.10"), score: 1.5 })
   })
 
   test("a nullable relation path is a LEFT JOIN and selects null", async () => {
@@ -113,8 +115,8 @@ describeEachBackend("query power", (backend) => {
     expect(Number(await Post.select().avg((p) => p.views))).toBeCloseTo(150)
     expect(await Post.select().min((p) => p.views)).toBe(50)
     expect(await Post.select().max((p) => p.title)).toBe("Notes")
-    expect(await Post.select().max((p) => p.price)).toBe("10.10")
-    expect(await Post.select().min((p) => p.price)).toBe("0.20")
+    expect(await Post.select().max((p) => p.price)).toBe(dec("10.10"))
+    expect(await Post.select().min((p) => p.price)).toBe(dec("0.20"))
     // no rows: SQL gives NULL
     expect(await Post.where((p) => p.views.gt(10_000)).sum((p) => p.views)).toBeNull()
     expect(await Post.where((p) => p.views.gt(10_000)).max((p) => p.views)).toBeNull()

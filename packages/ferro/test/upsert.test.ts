@@ -39,6 +39,8 @@ class Member extends Model(
 ) {}
 
 const statements = (): number => getConnection().driver.statementCount
+/** The statement reading a written row back where the dialect has no RETURNING (MySQL): 1, else 0. */
+const readBack = (): number => (getConnection().driver.dialect.returning ? 0 : 1)
 
 /** Statements `fn` sends. */
 const counted = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
@@ -56,7 +58,7 @@ describeEachBackend("upsert", (backend) => {
 
   test("upsert() inserts a missing row in one statement and returns it as an instance", async () => {
     const [ada, n] = await counted(() => User.upsert({ email: "ada@x.io", name: "Ada" }, { on: ["email"], update: ["name"] }))
-    expect(n).toBe(1)
+    expect(n).toBe(1 + readBack())
     expect(ada).toBeInstanceOf(User)
     expect(typeof ada.id).toBe("number")
     expect([ada.email, ada.name, ada.visits, ada.bio]).toEqual(["ada@x.io", "Ada", 0, null])
@@ -69,7 +71,7 @@ describeEachBackend("upsert", (backend) => {
     const [updated, n] = await counted(() =>
       User.upsert({ email: "ada@x.io", name: "Ada L.", visits: 1, bio: "second" }, { on: ["email"], update: ["name"] }),
     )
-    expect(n).toBe(1)
+    expect(n).toBe(1 + readBack())
     // The instance shows the stored row: the existing key and the columns left alone.
     expect([updated.email, updated.name, updated.visits, updated.bio]).toEqual(["ada@x.io", "Ada L.", 7, "first"])
     expect(await users()).toEqual([{ email: "ada@x.io", name: "Ada L.", visits: 7, bio: "first" }])
@@ -104,7 +106,7 @@ describeEachBackend("upsert", (backend) => {
   test("identity: the instance the scope holds is updated in place and returned", async () => {
     const held = await User.create({ email: "ada@x.io", name: "Ada", visits: 3 })
     const [result, n] = await counted(() => User.upsert({ email: "ada@x.io", name: "Ada L.", visits: 4 }, { on: ["email"], update: ["name"] }))
-    expect(n).toBe(1)
+    expect(n).toBe(1 + readBack())
     expect(result).toBe(held)
     expect([held.name, held.visits]).toEqual(["Ada L.", 3])
     // The snapshot is the stored row: nothing left to save.

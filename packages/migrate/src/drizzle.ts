@@ -1,6 +1,7 @@
 /**
  * The drizzle-kit bridge: the model-metadata contract as drizzle-orm tables (`sqliteTable` /
- * `pgTable`), so `drizzle-kit generate` / `migrate` / `push` manage a Ferro project's schema.
+ * `pgTable` / `mysqlTable`), so `drizzle-kit generate` / `migrate` / `push` manage a Ferro
+ * project's schema.
  *
  * The tables describe exactly the schema Ferro's own DDL (`ddl.ts`) creates: the same column
  * types per dialect (each dialect's `storageType`, `dbType` overrides included), NOT NULL, primary
@@ -15,22 +16,29 @@
  * @module
  */
 import { type ColumnMetadata, type Dialect, type ForeignKeyMetadata, type ModelMetadata, quoteIdentifier } from "@ferro/core/internal"
+import { mysqlDialect } from "@ferro/mysql/dialect"
 import { postgresDialect } from "@ferro/pg/dialect"
 import { sqliteDialect } from "@ferro/sqlite/dialect"
 import { getTableColumns, type SQL, sql } from "drizzle-orm"
+import * as mysql from "drizzle-orm/mysql-core"
 import * as pg from "drizzle-orm/pg-core"
 import * as sqlite from "drizzle-orm/sqlite-core"
 import { literal } from "./ddl.js"
 
 /**
- * Dialects the bridge builds tables for: drizzle's `sqlite-core` and `pg-core`. The names are
- * the bridge's user option (they pick the drizzle table kind); the storage types come from the
- * Ferro dialect objects (`@ferro/sqlite/dialect`, `@ferro/pg/dialect`).
+ * Dialects the bridge builds tables for: drizzle's `sqlite-core`, `pg-core` and `mysql-core`.
+ * The names are the bridge's user option (they pick the drizzle table kind); the storage types
+ * come from the Ferro dialect objects (`@ferro/sqlite/dialect`, `@ferro/pg/dialect`,
+ * `@ferro/mysql/dialect`).
  */
-export type DrizzleDialect = "sqlite" | "postgres"
+export type DrizzleDialect = "sqlite" | "postgres" | "mysql"
 
 /** The Ferro dialect whose storage types each drizzle table kind reproduces. */
-const FERRO_DIALECTS: { readonly [D in DrizzleDialect]: Dialect } = { sqlite: sqliteDialect, postgres: postgresDialect }
+const FERRO_DIALECTS: { readonly [D in DrizzleDialect]: Dialect } = {
+  sqlite: sqliteDialect,
+  postgres: postgresDialect,
+  mysql: mysqlDialect,
+}
 
 /** Options of {@link toDrizzleSchema}. */
 export interface ToDrizzleSchemaOptions {
@@ -51,8 +59,15 @@ export type DrizzlePgTable = pg.PgTableWithColumns<{
   columns: Record<string, pg.PgColumn>
   dialect: "pg"
 }>
-/** Either dialect's table. */
-export type DrizzleTable = DrizzleSQLiteTable | DrizzlePgTable
+/** A runtime-built MySQL table; columns are keyed by the model's property names. */
+export type DrizzleMySqlTable = mysql.MySqlTableWithColumns<{
+  name: string
+  schema: undefined
+  columns: Record<string, mysql.MySqlColumn>
+  dialect: "mysql"
+}>
+/** Any dialect's table. */
+export type DrizzleTable = DrizzleSQLiteTable | DrizzlePgTable | DrizzleMySqlTable
 
 const MAX_IDENTIFIER_BYTES = 63 // PostgreSQL's NAMEDATALEN - 1
 
@@ -106,6 +121,7 @@ const badModel = (model: ModelMetadata, message: string): TypeError =>
 /** A column whose SQL type is the storage string verbatim, values passed through unchanged. */
 const sqliteCustom = (storage: string) => sqlite.customType<{ data: unknown; driverData: unknown }>({ dataType: () => storage })
 const pgCustom = (storage: string) => pg.customType<{ data: unknown; driverData: unknown }>({ dataType: () => storage })
+const mysqlCustom = (storage: string) => mysql.customType<{ data: unknown; driverData: unknown }>({ dataType: () => storage })
 
 /**
  * A SQLite column builder whose `getSQLType()` is exactly the SQLite dialect's storage type. Native
@@ -176,6 +192,36 @@ const pgColumn = (model: ModelMetadata, column: ColumnMetadata) => {
   return builder
 }
 
+const MYSQL_VARCHAR = /^varchar\((\d+)\)$/
+
+/**
+ * A MySQL column builder whose `getSQLType()` is exactly the MySQL dialect's storage type:
+ * drizzle's own builders where they spell it so, a custom type otherwise (`tinyint(1)`,
+ * `decimal(p,s)`, `datetime(6)`, `longblob`...).
+ */
+const mysqlColumn = (model: ModelMetadata, column: ColumnMetadata) => {
+  const storage = mysqlDialect.storageType(column)
+  const name = column.column
+  let builder
+  if (column.primaryKey && column.autoincrement) {
+    if (storage === "int") return mysql.int(name).autoincrement().primaryKey().notNull()
+    if (storage === "bigint") return mysql.bigint(name, { mode: "bigint" }).autoincrement().primaryKey().notNull()
+    throw badModel(model, `autoincrement primary key "${name}" must be an integer type on MySQL, not ${storage}`)
+  }
+  let match: RegExpExecArray | null
+  if (storage === "int") builder = mysql.int(name)
+  else if (storage === "bigint") builder = mysql.bigint(name, { mode: "bigint" })
+  else if (storage === "double") builder = mysql.double(name)
+  else if (storage === "longtext") builder = mysql.longtext(name)
+  else if ((match = MYSQL_VARCHAR.exec(storage)) !== null) builder = mysql.varchar(name, { length: Number(match[1]) })
+  else if (storage === "json") builder = mysql.json(name)
+  else if (storage === "date") builder = mysql.date(name, { mode: "string" })
+  else builder = mysqlCustom(storage)(name)
+  if (column.primaryKey) builder = builder.primaryKey()
+  if (!column.nullable) builder = builder.notNull()
+  return builder
+}
+
 // -- tables ----------------------------------------------------------------------------------
 
 /** Rejects what the tables could not express faithfully, before anything is built. */
@@ -217,7 +263,9 @@ const columnsByName = <C extends { readonly name: string }>(table: object, built
  * registered model plus the many-to-many join tables).
  *
  * @param models - every model the schema holds; foreign keys must point inside this list
- * @param options - `dialect`: `"sqlite"` builds `sqliteTable`s, `"postgres"` builds `pgTable`s
+ * @param options - `dialect`: `"sqlite"` builds `sqliteTable`s, `"postgres"` `pgTable`s, `"mysql"`
+ *   `mysqlTable`s (create the database with `utf8mb4_bin`: drizzle-kit writes no table collation,
+ *   while Ferro's own DDL gives each table that one)
  * @returns table name -> drizzle table, columns keyed by property name (`posts.authorId`)
  * @throws TypeError when a model cannot be expressed (a foreign key to a table not in the list,
  *   an autoincrement key that is not an integer column)
@@ -230,11 +278,15 @@ export function toDrizzleSchema(
   models: ReadonlyArray<ModelMetadata>,
   options: { readonly dialect: "postgres" },
 ): Record<string, DrizzlePgTable>
+export function toDrizzleSchema(
+  models: ReadonlyArray<ModelMetadata>,
+  options: { readonly dialect: "mysql" },
+): Record<string, DrizzleMySqlTable>
 export function toDrizzleSchema(models: ReadonlyArray<ModelMetadata>, options: ToDrizzleSchemaOptions): Record<string, DrizzleTable>
 export function toDrizzleSchema(models: ReadonlyArray<ModelMetadata>, options: ToDrizzleSchemaOptions): Record<string, DrizzleTable> {
   const dialect = options?.dialect
-  if (dialect !== "sqlite" && dialect !== "postgres") {
-    throw new TypeError(`toDrizzleSchema: dialect must be "sqlite" or "postgres", got ${JSON.stringify(dialect)}`)
+  if (dialect !== "sqlite" && dialect !== "postgres" && dialect !== "mysql") {
+    throw new TypeError(`toDrizzleSchema: dialect must be "sqlite", "postgres" or "mysql", got ${JSON.stringify(dialect)}`)
   }
   validate(models)
   // Foreign keys need the target's column objects; drizzle calls the extra-config callback
@@ -259,6 +311,25 @@ export function toDrizzleSchema(models: ReadonlyArray<ModelMetadata>, options: T
               .onDelete(fk.onDelete),
           ),
           ...checks.map((c) => sqlite.check(enumCheckName(model.table, c.column), enumCheck(c))),
+        ]
+      })
+      tables.set(model.table, table)
+    } else if (dialect === "mysql") {
+      const columns = Object.fromEntries(model.columns.map((c) => [c.property, mysqlColumn(model, c)]))
+      const table = mysql.mysqlTable(model.table, columns, (self) => {
+        const own = columnsByName<mysql.MySqlColumn>(self, false)
+        const pick = (names: ReadonlyArray<string>) => names.map((n) => own.get(n)!) as [mysql.MySqlColumn, ...mysql.MySqlColumn[]]
+        return [
+          ...model.indexes.map((i) => (i.unique ? mysql.uniqueIndex(i.name) : mysql.index(i.name)).on(...pick(i.columns))),
+          // Ferro's DDL names no ON UPDATE: MySQL reports that as RESTRICT (InnoDB's NO ACTION).
+          ...model.foreignKeys.map((fk) =>
+            mysql
+              .foreignKey({ name: fk.name, columns: pick(fk.columns), foreignColumns: target(fk) as never })
+              .onDelete(fk.onDelete)
+              .onUpdate("restrict"),
+          ),
+          // MariaDB names the CHECK Ferro writes inline after its column.
+          ...checks.map((c) => mysql.check(c.column, enumCheck(c))),
         ]
       })
       tables.set(model.table, table)

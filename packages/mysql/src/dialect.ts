@@ -177,6 +177,7 @@ export const mysqlDialect: Dialect = {
   },
   excluded: (column) => `VALUES(${column})`,
   unlimited: "18446744073709551615",
+  lockingRead: " LOCK IN SHARE MODE",
   // AUTO_INCREMENT moves past explicitly inserted keys by itself.
   syncKeyGenerator: () => null,
 

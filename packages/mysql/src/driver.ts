@@ -3,7 +3,9 @@ import type { Pool as CorePool, PoolConnection as CorePoolConnection } from "mys
 import {
   type BeginOptions,
   ConnectionError,
+  DeadlockDetected,
   type Driver,
+  type FerroError,
   type ReadOptions,
   type Statement,
   TransactionError,
@@ -59,24 +61,56 @@ type Cells = Array<Array<unknown>>
 interface OkPacket {
   readonly affectedRows: number
   readonly insertId: number | string
+  readonly info?: string
 }
 
-/** Statements with parameters go as prepared statements; the rest as plain queries (DDL, SAVEPOINT...). */
+/** A BIGINT as raw SQL gets it (what the SQLite and PostgreSQL drivers return): a number when exact, else a bigint. */
+const exactInteger = (value: unknown): unknown => {
+  if (typeof value !== "string") return value
+  const n = Number(value)
+  return Number.isSafeInteger(n) ? n : BigInt(value)
+}
+
+/** mysql2's per-query hook: BIGINT cells (count(*), ids) as numbers or bigints; everything else as read. */
+const rawTypeCast = (field: { readonly type: string }, next: () => unknown): unknown =>
+  field.type === "LONGLONG" ? exactInteger(next()) : next()
+
+/**
+ * Statements with parameters go as prepared statements; the rest as plain queries (DDL,
+ * SAVEPOINT...). ORM reads (`rows`) get every BIGINT as a string for Ferro's decoders; raw SQL
+ * (`objects`, `raw`) gets them as exact JS integers.
+ */
 const send = async (
   target: mysql.Pool | mysql.PoolConnection,
   statement: Statement,
   rowsAsArray: boolean,
+  raw = false,
 ): Promise<unknown> => {
-  const options = { sql: statement.sql, rowsAsArray }
+  const options = { sql: statement.sql, rowsAsArray, ...(raw ? { typeCast: rawTypeCast as never } : {}) }
   if (statement.params.length === 0) return (await target.query(options))[0]
   return (await target.execute({ ...options, values: statement.params as Array<never> }))[0]
+}
+
+/**
+ * Closes a pooled connection at once: mysql2's destroy() only half-closes the socket, and a
+ * server blocked writing the rest of a result we no longer read (a stream left early) would
+ * keep its session, and the statement's table locks, until net_write_timeout. Destroying the
+ * socket makes the server's next write fail, which ends the statement and the session.
+ */
+const hardClose = (connection: mysql.PoolConnection): void => {
+  connection.destroy()
+  ;(connection as unknown as { connection: { stream?: { destroy?: () => void } } }).connection.stream?.destroy?.()
 }
 
 const writeResult = (result: unknown): WriteResult => {
   if (Array.isArray(result)) return { rowsAffected: 0 }
   const ok = result as OkPacket
+  // Connections run without FOUND_ROWS (so a kept duplicate of `ON DUPLICATE KEY UPDATE a = a`
+  // counts 0, not 1): an UPDATE's count of matched rows, as elsewhere, is in its info line.
+  const matched = ok.info === undefined ? null : /Rows matched: (\d+)/.exec(ok.info)
+  const rowsAffected = matched === null ? ok.affectedRows : Number(matched[1])
   const id = ok.insertId
-  return id === 0 || id === "0" || id === undefined ? { rowsAffected: ok.affectedRows } : { rowsAffected: ok.affectedRows, lastInsertId: id }
+  return id === 0 || id === "0" || id === undefined ? { rowsAffected } : { rowsAffected, lastInsertId: id }
 }
 
 /**
@@ -122,13 +156,18 @@ export class MysqlDriver implements Driver {
       // server's max_prepared_stmt_count (16382 for all connections together by default).
       maxPreparedStatements: 256,
       multipleStatements: false,
+      flags: ["-FOUND_ROWS"],
     })
     const core = (this.pool as unknown as { pool: CorePool }).pool
     core.on("connection", (connection: CorePoolConnection) => {
       // A connection that dies while idle emits 'error'; without a listener the process would crash.
       connection.on("error", () => {})
       // mysql2 reads MariaDB from the handshake's server version.
-      const mariadb = (connection as unknown as { _isMariaDB?: boolean })._isMariaDB !== false
+      const { _isMariaDB, _handshakePacket } = connection as unknown as {
+        _isMariaDB?: boolean
+        _handshakePacket?: { serverVersion?: string }
+      }
+      const mariadb = _isMariaDB ?? /mariadb/i.test(_handshakePacket?.serverVersion ?? "")
       connection.query(this.#sessionSql(mariadb), () => {})
     })
   }
@@ -147,10 +186,10 @@ export class MysqlDriver implements Driver {
     return this.#statements
   }
 
-  async #run(statement: Statement, rowsAsArray: boolean): Promise<unknown> {
+  async #run(statement: Statement, rowsAsArray: boolean, raw = false): Promise<unknown> {
     this.#statements++
     try {
-      return await send(this.pool, statement, rowsAsArray)
+      return await send(this.pool, statement, rowsAsArray, raw)
     } catch (error) {
       throw translateMysqlError(error, statement, this.url)
     }
@@ -167,7 +206,7 @@ export class MysqlDriver implements Driver {
   }
 
   async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
-    const result = await this.#run(statement, false)
+    const result = await this.#run(statement, false, true)
     return Array.isArray(result) ? (result as Array<Record<string, unknown>>) : []
   }
 
@@ -191,15 +230,24 @@ export class MysqlDriver implements Driver {
    */
   async *stream(statement: Statement, _options: ReadOptions, batchSize: number): AsyncGenerator<ReadonlyArray<ReadonlyArray<unknown>>, void, undefined> {
     const connection = await this.#checkout()
-    let finished = false
-    const abandon = () => connection.destroy()
+    /** Whether the connection can go back to the pool: its command ended (all rows read, or an error). */
+    let reusable = false
+    let rows: (NodeJS.ReadableStream & { destroy: (error?: Error) => void }) | undefined
+    // close() with this stream still open (its iterator abandoned): the connection is closed,
+    // so the pool can end, and the stream's next batch fails instead of waiting forever.
+    const abandon = () => {
+      rows?.destroy(
+        new ConnectionError(`MySQL connection closed (${this.url}): the connection was closed while this stream was open`, this.url),
+      )
+      hardClose(connection)
+    }
     this.#streams.add(abandon)
     this.#statements++
     try {
       const core = (connection as unknown as { connection: CorePoolConnection }).connection
-      const rows = core
+      rows = core
         .execute({ sql: statement.sql, values: statement.params as Array<never>, rowsAsArray: true })
-        .stream({ highWaterMark: batchSize })
+        .stream({ highWaterMark: batchSize }) as unknown as typeof rows
       let batch: Array<Array<unknown>> = []
       try {
         for await (const row of rows as AsyncIterable<Array<unknown>>) {
@@ -211,14 +259,17 @@ export class MysqlDriver implements Driver {
           }
         }
       } catch (error) {
-        throw translateMysqlError(error, statement, this.url)
+        const translated = translateMysqlError(error, statement, this.url)
+        // A statement the server refused ended its command: the connection is fine.
+        if (!(translated instanceof ConnectionError)) reusable = true
+        throw translated
       }
+      reusable = true
       if (batch.length > 0) yield batch
-      finished = true
     } finally {
       this.#streams.delete(abandon)
-      if (finished) connection.release()
-      else connection.destroy()
+      if (reusable) connection.release()
+      else hardClose(connection)
     }
   }
 
@@ -245,7 +296,7 @@ export class MysqlDriver implements Driver {
       }
       await transaction.run({ sql: `START TRANSACTION${options.readOnly ? " READ ONLY" : ""}`, params: [] })
     } catch (error) {
-      connection.destroy()
+      hardClose(connection)
       throw error
     }
     return transaction
@@ -262,11 +313,19 @@ export class MysqlDriver implements Driver {
  * A transaction pinned to one pooled connection until it commits or rolls back. mysql2 runs a
  * connection's commands one at a time in the order they were issued, so statements issued
  * concurrently inside the block take turns.
+ *
+ * Unlike PostgreSQL, MySQL goes on after a failed statement, except after a deadlock: InnoDB
+ * then rolls the whole transaction back and the session falls back to autocommit, so a later
+ * statement would be committed on its own. The transaction refuses every statement after that
+ * (and its COMMIT fails), as PostgreSQL's aborted transactions do.
  */
 class MysqlTransaction implements TransactionDriver {
   readonly dialect = mysqlDialect
+  /** False from the moment COMMIT or ROLLBACK is issued: later statements are refused, not queued behind it. */
   #open = true
   #broken = false
+  /** Set when the server rolled the transaction back on its own (a deadlock). */
+  #rolledBack: FerroError | null = null
   #batches = 0
 
   constructor(
@@ -286,20 +345,31 @@ class MysqlTransaction implements TransactionDriver {
   }
 
   /** @internal */
-  async run(statement: Statement, rowsAsArray = true): Promise<unknown> {
+  async run(statement: Statement, rowsAsArray = true, raw = false): Promise<unknown> {
     if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
+    return this.#send(statement, rowsAsArray, raw)
+  }
+
+  async #send(statement: Statement, rowsAsArray: boolean, raw: boolean): Promise<unknown> {
     if (this.#broken) {
       throw new ConnectionError(
         `MySQL connection failed (${this.driver.url}): the server connection of this transaction was lost; nothing was committed`,
         this.driver.url,
       )
     }
+    if (this.#rolledBack !== null) {
+      throw new TransactionError(
+        "MySQL rolled this transaction back after a deadlock; nothing in it was committed and no statement can run in it",
+        { cause: this.#rolledBack },
+      )
+    }
     this.count()
     try {
-      return await send(this.connection, statement, rowsAsArray)
+      return await send(this.connection, statement, rowsAsArray, raw)
     } catch (error) {
       const translated = translateMysqlError(error, statement, this.driver.url)
       if (translated instanceof ConnectionError) this.#broken = true
+      else if (translated instanceof DeadlockDetected) this.#rolledBack = translated
       throw translated
     }
   }
@@ -308,7 +378,7 @@ class MysqlTransaction implements TransactionDriver {
     return (await this.run(statement)) as Cells
   }
   async objects(statement: Statement): Promise<ReadonlyArray<Record<string, unknown>>> {
-    const result = await this.run(statement, false)
+    const result = await this.run(statement, false, true)
     return Array.isArray(result) ? (result as Array<Record<string, unknown>>) : []
   }
   /**
@@ -353,14 +423,26 @@ class MysqlTransaction implements TransactionDriver {
   }
   async #end(sql: "COMMIT" | "ROLLBACK"): Promise<void> {
     if (!this.#open) throw new TransactionError("This transaction has already committed or rolled back")
+    // Statements issued from now on are refused; those issued before run first (mysql2's queue).
+    this.#open = false
+    const rolledBack = this.#rolledBack
+    this.#rolledBack = null
     try {
-      await this.run({ sql, params: [] })
+      // Already rolled back by the server (a deadlock): ROLLBACK, whatever was asked, so the
+      // connection goes back to the pool in a known state.
+      await this.#send({ sql: rolledBack === null ? sql : "ROLLBACK", params: [] }, true, false)
+      if (rolledBack !== null && sql === "COMMIT") {
+        throw new TransactionError("The transaction was rolled back by MySQL after a deadlock; nothing was committed", {
+          cause: rolledBack,
+        })
+      }
     } catch (error) {
-      if (sql === "COMMIT" && !this.#broken) await this.run({ sql: "ROLLBACK", params: [] }).catch(() => {})
+      if (sql === "COMMIT" && !this.#broken && rolledBack === null) {
+        await this.#send({ sql: "ROLLBACK", params: [] }, true, false).catch(() => {})
+      }
       throw error
     } finally {
-      this.#open = false
-      if (this.#broken) this.connection.destroy()
+      if (this.#broken) hardClose(this.connection)
       else this.connection.release()
     }
   }

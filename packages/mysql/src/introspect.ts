@@ -75,12 +75,15 @@ export const introspectMysql = async (driver: IntrospectionDriver, wanted: Reado
   const checksOf = groupBy(checkRows, (row) => text(row[0]))
 
   return names.map((table): LiveTable => {
+    // COLUMN_KEY says PRI also for the first UNIQUE NOT NULL index of a table without a primary
+    // key: the PRIMARY index is the truth.
+    const primary = new Set((indexesOf.get(table) ?? []).filter((row) => text(row[1]) === "PRIMARY").map((row) => text(row[3])))
     const columns = (columnsOf.get(table) ?? []).map(
       ([, name, type, nullable, key, extra, dflt]): LiveColumn => ({
         column: text(name),
         storage: tidyType(text(type)),
         nullable: text(nullable) === "YES",
-        primaryKey: text(key) === "PRI",
+        primaryKey: text(key) === "PRI" && primary.has(text(name)),
         autoincrement: /auto_increment/i.test(text(extra)),
         default: liveDefault(dflt) === "NULL" ? null : liveDefault(dflt),
       }),

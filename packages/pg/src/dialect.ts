@@ -172,6 +172,7 @@ export const postgresDialect: Dialect = {
   upsert: standardUpsert,
   excluded: standardExcluded,
   unlimited: null,
+  lockingRead: null,
   /** Identity columns do not advance when a row supplies its own key; setval() catches up. */
   syncKeyGenerator: (table, column) => ({
     sql: `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT MAX(${q(column.column)}) FROM ${q(table)}), 1))`,

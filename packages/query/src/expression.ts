@@ -191,6 +191,8 @@ export interface SelectNode {
    * joins and its relation subqueries. Absent: a soft-delete model's deleted rows are skipped.
    */
   readonly withDeleted?: boolean
+  /** A locking read: the dialect's `lockingRead` clause ends the statement. */
+  readonly lock?: "share"
 }
 
 /** Rows of `table` matched by a filter, for UPDATE and DELETE. */

@@ -53,7 +53,7 @@ import {
 } from "./hooks.js"
 import { type Predicate } from "./predicate.js"
 import { checkValue } from "./values.js"
-import { type ColumnsOf, type Query, type SelectQuery, type Where, newQuery } from "./query.js"
+import { type ColumnsOf, Query, type SelectQuery, type Where, newQuery } from "./query.js"
 import type { RowOf, Selection } from "./projection.js"
 import { relationValue } from "./relations.js"
 import {
@@ -535,7 +535,7 @@ const createOrFind = async (
   cls: Runtime,
   using: string | undefined,
   route: RouteOptions | undefined,
-  query: { first(): PromiseLike<object | null> },
+  query: Query<object, never>,
   lookup: object,
   defaults: object,
 ): Promise<[object, boolean]> => {
@@ -548,7 +548,8 @@ const createOrFind = async (
     return row
   }))
   if (created !== null) return [created, true]
-  const winner = await query.first()
+  // The winner committed after this transaction's snapshot may have been taken: a locking read.
+  const winner = await Query.lockingRead(query).first()
   if (winner !== null) return [winner, false]
   await saveWithHooks(cls, resolveConnection(using, route), instance, { insert: true })
   return [instance, true]

@@ -288,12 +288,13 @@ export const insertAndReadBack = async (
   instance: Record<string, unknown>,
   bigints: boolean,
 ): Promise<ReadonlyArray<unknown> | undefined> => {
-  const result = await connection.driver.execute(insert)
+  // Checked before the INSERT: nothing is written that could not be read back.
   if (modelClass.metadata.primaryKey === null) {
     throw new QueryError(
       `Cannot read back the row of ${modelName(modelClass)}: it has no primary key, and ${connection.driver.dialect.name} has no RETURNING`,
     )
   }
+  const result = await connection.driver.execute(insert)
   const pkColumn = primaryKeyColumn(modelClass)
   const given = instance[pkColumn.property]
   const key =
@@ -324,14 +325,27 @@ export const runUpdate = async (
       ? decodeKeys(await connection.driver.rows(compiler.select({ ...node, columns: [pk] }), { bigints }), pk, connection, bigints)
       : []
   if (!returning) {
-    // Without RETURNING the updated rows are the ones just selected; a key change leaves which
-    // old key became which new one unknown, so those instances leave the map.
+    // Without RETURNING the updated rows are the ones just selected (the key read and the
+    // UPDATE are two statements: inside a transaction they see one state).
     const { rowsAffected } = await connection.driver.execute(compiler.update({ ...node, returning: [] }))
-    if (setsKey) {
-      for (const old of oldKeys) map!.evict(node.table, old)
+    if (!setsKey) {
+      await reloadHeld(modelClass, connection, oldKeys)
       return rowsAffected
     }
-    await reloadHeld(modelClass, connection, oldKeys)
+    // One row given a plain new key: its held instance follows it. Otherwise which old key
+    // became which new one is unknown, and those instances leave the map.
+    const value = node.set.find(([column]) => column === pk)![1]
+    const plain = typeof value !== "object" || value === null || (value as { kind?: unknown }).kind !== "computed"
+    if (plain && oldKeys.length === 1 && rowsAffected === 1) {
+      const instance = map!.held(node.table, oldKeys[0])
+      if (instance !== undefined) {
+        map!.evict(node.table, oldKeys[0])
+        map!.set(node.table, value, instance)
+      }
+      await reloadHeld(modelClass, connection, [value])
+      return rowsAffected
+    }
+    for (const old of oldKeys) map!.evict(node.table, old)
     return rowsAffected
   }
   const keys = decodeKeys(
@@ -653,14 +667,15 @@ export const insertMany = async (
     group.push(instance)
   }
   const statements: Array<Statement> = []
-  const inserts = new Set<Statement>()
+  /** The INSERT statements, with the number of rows each sends. */
+  const inserts = new Map<Statement, number>()
   for (const [omits, group] of groups) {
     const columns = omits ? metadata.columns.filter((c) => !c.autoincrement) : metadata.columns
     const perStatement = Math.max(1, Math.min(1000, Math.floor(connection.driver.maxParameters / Math.max(1, columns.length))))
     for (let i = 0; i < group.length; i += perStatement) {
       const rows = group.slice(i, i + perStatement).map((instance) => columns.map((c) => instance[c.property]))
       const insert = compiler.insert({ table: metadata.table, columns, rows, returning: [], ...(conflict === undefined ? {} : { onConflict: conflict }) })
-      inserts.add(insert)
+      inserts.set(insert, rows.length)
       statements.push(insert)
     }
     if (!omits) {
@@ -672,5 +687,12 @@ export const insertMany = async (
   }
   Instances.noteWrite()
   const results = await connection.driver.executeAtomically(statements)
-  return results.reduce((sum, r, i) => (inserts.has(statements[i]!) ? sum + r.rowsAffected : sum), 0)
+  // With an update on conflict every proposed row is inserted or updates its collision: the
+  // count is the rows sent (MySQL's affected rows count an updated row twice, an unchanged one never).
+  const updates = conflict !== undefined && conflict.update.length > 0
+  return results.reduce((sum, r, i) => {
+    const statement = statements[i]!
+    const rows = inserts.get(statement)
+    return rows === undefined ? sum : sum + (updates ? rows : r.rowsAffected)
+  }, 0)
 }

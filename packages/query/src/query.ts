@@ -176,6 +176,8 @@ interface State {
   readonly preloaded?: ReadonlyArray<object> | undefined
   /** `withDeleted()`: a soft-delete model's deleted rows are included. */
   readonly withDeleted?: boolean
+  /** A locking read (see {@link Query.lockingRead}). */
+  readonly lock?: "share"
 }
 
 /** A predicate, a `sql` fragment or a boolean expression as a condition. */
@@ -205,6 +207,15 @@ export class Query<M, F> {
   /** @internal Use `Model.where()` / `Model.select()`. */
   constructor(state: State) {
     this.#state = state
+  }
+
+  /**
+   * @internal `query` as a locking read: it sees the newest committed rows rather than the
+   * transaction's snapshot, where the dialect needs that said (MySQL's REPEATABLE READ); the
+   * re-read after a lost insert race (`getOrCreate`) uses it.
+   */
+  static lockingRead<M, F>(query: Query<M, F>): Query<M, F> {
+    return query.#with({ lock: "share" })
   }
 
   #with(patch: Partial<State>): Query<M, F> {
@@ -450,6 +461,7 @@ export class Query<M, F> {
       ...(groupBy === undefined ? {} : { groupBy }),
       ...(having === undefined ? {} : { having: and(having) }),
       ...(this.#state.withDeleted === true ? { withDeleted: true } : {}),
+      ...(this.#state.lock === undefined ? {} : { lock: this.#state.lock }),
     }
   }
 

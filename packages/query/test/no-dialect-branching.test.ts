@@ -28,18 +28,18 @@ const NAME_COMPARISON =
 const ALLOWED: ReadonlyArray<{ readonly file: string; readonly line: RegExp; readonly why: string }> = [
   {
     file: "packages/ferro/src/connect.ts",
-    line: /^\s*(sqlite|postgres|postgresql): \{ load: \(\) => import\("@ferro\/(sqlite|pg)"\), driverPackage: "(better-sqlite3|pg)" \},$/,
+    line: /^\s*(sqlite|postgres|postgresql|mysql|mariadb): \{ load: \(\) => import\("@ferro\/(sqlite|pg|mysql)"\), driverPackage: "(better-sqlite3|pg|mysql2)" \},$/,
     why: "the scheme -> package table connect() lazily imports the bundled backends from (their drivers are optional peers); the backends themselves register in core's registry",
   },
   {
     file: "packages/migrate/src/drizzle.ts",
-    line: /^export type DrizzleDialect = "sqlite" \| "postgres"$|options: \{ readonly dialect: "(sqlite|postgres)" \}|dialect !== "sqlite" && dialect !== "postgres"|dialect must be "sqlite" or "postgres"|if \(dialect === "sqlite"\) \{/,
-    why: "toDrizzleSchema({ dialect }) is user API that picks drizzle's sqlite-core or pg-core table kind (storage types still come from the Ferro dialect objects)",
+    line: /^export type DrizzleDialect = "sqlite" \| "postgres" \| "mysql"$|options: \{ readonly dialect: "(sqlite|postgres|mysql)" \}|dialect !== "sqlite" && dialect !== "postgres" && dialect !== "mysql"|dialect must be "sqlite", "postgres" or "mysql"|if \(dialect === "sqlite"\) \{|\} else if \(dialect === "mysql"\) \{/,
+    why: "toDrizzleSchema({ dialect }) is user API that picks drizzle's sqlite-core, pg-core or mysql-core table kind (storage types still come from the Ferro dialect objects)",
   },
   {
     file: "packages/migrate/src/drizzle.ts",
-    line: /^\s*dialect: "(sqlite|pg)"$/,
-    why: "drizzle-orm's own table type parameters (SQLiteTableWithColumns<{ dialect: 'sqlite' }>, PgTableWithColumns<{ dialect: 'pg' }>)",
+    line: /^\s*dialect: "(sqlite|pg|mysql)"$/,
+    why: "drizzle-orm's own table type parameters (SQLiteTableWithColumns<{ dialect: 'sqlite' }>, PgTableWithColumns<{ dialect: 'pg' }>, MySqlTableWithColumns<{ dialect: 'mysql' }>)",
   },
 ]
 

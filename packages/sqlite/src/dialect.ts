@@ -111,6 +111,7 @@ export const sqliteDialect: Dialect = {
   upsert: standardUpsert,
   excluded: standardExcluded,
   unlimited: "-1",
+  lockingRead: null,
   // AUTOINCREMENT keys move past explicit values by themselves.
   syncKeyGenerator: () => null,
 

@@ -10,8 +10,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest"
 import * as Pack from "../pack.mjs"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    mysqlUrl: string
+  }
+}
 
 const work = mkdtempSync(join(tmpdir(), "ferro-packaging-"))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -64,7 +70,7 @@ describe("published tarballs", () => {
       expect(manifest.engines?.node, name).toBe(">=22.12")
       expect(JSON.stringify(manifest), name).not.toContain("workspace:")
       // effect, drivers and drizzle are the user's: never plain dependencies.
-      for (const peer of ["effect", "better-sqlite3", "pg", "drizzle-orm", "node-gyp", "@effect/sql"]) {
+      for (const peer of ["effect", "better-sqlite3", "pg", "mysql2", "drizzle-orm", "node-gyp", "@effect/sql"]) {
         expect(Object.keys(manifest.dependencies ?? {}), `${name} depends on ${peer}`).not.toContain(peer)
       }
     }
@@ -94,9 +100,9 @@ describe("npm i ferro-orm better-sqlite3 effect", () => {
     expect(Pack.compileSteps(install.output)).toEqual([])
   })
 
-  test("pulls no PostgreSQL, drizzle or build tooling into a SQLite app, and one Effect", () => {
+  test("pulls no PostgreSQL, MySQL, drizzle or build tooling into a SQLite app, and one Effect", () => {
     const tree = ok(Pack.run("npm", ["ls", "--all", "--parseable"], dir))
-    for (const absent of ["/node_modules/pg", "/node_modules/drizzle-orm", "/node_modules/node-gyp", "/node_modules/@effect/sql", "@ferro/sqlite-native"]) {
+    for (const absent of ["/node_modules/pg", "/node_modules/mysql2", "/node_modules/drizzle-orm", "/node_modules/node-gyp", "/node_modules/@effect/sql", "@ferro/sqlite-native"]) {
       expect(tree.split("\n").filter((line: string) => line.endsWith(absent) || line.includes(`${absent}/`)), absent).toEqual([])
     }
     const effects = tree.split("\n").filter((line: string) => /\/node_modules\/effect$/.test(line))
@@ -148,6 +154,21 @@ try { await connect("postgres://app:s3cret@127.0.0.1:1/app") } catch (error) {
     expect(output).not.toContain("s3cret")
   })
 
+  test("a MySQL URL without mysql2 installed says which package to install", () => {
+    writeFileSync(
+      join(dir, "no-mysql2.ts"),
+      `import { connect, ConnectionError } from "ferro-orm"
+try { await connect("mysql://app:s3cret@127.0.0.1:1/app") } catch (error) {
+  console.log(error instanceof ConnectionError, (error as Error).message)
+}
+`,
+    )
+    const output = ok(Pack.run(process.execPath, ["no-mysql2.ts"], dir))
+    expect(output).toContain("true")
+    expect(output).toContain("npm i mysql2")
+    expect(output).not.toContain("s3cret")
+  })
+
   test("engine: \"native\" without @ferro/sqlite-native falls back to better-sqlite3 and says how to get it", () => {
     writeFileSync(
       join(dir, "no-native.ts"),
@@ -161,6 +182,41 @@ console.log(JSON.stringify(await fetchOne(sql\`SELECT 1 + 1 AS two\`)))
     expect(output).toContain('{"two":2}')
     expect(output).toContain("FERRO_NATIVE_UNAVAILABLE")
     expect(output).toContain("npm i @ferro/sqlite-native")
+  })
+})
+
+describe("npm i ferro-orm mysql2 effect", () => {
+  test("a MySQL app from the tarballs: connect to MariaDB, migrate, write, query, and a bad password is redacted", () => {
+    const dir = join(work, "mysql-project")
+    Pack.writeProject(dir, {
+      tarballs,
+      packages: ["ferro-orm"],
+      registry: { mysql2: "^3.14.0", effect: effectRange },
+    })
+    ok(Pack.npmInstall(dir))
+    const tree = ok(Pack.run("npm", ["ls", "--all", "--parseable"], dir))
+    const lines = tree.split("\n")
+    for (const absent of ["/node_modules/pg", "/node_modules/better-sqlite3"]) expect(lines.filter((l: string) => l.endsWith(absent)), absent).toEqual([])
+    const url = new URL(inject("mysqlUrl"))
+    const wrong = new URL(url)
+    wrong.password = "not-the-password"
+    writeFileSync(
+      join(dir, "app.ts"),
+      `import { Model, connect, disconnect, field, ConnectionError } from "ferro-orm"
+class Note extends Model("pkg_notes_${process.pid}", { id: field.id(), body: field.text(), big: field.bigint({ default: 0n }) }) {}
+await connect(process.env.MYSQL_URL!, { autoMigrate: true })
+const note = await Note.create({ body: "hello", big: 9007199254740993n })
+console.log(note.id > 0, (await Note.get(note.id)) === note, (await Note.where((n) => n.body.eq("hello")).first())?.big)
+await Note.where((n) => n.id.eq(note.id)).delete()
+await disconnect()
+try { await connect(process.env.WRONG_URL!, { name: "wrong" }) } catch (error) {
+  console.log(error instanceof ConnectionError, (error as Error).message.includes("not-the-password"))
+}
+`,
+    )
+    const output = ok(Pack.run(process.execPath, ["app.ts"], dir, { MYSQL_URL: url.toString(), WRONG_URL: wrong.toString() }))
+    expect(output).toContain("true true 9007199254740993n")
+    expect(output).toContain("true false")
   })
 })
 

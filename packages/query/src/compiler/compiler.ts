@@ -406,6 +406,7 @@ export class Compiler {
     if (node.having !== undefined && node.having !== null) sql += ` HAVING ${this.#condition(node.having, scope, params)}`
     sql += this.#orderBy(node.orderBy, scope, params)
     sql += this.#limits(node.limit, node.offset)
+    if (node.lock !== undefined && this.dialect.lockingRead !== null) sql += this.dialect.lockingRead
     return sql
   }
 
