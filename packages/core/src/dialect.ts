@@ -8,7 +8,7 @@
  */
 import type { Statement as SqlStatement } from "effect/sql"
 import type { Driver, Statement } from "./driver.js"
-import type { ColumnMetadata, ForeignKeyMetadata, ModelMetadata } from "./metadata.js"
+import type { ColumnMetadata, ForeignKeyMetadata, ModelMetadata, OnDelete } from "./metadata.js"
 import type { LiveTable } from "./live.js"
 import { quoteIdentifier } from "./naming.js"
 
@@ -166,6 +166,12 @@ export interface Dialect {
    * `ValidationError` for what the database cannot store.
    */
   encodeText(column: ColumnMetadata, text: string): string
+  /**
+   * A (valid) decimal string as the driver binds it; throws a `ValidationError` for one the
+   * column would store altered (MySQL rounds an unconstrained decimal past 30 fraction digits
+   * without an error). Absent: the string as it is.
+   */
+  encodeDecimal?(column: ColumnMetadata, value: string): string
   /** A (valid) datetime as the driver binds it: ISO-8601 UTC text, or the database's own spelling. */
   encodeDatetime(value: Date): unknown
   /**
@@ -203,6 +209,18 @@ export interface Dialect {
   alterColumn(table: string, column: ColumnMetadata, change: ColumnChange): Array<string>
   /** The statement dropping index `name` of `table` if it exists. */
   dropIndex(table: string, name: string): string
+  /** Text after a column's type in its definition (MySQL: a collation); absent or "": none. */
+  columnCollation?(column: ColumnMetadata): string
+  /**
+   * The ON DELETE action the database is given for `fk`, where it cannot enforce the declared
+   * one (InnoDB parses SET DEFAULT but does not enforce it); absent: the declared action.
+   */
+  foreignKeyAction?(fk: ForeignKeyMetadata, model: ModelMetadata | undefined): OnDelete
+  /**
+   * Why the database cannot hold `name` as an identifier (too long, a character it refuses), or
+   * null when it can; absent: any name. Migrations refuse such names before any SQL runs.
+   */
+  identifierProblem?(name: string): string | null
   /** Whether a model's storage type and a live column's introspected one spell the same storage. */
   sameStorage(model: string, live: string): boolean
   /** Checks before creating tables (e.g. that no other relation already holds an index's name); throws `MigrationError`. */

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, describe, expect, test } from "vitest"
 import { type Connection, defaultConnectionName, getConnection } from "@ferro/core/internal"
+import { MysqlDriver } from "@ferro/mysql"
 import { PostgresDriver } from "@ferro/pg"
 import { SqliteDriver } from "@ferro/sqlite"
 import {
@@ -65,10 +66,27 @@ const POSTGRES_OBJECTS = `
       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)
   ) objects
   ORDER BY type, name COLLATE "C"`
+/**
+ * MySQL makes an index for every PRIMARY KEY and for a FOREIGN KEY without one (named after the
+ * constraint); a unique index is listed as a UNIQUE constraint too, so only those two are left out.
+ */
+const MYSQL_NOT_CONSTRAINT_INDEX = `s.INDEX_NAME <> 'PRIMARY' AND NOT EXISTS (
+    SELECT 1 FROM information_schema.TABLE_CONSTRAINTS k WHERE k.TABLE_SCHEMA = s.TABLE_SCHEMA
+      AND k.TABLE_NAME = s.TABLE_NAME AND k.CONSTRAINT_NAME = s.INDEX_NAME AND k.CONSTRAINT_TYPE = 'FOREIGN KEY')`
+const MYSQL_OBJECTS = `
+  SELECT type, name FROM (
+    SELECT 'table' AS type, TABLE_NAME AS name FROM information_schema.TABLES
+    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'
+    UNION
+    SELECT 'index', s.INDEX_NAME FROM information_schema.STATISTICS s
+    WHERE s.TABLE_SCHEMA = DATABASE() AND ${MYSQL_NOT_CONSTRAINT_INDEX}
+  ) objects
+  ORDER BY type, CAST(name AS BINARY)`
+const OBJECTS = { sqlite: SQLITE_OBJECTS, postgres: POSTGRES_OBJECTS, mysql: MYSQL_OBJECTS } as const
 const schemaObjects = async (using?: string) =>
   (
     await fetchAll<{ type: string; name: string }>(
-      getConnection(using).driver.dialect.name === "sqlite" ? SQLITE_OBJECTS : POSTGRES_OBJECTS,
+      OBJECTS[getConnection(using).driver.dialect.name as keyof typeof OBJECTS],
       [],
       using === undefined ? undefined : { using },
     )
@@ -76,32 +94,46 @@ const schemaObjects = async (using?: string) =>
 
 /** The explicitly created (not constraint-backing) indexes on a table, with their uniqueness. */
 const createdIndexes = async (table: string): Promise<Array<{ name: string; unique: boolean }>> => {
+  const dialect = getConnection().driver.dialect.name
   const rows =
-    getConnection().driver.dialect.name === "sqlite"
+    dialect === "sqlite"
       ? await fetchAll<{ name: string; unique: number }>(
           sql`SELECT name, "unique" FROM pragma_index_list(${table}) WHERE origin = 'c' ORDER BY name`,
         )
-      : await fetchAll<{ name: string; unique: boolean }>(sql`
+      : dialect === "mysql"
+        ? await fetchAll<{ name: string; unique: number }>(
+            `SELECT s.INDEX_NAME AS name, MIN(s.NON_UNIQUE) = 0 AS "unique" FROM information_schema.STATISTICS s
+             WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = ? AND ${MYSQL_NOT_CONSTRAINT_INDEX}
+             GROUP BY s.INDEX_NAME ORDER BY CAST(s.INDEX_NAME AS BINARY)`,
+            [table],
+          )
+        : await fetchAll<{ name: string; unique: boolean }>(sql`
           SELECT c.relname::text AS name, i.indisunique AS "unique"
           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
           JOIN pg_namespace n ON n.oid = t.relnamespace
           WHERE n.nspname = current_schema() AND t.relname = ${table}
             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
           ORDER BY c.relname::text COLLATE "C"`)
-  return rows.map((row) => ({ name: row.name, unique: typeof row.unique === "boolean" ? row.unique : row.unique === 1 }))
+  return rows.map((row) => ({ name: row.name, unique: typeof row.unique === "boolean" ? row.unique : Number(row.unique) === 1 }))
 }
 
-/** Whether the connection's database handle (SQLite) or pool (PostgreSQL) is still open. */
+/** Whether the connection's database handle (SQLite) or pool (PostgreSQL, MySQL) is still open. */
 const isOpen = (connection: Connection): boolean => {
   const driver = connection.driver
   if (driver instanceof SqliteDriver) return driver.database.open
   if (driver instanceof PostgresDriver) return !driver.pool.ending && !driver.pool.ended
+  // mysql2's callback pool under the promise wrapper: `_closed` is set by end().
+  if (driver instanceof MysqlDriver) return !(driver.pool as unknown as { pool: { _closed: boolean } }).pool._closed
   throw new Error(`unexpected driver for ${driver.dialect.name}`)
 }
 
 /** The message a query on a table that does not exist fails with. */
-const noSuchTable = (dialect: "sqlite" | "postgres", table: string) =>
-  dialect === "sqlite" ? new RegExp(`no such table: ${table}`) : new RegExp(`relation "${table}" does not exist`)
+const noSuchTable = (dialect: "sqlite" | "postgres" | "mysql", table: string) =>
+  dialect === "sqlite"
+    ? new RegExp(`no such table: ${table}`)
+    : dialect === "mysql"
+      ? new RegExp(`Table '[^']*\\.${table}' doesn't exist`)
+      : new RegExp(`relation "${table}" does not exist`)
 
 const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(
@@ -399,21 +431,26 @@ describe("connection URLs", () => {
   })
 
   test("an unsupported scheme is a ConnectionError listing the supported ones, with the password redacted", async () => {
-    const error = await rejection(connect("mysql://u:secret@h/db"))
+    const error = await rejection(connect("oracle://u:secret@h/db"))
     expect(error).toBeInstanceOf(ConnectionError)
     const { message, url } = error as ConnectionError
+    expect(message).toContain("'oracle'")
     expect(message).toContain("sqlite")
     expect(message).toContain("postgres")
     expect(message).toContain("postgresql")
     expect(message).toContain("mysql")
+    expect(message).toContain("mariadb")
     expect(message).not.toContain("secret")
     expect(String(url)).not.toContain("secret")
     expect(String((error as Error).stack)).not.toContain("secret")
 
+    // A supported scheme with a secret in the query string: refused (MySQL URLs take no
+    // user or password parameters) before connecting, the secret redacted, the rest shown.
     const query = await rejection(connect("mysql://h/db?user=u&password=secret&sslmode=require"))
     expect(query).toBeInstanceOf(ConnectionError)
     expect((query as Error).message).not.toContain("secret")
     expect((query as Error).message).toContain("sslmode=require")
+    expect(String((query as ConnectionError).url)).not.toContain("secret")
 
     for (const bad of ["not a url", "http://example.com/db", "://nothing"]) {
       const e = await rejection(connect(bad))

@@ -152,6 +152,67 @@ describeEachBackend("error classes", (backend) => {
         expect(((await raise(code)) as Error & { cause: { code: string } }).cause.code).toBe(code)
       }
     })
+  } else if (backend.dialect === "mysql") {
+    test("MySQL error numbers map to the classes", async () => {
+      await connect(await backend.freshUrl())
+      // SIGNAL raises any server error number, as PostgreSQL's RAISE does a SQLSTATE.
+      const raise = (errno: number, state = "HY000") =>
+        rejection(execute(`SIGNAL SQLSTATE '${state}' SET MYSQL_ERRNO = ${errno}, MESSAGE_TEXT = 'boom'`))
+      expect(await raise(1213, "40001")).toBeInstanceOf(DeadlockDetected)
+      expect(await raise(1205)).toBeInstanceOf(LockTimeout)
+      expect(await raise(1969, "70100")).toBeInstanceOf(StatementTimeout) // MariaDB max_statement_time
+      expect(await raise(3024)).toBeInstanceOf(StatementTimeout) // MySQL max_execution_time
+      // A statement interrupted for another reason (KILL QUERY) stays a QueryError.
+      const interrupted = await raise(1317, "70100")
+      expect(interrupted).toBeInstanceOf(QueryError)
+      expect(interrupted).not.toBeInstanceOf(StatementTimeout)
+      for (const errno of [1213, 1205, 1969]) {
+        expect(((await raise(errno)) as Error & { cause: { errno: number } }).cause.errno).toBe(errno)
+      }
+      // No error number maps to SerializationFailure: MySQL's SERIALIZABLE works by locking, and
+      // its conflicts are deadlocks (transactions.test.ts).
+    })
+
+    test("statementTimeout is MariaDB's max_statement_time: a longer statement is a StatementTimeout", async () => {
+      const url = await backend.freshUrl()
+      await connect(url, { autoMigrate: true })
+      // 1 s: ordinary statements stay far from it even on a loaded machine.
+      await connect(url, { name: "short", statementTimeout: 1000 })
+      expect(Number((await fetchOne("SELECT @@max_statement_time AS t", [], { using: "short" }))!.t)).toBe(1)
+      expect(Number((await fetchOne("SELECT @@max_statement_time AS t"))!.t)).toBe(0)
+      // SLEEP(30) is the statement that runs too long: the server interrupts it after 1 s.
+      const error = await rejection(fetchOne(sql`SELECT SLEEP(${30}) AS s, ${"s3cret-value"} AS v`, [], { using: "short" }))
+      expect(error).toBeInstanceOf(StatementTimeout)
+      expect((error as Error & { cause: { errno: number } }).cause.errno).toBe(1969)
+      expect((error as Error).message).not.toContain("s3cret-value")
+      // The connection goes on.
+      await execute(sql`INSERT INTO errclass_items (name) VALUES (${"after"})`, [], { using: "short" })
+      expect(await Item.select().count()).toBe(1)
+    })
+
+    test("lockTimeout is innodb_lock_wait_timeout in whole seconds; a lock held past it is a LockTimeout", async () => {
+      const url = await backend.freshUrl()
+      await connect(url, { autoMigrate: true })
+      await connect(url, { name: "second", lockTimeout: 1 })
+      await connect(url, { name: "third", lockTimeout: 2500 })
+      await connect(url, { name: "unlimited", lockTimeout: 0 })
+      // Rounded up to whole seconds (InnoDB's unit); 0 is no timeout, as on PostgreSQL.
+      expect(Number((await fetchOne("SELECT @@innodb_lock_wait_timeout AS t", [], { using: "second" }))!.t)).toBe(1)
+      expect(Number((await fetchOne("SELECT @@innodb_lock_wait_timeout AS t", [], { using: "third" }))!.t)).toBe(3)
+      // The server's largest: MySQL 1073741824 s, MariaDB 100000000 s.
+      expect(Number((await fetchOne("SELECT @@innodb_lock_wait_timeout AS t", [], { using: "unlimited" }))!.t)).toBeGreaterThanOrEqual(100_000_000)
+      const row = await Item.create({ name: "held" })
+      const holder = await beginTransaction()
+      await holder.run(() => execute(sql`UPDATE errclass_items SET name = ${"holder"} WHERE id = ${row.id}`))
+      // The row lock is held until the holder ends: the second connection gives up after 1 s.
+      const error = await rejection(execute(sql`UPDATE errclass_items SET name = ${"s3cret-name"} WHERE id = ${row.id}`, [], { using: "second" }))
+      expect(error).toBeInstanceOf(LockTimeout)
+      expect((error as Error & { cause: { errno: number } }).cause.errno).toBe(1205)
+      expect((error as Error).message).not.toContain("s3cret-name")
+      await holder.commit()
+      await execute(sql`UPDATE errclass_items SET name = ${"after"} WHERE id = ${row.id}`, [], { using: "second" })
+      expect(await fetchOne(sql`SELECT name FROM errclass_items WHERE id = ${row.id}`)).toEqual({ name: "after" })
+    })
   } else {
     test("statementTimeout is refused on SQLite", async () => {
       const error = await rejection(connect(await backend.freshUrl(), { statementTimeout: 100 }))

@@ -63,16 +63,22 @@ const failure = async (promise: Promise<unknown>): Promise<Error> =>
     (error: unknown) => error as Error,
   )
 
-type Violation = "unique" | "primaryKey" | "notNull" | "check" | "foreignKey"
+type Violation = "unique" | "primaryKey" | "notNull" | "check" | "foreignKey" | "foreignKeyReferenced"
 
-/** The code the driver error (the `cause`) carries for each violation, per dialect. */
-const DRIVER_CODES: Record<"sqlite" | "postgres", Record<Violation, string>> = {
+/**
+ * The code the driver error (the `cause`) carries for each violation, per dialect. MySQL's
+ * are server error numbers (mysql2's `errno`): its symbolic `code` follows MySQL's numbering,
+ * and MariaDB's 4025 (CHECK failed) is a different error there. MySQL tells a dangling
+ * reference (1452) apart from deleting a referenced row (1451).
+ */
+const DRIVER_CODES: Record<"sqlite" | "postgres" | "mysql", Record<Violation, string | number>> = {
   sqlite: {
     unique: "SQLITE_CONSTRAINT_UNIQUE",
     primaryKey: "SQLITE_CONSTRAINT_PRIMARYKEY",
     notNull: "SQLITE_CONSTRAINT_NOTNULL",
     check: "SQLITE_CONSTRAINT_CHECK",
     foreignKey: "SQLITE_CONSTRAINT_FOREIGNKEY",
+    foreignKeyReferenced: "SQLITE_CONSTRAINT_FOREIGNKEY",
   },
   postgres: {
     unique: "23505",
@@ -80,6 +86,15 @@ const DRIVER_CODES: Record<"sqlite" | "postgres", Record<Violation, string>> = {
     notNull: "23502",
     check: "23514",
     foreignKey: "23503",
+    foreignKeyReferenced: "23503",
+  },
+  mysql: {
+    unique: 1062,
+    primaryKey: 1062,
+    notNull: 1048,
+    check: 4025,
+    foreignKey: 1452,
+    foreignKeyReferenced: 1451,
   },
 }
 
@@ -88,7 +103,7 @@ const expectClassified = (
   error: Error,
   cls: abstract new (...args: never[]) => FerroError,
   tag: string,
-  driverCode: string,
+  driverCode: string | number,
   ...mustNotContain: ReadonlyArray<string>
 ) => {
   expect(error).toBeInstanceOf(cls)
@@ -97,7 +112,8 @@ const expectClassified = (
   expect((error as FerroError)._tag).toBe(tag)
   expect(error.name).toBe(tag)
   expect(error.cause).toBeInstanceOf(Error)
-  expect((error.cause as { code?: unknown }).code).toBe(driverCode)
+  if (typeof driverCode === "number") expect((error.cause as { errno?: unknown }).errno).toBe(driverCode)
+  else expect((error.cause as { code?: unknown }).code).toBe(driverCode)
   for (const text of mustNotContain) {
     expect(error.message).not.toContain(text)
     expect(String(error.stack)).not.toContain(text)
@@ -194,7 +210,14 @@ describeEachBackend("errors", (backend) => {
     const checks =
       backend.dialect === "sqlite"
         ? (await fetchAll<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'err_people'")).map((r) => r.sql)
-        : (
+        : backend.dialect === "mysql"
+          ? (
+              await fetchAll<{ def: string }>(
+                `SELECT concat('CHECK (', CHECK_CLAUSE, ')') AS def FROM information_schema.CHECK_CONSTRAINTS
+                 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'err_people'`,
+              )
+            ).map((r) => r.def)
+          : (
             await fetchAll<{ def: string }>(
               "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'err_people'::regclass AND contype = 'c'",
             )
@@ -222,12 +245,16 @@ describeEachBackend("errors", (backend) => {
 
   /**
    * Whether the connection enforces foreign keys: SQLite's per-connection pragma; on PostgreSQL
-   * they are always checked unless the session disables the FK triggers (replica role).
+   * they are always checked unless the session disables the FK triggers (replica role); on
+   * MySQL unless the session turns `foreign_key_checks` off.
    */
   const foreignKeysEnforced = async (using?: string): Promise<boolean> => {
     const options = using === undefined ? undefined : { using }
     if (backend.dialect === "sqlite") {
       return (await fetchOne<{ foreign_keys: number }>("PRAGMA foreign_keys", [], options))?.foreign_keys === 1
+    }
+    if (backend.dialect === "mysql") {
+      return Number((await fetchOne<{ f: unknown }>("SELECT @@foreign_key_checks AS f", [], options))?.f) === 1
     }
     const row = await fetchOne<{ role: string }>("SELECT current_setting('session_replication_role') AS role", [], options)
     return row?.role === "origin"
@@ -246,7 +273,7 @@ describeEachBackend("errors", (backend) => {
     const repoint = await failure(execute(sql`UPDATE child SET parent_id = ${555} WHERE id = 1`))
     expectClassified(repoint, ForeignKeyViolation, "ForeignKeyViolation", code.foreignKey, "555")
     const orphaning = await failure(execute(sql`DELETE FROM parent WHERE id = ${1}`))
-    expectClassified(orphaning, ForeignKeyViolation, "ForeignKeyViolation", code.foreignKey)
+    expectClassified(orphaning, ForeignKeyViolation, "ForeignKeyViolation", code.foreignKeyReferenced)
     expect(await fetchAll("SELECT id, parent_id FROM child")).toEqual([{ id: 1, parent_id: 1 }])
     expect(await fetchAll("SELECT id FROM parent")).toEqual([{ id: 1 }])
 

@@ -11,9 +11,10 @@
  * 50 ms statement timeout is set against pg_sleep(5).
  */
 import { Effect } from "effect"
+import mysql from "mysql2/promise"
 import pg from "pg"
 import { afterEach, beforeEach, describe, expect, test } from "vitest"
-import { currentTransaction } from "@ferro/core/internal"
+import { currentTransaction, getConnection } from "@ferro/core/internal"
 import {
   ConnectionError,
   DeadlockDetected,
@@ -35,7 +36,7 @@ import {
   sql,
   transaction,
 } from "ferro-orm"
-import { describeEachBackend, freshPostgresUrl, postgresUrl } from "./support/backends.js"
+import { describeEachBackend, freshMysqlUrl, freshPostgresUrl, mysqlUrl, postgresUrl } from "./support/backends.js"
 
 class Account extends Model("faults_accounts", {
   id: field.id(),
@@ -504,5 +505,259 @@ describeEachBackend("transaction retry", (backend) => {
     })
     const rows = await Account.select().orderBy((a) => a.id).all()
     expect(rows.map((r) => r.balance)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+  })
+})
+
+// -------------------------------------------------------------------------------------------
+// MySQL / MariaDB: the same faults, a connection killed with KILL from an admin connection.
+// -------------------------------------------------------------------------------------------
+
+const hasMysql = mysqlUrl() !== undefined
+
+/** Runs statements on a connection of its own (not Ferro's pool), closed afterwards. */
+const mysqlAdmin = async <R = Array<Record<string, unknown>>>(text: string, values: Array<unknown> = [], url = mysqlUrl()): Promise<R> => {
+  const connection = await mysql.createConnection(url)
+  try {
+    return (await connection.query(text, values))[0] as R
+  } finally {
+    await connection.end()
+  }
+}
+
+/** The mysql2 connection a pooled connection or a transaction's handle wraps (its socket and thread id). */
+type CoreConnection = { threadId: number; stream: { destroyed: boolean; once: (event: "close", listener: () => void) => void } }
+
+/** The mysql2 connection of the transaction the caller runs in. */
+const mysqlTransactionConnection = (): CoreConnection => {
+  const scope = currentTransaction()
+  if (scope === undefined) throw new Error("not in a transaction")
+  return (scope.connection.driver as unknown as { connection: { connection: CoreConnection } }).connection.connection
+}
+
+/** Resolves once the connection's socket has closed (the server ended the session). */
+const socketClosed = (connection: CoreConnection): Promise<void> =>
+  connection.stream.destroyed ? Promise.resolve() : new Promise((resolve) => connection.stream.once("close", () => resolve()))
+
+/** KILLs a server session: the server ends its statement, if any, and closes the connection. */
+const kill = async (threadId: number): Promise<void> => {
+  await mysqlAdmin(`KILL ${Number(threadId)}`)
+}
+
+const mysqlFreshUrl = freshMysqlUrl
+
+describe.skipIf(!hasMysql)("MySQL: a connection killed while checked out", () => {
+  afterEach(async () => {
+    await resetEngine()
+  })
+
+  test("idle inside a transaction: the next statement is a ConnectionError", async () => {
+    await connect(await mysqlFreshUrl(), { autoMigrate: true, pool: { max: 2 } })
+    const tx = await beginTransaction()
+    const connection = await tx.run(async () => {
+      await Account.create({ owner: "lost" })
+      return mysqlTransactionConnection()
+    })
+    await kill(connection.threadId)
+    // The connection notices while it sits idle, checked out: that 'error' event must be handled.
+    await socketClosed(connection)
+    expect(await rejection(tx.run(() => Account.create({ owner: "lost 2" })))).toBeInstanceOf(ConnectionError)
+    await tx.rollback().catch(() => undefined)
+    expect(tx.closed).toBe(true)
+    await expectRecovered()
+  })
+
+  test("mid-statement: the running statement is a ConnectionError and nothing is committed", async () => {
+    await connect(await mysqlFreshUrl(), { autoMigrate: true, pool: { max: 2 } })
+    const started = deferred()
+    let threadId = 0
+    const running = rejection(
+      transaction(async () => {
+        await Account.create({ owner: "lost" })
+        threadId = mysqlTransactionConnection().threadId
+        started.resolve()
+        await fetchAll(sql`SELECT SLEEP(30) AS s`)
+      }),
+    )
+    await started.promise
+    // Poll until the session is seen running SLEEP, then kill it.
+    for (let seen = false; !seen; ) {
+      const rows = await mysqlAdmin<Array<unknown>>("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO LIKE '%SLEEP%'", [threadId])
+      seen = rows.length === 1
+      if (!seen) await new Promise((r) => setTimeout(r, 20))
+    }
+    await kill(threadId)
+    expect(await running).toBeInstanceOf(ConnectionError)
+    await expectRecovered()
+  })
+
+  test("between statements: the next statement is a ConnectionError and nothing is committed", async () => {
+    await connect(await mysqlFreshUrl(), { autoMigrate: true, pool: { max: 2 } })
+    const error = await rejection(
+      transaction(async () => {
+        await Account.create({ owner: "first" })
+        const connection = mysqlTransactionConnection()
+        await kill(connection.threadId)
+        await socketClosed(connection)
+        await Account.create({ owner: "second" })
+      }),
+    )
+    expect(error).toBeInstanceOf(ConnectionError)
+    expect((error as Error).message).not.toMatch(/first|second/)
+    await expectRecovered()
+  })
+
+  test("just before COMMIT: the commit is a ConnectionError and nothing is committed", async () => {
+    await connect(await mysqlFreshUrl(), { autoMigrate: true, pool: { max: 2 } })
+    const error = await rejection(
+      transaction(async () => {
+        await Account.create({ owner: "a" })
+        await Account.create({ owner: "b" })
+        const connection = mysqlTransactionConnection()
+        await kill(connection.threadId)
+        await socketClosed(connection)
+      }),
+    )
+    expect(error).toBeInstanceOf(ConnectionError)
+    await expectRecovered()
+  })
+
+  test("an idle pooled connection killed: it leaves the pool and the next query opens a fresh one", async () => {
+    await connect(await mysqlFreshUrl(), { autoMigrate: true, pool: { max: 1 } })
+    const threadId = Number((await fetchOne<{ id: unknown }>("SELECT CONNECTION_ID() AS id"))!.id)
+    const pool = (getConnection().driver as unknown as { pool: { pool: { _freeConnections: { get: (i: number) => CoreConnection } } } }).pool.pool
+    const idle = pool._freeConnections.get(0)
+    expect(idle.threadId).toBe(threadId)
+    await kill(threadId)
+    await socketClosed(idle)
+    await expectRecovered()
+    expect(Number((await fetchOne<{ id: unknown }>("SELECT CONNECTION_ID() AS id"))!.id)).not.toBe(threadId)
+  })
+
+  test("a stream whose connection is killed fails with a ConnectionError", async () => {
+    await connect(await mysqlFreshUrl(), { autoMigrate: true, pool: { max: 2 } })
+    await Account.bulkCreate(Array.from({ length: 60 }, (_, i) => ({ owner: `s${i}` })))
+    // 216,000 rows of 600 bytes: more than socket buffers hold, so the server is still sending
+    // them (blocked on the socket the stream reads at its own pace) when the session is killed.
+    const statement = {
+      sql: "SELECT REPEAT(x.owner, 200) FROM faults_accounts x, faults_accounts y, faults_accounts z",
+      params: [],
+    }
+    const iterator = getConnection().driver.stream!(statement, {}, 500)
+    expect((await iterator.next()).done).toBe(false)
+    for (let killed = false; !killed; ) {
+      const rows = await mysqlAdmin<Array<{ ID: number }>>(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%REPEAT(x.owner, 200)%' AND INFO NOT LIKE '%PROCESSLIST%'",
+      )
+      if (rows.length === 1) {
+        await kill(rows[0]!.ID)
+        killed = true
+      } else await new Promise((r) => setTimeout(r, 20))
+    }
+    const error = await rejection(
+      (async () => {
+        for (;;) if ((await iterator.next()).done) break
+      })(),
+    )
+    expect(error).toBeInstanceOf(ConnectionError)
+    await iterator.return?.(undefined)
+    await Account.select().delete()
+    await expectRecovered()
+  })
+})
+
+describe.skipIf(!hasMysql)("MySQL: timeouts and deadlocks", () => {
+  afterEach(async () => {
+    await resetEngine()
+  })
+
+  test("statementTimeout: a longer statement is a StatementTimeout; the connection stays usable", async () => {
+    // The tables are made on a connection without the timeout (MariaDB's max_statement_time
+    // covers DDL too); 1 s leaves ordinary statements far from it even on a loaded machine.
+    const url = await mysqlFreshUrl()
+    await connect(url, { autoMigrate: true })
+    await connect(url, { name: "short", statementTimeout: 1000 })
+    expect(Number((await fetchOne(sql`SELECT @@max_statement_time AS t`, [], { using: "short" }))!.t)).toBe(1)
+    const error = await rejection(fetchAll(sql`SELECT SLEEP(30) AS s, ${"s3cret-bound"} AS v`, [], { using: "short" }))
+    expect(error).toBeInstanceOf(StatementTimeout)
+    expect((error as StatementTimeout)._tag).toBe("StatementTimeout")
+    expect((error as Error).message).not.toContain("s3cret-bound")
+    // In a transaction MySQL fails only the statement; the block's failure rolls the rest back.
+    const inTransaction = await rejection(
+      transaction(
+        async () => {
+          await Account.create({ owner: "rolled back" })
+          await fetchAll(sql`SELECT SLEEP(30) AS s`)
+        },
+        { using: "short" },
+      ),
+    )
+    expect(inTransaction).toBeInstanceOf(StatementTimeout)
+    expect(await Account.using("short").select().count()).toBe(0)
+    await expectRecovered()
+  })
+
+  test("lockTimeout: a longer lock wait is a LockTimeout that shows no bound value", async () => {
+    const url = await mysqlFreshUrl()
+    // InnoDB counts lock waits in whole seconds: 1 ms is 1 s.
+    await connect(url, { autoMigrate: true, lockTimeout: 1 })
+    expect(Number((await fetchOne(sql`SELECT @@innodb_lock_wait_timeout AS t`))!.t)).toBe(1)
+    const account = await Account.create({ owner: "locked", balance: 1 })
+    const holder = await mysql.createConnection(url)
+    try {
+      await holder.query("START TRANSACTION")
+      await holder.query("SELECT * FROM faults_accounts WHERE id = ? FOR UPDATE", [account.id])
+      const error = await rejection(Account.where((a) => a.id.eq(account.id)).update({ owner: "s3cret-owner" }))
+      expect(error).toBeInstanceOf(LockTimeout)
+      expect((error as Error).message).not.toContain("s3cret-owner")
+      await holder.query("ROLLBACK")
+    } finally {
+      await holder.end()
+    }
+    expect((await Account.get(account.id)).owner).toBe("locked")
+  })
+
+  test("a deadlock fails one transaction with DeadlockDetected (rolled back whole); with retry both commit", async () => {
+    await connect(await mysqlFreshUrl(), { autoMigrate: true, pool: { max: 4 } })
+    const a = await Account.create({ owner: "a", balance: 0 })
+    const b = await Account.create({ owner: "b", balance: 0 })
+    const run = async (retry: number, afterDeadlock?: () => Promise<void>) => {
+      const aLocked = deferred()
+      const bLocked = deferred()
+      let attempts = 0
+      const add = (id: number) => execute(sql`UPDATE faults_accounts SET balance = balance + 1 WHERE id = ${id}`)
+      const block = (mine: number, theirs: number, locked: { resolve: () => void }, other: { promise: Promise<void> }) => async () => {
+        attempts++
+        await add(mine)
+        locked.resolve()
+        await other.promise
+        try {
+          await add(theirs)
+        } catch (error) {
+          if (error instanceof DeadlockDetected && afterDeadlock !== undefined) await afterDeadlock()
+          throw error
+        }
+      }
+      const first = transaction(block(a.id, b.id, aLocked, bLocked), { retry })
+      const second = transaction(block(b.id, a.id, bLocked, aLocked), { retry })
+      return { results: await Promise.allSettled([first, second]), attempts: () => attempts }
+    }
+    // InnoDB rolled the victim back whole and its session would autocommit what follows: the
+    // transaction refuses any further statement, so nothing of it is written.
+    let refused: unknown
+    const once = await run(0, async () => {
+      refused = await rejection(Account.create({ owner: "after the deadlock" }))
+    })
+    const failed = once.results.filter((r) => r.status === "rejected")
+    expect(failed).toHaveLength(1)
+    expect((failed[0] as PromiseRejectedResult).reason).toBeInstanceOf(DeadlockDetected)
+    expect((failed[0] as PromiseRejectedResult).reason).toBeInstanceOf(TransactionError)
+    expect(refused).toBeInstanceOf(TransactionError)
+    expect(once.attempts()).toBe(2)
+    expect(await Account.where((x) => x.owner.eq("after the deadlock")).count()).toBe(0)
+    const retried = await run(3)
+    expect(retried.results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"])
+    expect(retried.attempts()).toBe(3)
+    // One transaction of the first round committed (+1 each), both of the second (+2 each).
+    expect((await fetchAll(sql`SELECT balance FROM faults_accounts ORDER BY id`)).map((r) => r.balance)).toEqual([3, 3])
   })
 })

@@ -7,6 +7,7 @@
 import { type Driver, getConnection } from "@ferro/core/internal"
 import { expect, test } from "vitest"
 import { Model, type ModelClass, type ModelMetadata, connect, field, modelsMetadata } from "ferro-orm"
+import { columnStorage, onDeleteAction } from "../../migrate/src/ddl.js"
 import { introspect } from "../../migrate/src/introspect.js"
 import type { LiveTable } from "../../migrate/src/live.js"
 import { type Backend, describeEachBackend } from "./support/backends.js"
@@ -112,7 +113,10 @@ const liveTable = (live: ReadonlyArray<LiveTable>, table: string): LiveTable => 
 const enumCheck = (backend: Backend, column: string, values: ReadonlyArray<string>): string =>
   backend.dialect === "sqlite"
     ? `"${column}" IN (${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(", ")})`
-    : `(${column} = ANY (ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'::text`).join(", ")}]))`
+    : backend.dialect === "mysql"
+      ? // MariaDB prints a CHECK in the session's sql_mode (ANSI quotes), a quote in a string as \'.
+        `"${column}" in (${values.map((v) => `'${v.replace(/'/g, "\\'")}'`).join(",")})`
+      : `(${column} = ANY (ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'::text`).join(", ")}]))`
 
 /** Asserts the live table is what the contract says Ferro created. */
 const expectMatchesModel = (backend: Backend, model: ModelMetadata, live: LiveTable): void => {
@@ -122,7 +126,8 @@ const expectMatchesModel = (backend: Backend, model: ModelMetadata, live: LiveTa
     const found = live.columns.find((c) => c.column === column.column)
     expect(found, `${where}.${column.column}`).toEqual({
       column: column.column,
-      storage: getConnection().driver.dialect.storageType(column),
+      // The dialect's storage type, for a column as keyed as its model's indexes make it.
+      storage: columnStorage(column, getConnection().driver.dialect, model),
       nullable: column.nullable,
       primaryKey: column.primaryKey,
       autoincrement: column.autoincrement,
@@ -149,11 +154,12 @@ const expectMatchesModel = (backend: Backend, model: ModelMetadata, live: LiveTa
   for (const fk of model.foreignKeys) {
     const found = live.foreignKeys.find((f) => f.columns.join() === fk.columns.join())
     expect(found, `${where} foreign key ${fk.name}`).toEqual({
-      name: backend.dialect === "postgres" ? fk.name : null,
+      name: backend.dialect === "sqlite" ? null : fk.name,
       columns: fk.columns,
       targetTable: fk.targetTable,
       targetColumns: fk.targetColumns,
-      onDelete: fk.onDelete,
+      // MySQL: InnoDB does not enforce SET DEFAULT, so Ferro declares what it means there (SET NULL).
+      onDelete: onDeleteAction(fk, getConnection().driver.dialect, model),
     })
   }
 
@@ -199,6 +205,29 @@ describeEachBackend("introspect", (backend) => {
             blob: "blob",
             doc: "text",
           }
+        : backend.dialect === "mysql"
+          ? {
+              id: "int",
+              count: "int",
+              big: "bigint",
+              ratio: "double",
+              amount: "decimal(12, 2)",
+              loose: "decimal(65, 30)",
+              // In a composite unique: keyed text is varchar(255) (MySQL indexes no unbounded text).
+              label: "varchar(255)",
+              code: "varchar(20)",
+              flag: "tinyint(1)",
+              at: "datetime(6)",
+              day: "date",
+              clock: "time(6)",
+              uid: "char(36)",
+              blob: "longblob",
+              // MariaDB's JSON is longtext with a json_valid CHECK; introspection reads it as json.
+              doc: "json",
+              mood: "varchar(255)",
+              maybe_amount: "decimal(5, 0)",
+              maybe_code: "varchar(3)",
+            }
         : {
             id: "integer",
             count: "integer",
@@ -225,16 +254,16 @@ describeEachBackend("introspect", (backend) => {
     const keyed = liveTable(await introspect(driver()), "in_keyed")
     expect(keyed.columns[0]).toEqual({
       column: "key",
-      storage: backend.dialect === "sqlite" ? "text" : "uuid",
+      storage: backend.dialect === "sqlite" ? "text" : backend.dialect === "mysql" ? "char(36)" : "uuid",
       nullable: false,
       primaryKey: true,
       autoincrement: false,
       default: null,
     })
-    // The UUID key is backed by a constraint index on both backends (SQLite's autoindex, PostgreSQL's pkey).
+    // The UUID key is backed by a constraint index on every backend (SQLite's autoindex, PostgreSQL's pkey, MySQL's PRIMARY).
     expect(keyed.indexes.filter((i) => i.origin === "constraint")).toEqual([
       {
-        name: backend.dialect === "sqlite" ? "sqlite_autoindex_in_keyed_1" : "in_keyed_pkey",
+        name: backend.dialect === "sqlite" ? "sqlite_autoindex_in_keyed_1" : backend.dialect === "mysql" ? "PRIMARY" : "in_keyed_pkey",
         columns: ["key"],
         unique: true,
         origin: "constraint",
@@ -252,7 +281,8 @@ describeEachBackend("introspect", (backend) => {
     expect(await introspect(driver(), ["no_such_table"])).toEqual([])
   })
 
-  test("tables created with raw SQL outside Ferro", async () => {
+  // Its DDL is SQLite's and PostgreSQL's; MySQL's own version follows.
+  test.skipIf(backend.dialect === "mysql")("tables created with raw SQL outside Ferro", async () => {
     await connect(await backend.freshUrl())
     const sqlite = backend.dialect === "sqlite"
     await exec(
@@ -376,5 +406,105 @@ describeEachBackend("introspect", (backend) => {
         ["v", false, true],
       ])
     }
+  })
+
+  // MySQL has no expression or partial indexes (MariaDB) and no arrays; an index on a foreign
+  // key is created by InnoDB itself when none covers it, named after the constraint.
+  test.runIf(backend.dialect === "mysql")("tables created with raw SQL outside Ferro (MySQL)", async () => {
+    await connect(await backend.freshUrl())
+    await exec(
+      `CREATE TABLE raw_parent (code varchar(20) PRIMARY KEY, label VarChar( 40 ) DEFAULT 'none', n Numeric(10,2), stamp timestamp(3) NULL,
+        t time(3), i integer, u bigint unsigned, flag boolean, j json)`,
+    )
+    await exec(
+      `CREATE TABLE raw_child (
+        id integer AUTO_INCREMENT PRIMARY KEY,
+        parent_code varchar(20), -- a comment with CHECK (x)
+        a integer NOT NULL DEFAULT 0,
+        b varchar(20),
+        "odd "")name" text CHECK ("odd "")name" <> ')'),
+        note varchar(40) DEFAULT 'AUTO_INCREMENT', -- neither this literal nor the comment makes a column AUTO_INCREMENT
+        UNIQUE (a, b),
+        CONSTRAINT pos CHECK (a >= 0 AND (a < 100)),
+        CONSTRAINT child_p FOREIGN KEY (parent_code) REFERENCES raw_parent (code) ON DELETE SET NULL,
+        CONSTRAINT child_b FOREIGN KEY (b) REFERENCES raw_parent (code) ON DELETE RESTRICT
+      )`,
+    )
+    await exec(`CREATE INDEX raw_child_desc ON raw_child (a DESC, note)`)
+    await exec(`CREATE UNIQUE INDEX raw_child_note ON raw_child (note)`)
+    await exec(`CREATE TABLE raw_counter (n bigint AUTO_INCREMENT PRIMARY KEY, "AUTO_INCREMENT" text)`)
+    await exec(`CREATE TABLE raw_pair (x integer, y varchar(10), PRIMARY KEY (x, y))`)
+    await exec(`CREATE VIEW raw_view AS SELECT * FROM raw_pair`)
+
+    const live = await introspect(driver())
+    expect(live.map((t) => t.table)).toEqual(["raw_child", "raw_counter", "raw_pair", "raw_parent"])
+
+    const parent = liveTable(live, "raw_parent")
+    const column = (name: string, storage: string, rest: Partial<LiveTable["columns"][number]> = {}) => ({
+      column: name,
+      storage,
+      nullable: true,
+      primaryKey: false,
+      autoincrement: false,
+      default: null,
+      ...rest,
+    })
+    expect(parent.columns).toEqual([
+      column("code", "varchar(20)", { nullable: false, primaryKey: true }),
+      column("label", "varchar(40)", { default: "'none'" }),
+      column("n", "decimal(10, 2)"),
+      column("stamp", "timestamp(3)"),
+      column("t", "time(3)"),
+      // Display widths are dropped (MariaDB prints int(11)); tinyint(1) is the boolean.
+      column("i", "int"),
+      column("u", "bigint unsigned"),
+      column("flag", "tinyint(1)"),
+      // MariaDB: longtext with a json_valid CHECK, which is the type, not a listed check.
+      column("j", "json"),
+    ])
+    expect(parent.checks).toEqual([])
+
+    const child = liveTable(live, "raw_child")
+    expect(child.columns).toEqual([
+      column("id", "int", { nullable: false, primaryKey: true, autoincrement: true }),
+      column("parent_code", "varchar(20)"),
+      column("a", "int", { nullable: false, default: "0" }),
+      column("b", "varchar(20)"),
+      column('odd ")name', "text"),
+      column("note", "varchar(40)", { default: "'AUTO_INCREMENT'" }),
+    ])
+    expect(child.foreignKeys).toEqual(
+      expect.arrayContaining([
+        { name: "child_p", columns: ["parent_code"], targetTable: "raw_parent", targetColumns: ["code"], onDelete: "set null" },
+        { name: "child_b", columns: ["b"], targetTable: "raw_parent", targetColumns: ["code"], onDelete: "restrict" },
+      ]),
+    )
+    expect(child.foreignKeys).toHaveLength(2)
+    const byName = (name: string) => child.indexes.find((i) => i.name === name)
+    expect(byName("PRIMARY")).toEqual({ name: "PRIMARY", columns: ["id"], unique: true, origin: "constraint" })
+    // A UNIQUE constraint and a unique index are the same thing in MySQL: both are reported as
+    // constraints (information_schema lists both as UNIQUE), unless Ferro named the index.
+    expect(child.indexes.find((i) => i.columns.join() === "a,b")).toEqual({ name: "a", columns: ["a", "b"], unique: true, origin: "constraint" })
+    expect(byName("raw_child_note")).toEqual({ name: "raw_child_note", columns: ["note"], unique: true, origin: "constraint" })
+    expect(byName("raw_child_desc")).toEqual({ name: "raw_child_desc", columns: ["a", "note"], unique: false, origin: "index" })
+    // InnoDB's own indexes for the foreign keys no index covers.
+    expect(byName("child_p")).toEqual({ name: "child_p", columns: ["parent_code"], unique: false, origin: "index" })
+    expect(byName("child_b")).toEqual({ name: "child_b", columns: ["b"], unique: false, origin: "index" })
+    expect(child.indexes).toHaveLength(6)
+    expect([...child.checks].sort()).toEqual([`"a" >= 0 and "a" < 100`, `"odd "")name" <> ')'`])
+
+    const counter = liveTable(live, "raw_counter")
+    expect(counter.columns.map((c) => [c.column, c.storage, c.autoincrement, c.nullable])).toEqual([
+      ["n", "bigint", true, false],
+      ["AUTO_INCREMENT", "text", false, true],
+    ])
+
+    // A composite key: its columns are NOT NULL.
+    const pair = liveTable(live, "raw_pair")
+    expect(pair.columns.map((c) => [c.column, c.primaryKey, c.nullable, c.autoincrement])).toEqual([
+      ["x", true, false, false],
+      ["y", true, false, false],
+    ])
+    expect(pair.indexes).toEqual([{ name: "PRIMARY", columns: ["x", "y"], unique: true, origin: "constraint" }])
   })
 })

@@ -3,7 +3,7 @@
  * template, parameter encoding, and errors that never leak bound values.
  *
  * String statements are passed to the database as written, so they use the backend's own
- * placeholders: `?` on SQLite, `$1, $2, ...` on PostgreSQL (the `sql` template writes the right
+ * placeholders: `?` on SQLite and MySQL, `$1, $2, ...` on PostgreSQL (the `sql` template writes the right
  * ones itself). `native()` spells a statement written with `?` for the backend under test.
  */
 import { beforeEach, expect, test } from "vitest"
@@ -17,34 +17,41 @@ const statements = () => getConnection().driver.statementCount
 
 describeEachBackend("raw SQL", (backend) => {
   const sqlite = backend.dialect === "sqlite"
+  const mysql = backend.dialect === "mysql"
+  const postgres = backend.dialect === "postgres"
   /** `?` placeholders as this backend writes them. */
   const native = (text: string): string => {
     let n = 0
-    return sqlite ? text : text.replace(/\?/g, () => `$${++n}`)
+    return postgres ? text.replace(/\?/g, () => `$${++n}`) : text
   }
-  /** How many tables called `name` the database has (SQLite: sqlite_master; PostgreSQL: the pinned schema). */
+  /** How many tables called `name` the database has (SQLite: sqlite_master; PostgreSQL: the pinned schema; MySQL: the database). */
   const tableCount = (name: string) =>
     sqlite
       ? fetchOne(sql`SELECT count(*) AS c FROM sqlite_master WHERE name = ${name}`)
-      : fetchOne(sql`SELECT count(*) AS c FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ${name}`)
+      : mysql
+        ? fetchOne(sql`SELECT count(*) AS c FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ${name}`)
+        : fetchOne(sql`SELECT count(*) AS c FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ${name}`)
 
   beforeEach(async () => {
     await connect((await backend.freshUrl()))
-    // Each backend's natural column types: SQLite stores booleans as integers and Dates as ISO text.
+    // Each backend's natural column types: SQLite stores booleans as integers and Dates as ISO
+    // text; MySQL's BOOLEAN is tinyint(1) and DATETIME(3) holds a UTC time (the session is UTC).
     await execute(
       sqlite
         ? `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag integer, at text, data blob, big integer)`
-        : `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag boolean, at timestamptz, data bytea, big bigint)`,
+        : mysql
+          ? `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag boolean, at datetime(3), data longblob, big bigint)`
+          : `CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name text, n integer, flag boolean, at timestamptz, data bytea, big bigint)`,
     )
   })
 
-  test.runIf(sqlite)("string statements bind ? placeholders in order (SQLite)", async () => {
+  test.runIf(!postgres)("string statements bind ? placeholders in order (SQLite, MySQL)", async () => {
     expect(await execute(`INSERT INTO ${TABLE} (id, name, n) VALUES (?, ?, ?)`, [1, "a", 10])).toBe(1)
     expect(await fetchAll(`SELECT id, name FROM ${TABLE} WHERE n = ? AND name = ?`, [10, "a"])).toEqual([{ id: 1, name: "a" }])
     expect(await fetchOne(`SELECT name FROM ${TABLE} WHERE id = ?`, [1])).toEqual({ name: "a" })
   })
 
-  test.runIf(!sqlite)("string statements bind $n placeholders by number (PostgreSQL)", async () => {
+  test.runIf(postgres)("string statements bind $n placeholders by number (PostgreSQL)", async () => {
     expect(await execute(`INSERT INTO ${TABLE} (id, name, n) VALUES ($1, $2, $3)`, [1, "a", 10])).toBe(1)
     expect(await fetchAll(`SELECT id, name FROM ${TABLE} WHERE n = $1 AND name = $2`, [10, "a"])).toEqual([{ id: 1, name: "a" }])
     // A numbered placeholder may be used more than once and out of order.
@@ -57,7 +64,7 @@ describeEachBackend("raw SQL", (backend) => {
   // PostgreSQL has richer column types than SQLite; raw SQL reads each as the JS value the
   // ORM would use for it, with nothing inexact: int8 as a number only when that is exact,
   // numeric as its exact digits.
-  test.runIf(!sqlite)("raw SQL reads PostgreSQL types as exact JS values (PostgreSQL)", async () => {
+  test.runIf(postgres)("raw SQL reads PostgreSQL types as exact JS values (PostgreSQL)", async () => {
     const row = await fetchOne(sql`
       SELECT true AS yes, false AS no, 5::int8 AS small, ${2n ** 60n + 1n}::int8 AS huge, 7::int4 AS int4, 1.5::float8 AS float,
         ${"12345678901234567890.10"}::numeric AS exact, '2024-02-29'::date AS day, '23:59:59.999999'::time AS clock,
@@ -75,6 +82,35 @@ describeEachBackend("raw SQL", (backend) => {
       clock: "23:59:59.999999",
       at: new Date("2024-03-15T04:50:30.123Z"),
       doc: { a: [1, "ü"] },
+      bytes: Buffer.from([0, 255]),
+      label: "Ünïcødé",
+      nothing: null,
+    })
+    expect(row!.bytes).toBeInstanceOf(Uint8Array)
+  })
+
+  // MySQL has no boolean type and mysql2 reads dates, times and DECIMAL as text: raw SQL
+  // returns what the driver gives, nothing inexact. BIGINT is a number when exact, else a
+  // bigint, as on the other backends.
+  test.runIf(mysql)("raw SQL reads MySQL types as the driver gives them, exactly (MySQL)", async () => {
+    const row = await fetchOne(sql`
+      SELECT TRUE AS yes, FALSE AS no, CAST(5 AS SIGNED) AS small, CAST(${2n ** 60n + 1n} AS SIGNED) AS huge, 7 AS "int4",
+        CAST(1.5 AS DOUBLE) AS "float", CAST(${"12345678901234567890.10"} AS DECIMAL(30, 2)) AS exact, DATE '2024-02-29' AS day,
+        CAST('23:59:59.999999' AS TIME(6)) AS clock, CAST('2024-03-15 04:50:30.123' AS DATETIME(3)) AS at,
+        JSON_OBJECT('a', JSON_ARRAY(1, 'ü')) AS doc, X'00FF' AS bytes, 'Ünïcødé' AS label, NULL AS nothing`)
+    expect(row).toEqual({
+      yes: 1,
+      no: 0,
+      small: 5,
+      huge: 2n ** 60n + 1n,
+      int4: 7,
+      float: 1.5,
+      exact: "12345678901234567890.10",
+      day: "2024-02-29",
+      clock: "23:59:59.999999",
+      at: "2024-03-15 04:50:30.123",
+      // JSON as the text the server prints (MariaDB's JSON is text; mysql2 runs with jsonStrings).
+      doc: '{"a": [1, "ü"]}',
       bytes: Buffer.from([0, 255]),
       label: "Ünïcødé",
       nothing: null,
@@ -163,20 +199,27 @@ describeEachBackend("raw SQL", (backend) => {
       `SELECT flag, at, data, big, name FROM ${TABLE} WHERE id = 1`,
     )
     // SQLite: a boolean is stored as 1/0 and a Date as its ISO text. PostgreSQL: boolean and
-    // timestamptz columns, read back as a boolean and a Date.
-    expect(first!.flag).toBe(sqlite ? 1 : true)
+    // timestamptz columns, read back as a boolean and a Date. MySQL: BOOLEAN is tinyint(1),
+    // read back as 1/0 as mysql2 gives it, and DATETIME as its UTC text (mysql2's dateStrings).
+    expect(first!.flag).toBe(postgres ? true : 1)
     if (sqlite) expect(first!.at).toBe("2024-03-15T04:50:30.123Z")
+    else if (mysql) expect(first!.at).toBe("2024-03-15 04:50:30.123")
     else expect(first!.at).toBeInstanceOf(Date)
-    expect(new Date(first!.at).getTime()).toBe(at.getTime())
+    expect(new Date(mysql ? `${String(first!.at).replace(" ", "T")}Z` : first!.at).getTime()).toBe(at.getTime())
     expect(first!.data).toBeInstanceOf(Uint8Array)
     expect(Array.from(first!.data)).toEqual(Array.from(bytes))
     expect(first!.big).toBe(huge)
     expect(first!.name).toBeNull()
     const second = await fetchOne(`SELECT flag, big, name FROM ${TABLE} WHERE id = 2`)
-    expect(second).toEqual({ flag: sqlite ? 0 : false, big: -(2n ** 63n), name: JSON.stringify({ a: [1, "ü"] }) })
+    expect(second).toEqual({ flag: postgres ? false : 0, big: -(2n ** 63n), name: JSON.stringify({ a: [1, "ü"] }) })
     // Integers within the safe range come back as plain numbers. (PostgreSQL needs the type of
-    // a bare parameter spelled out; untyped it would be text.)
-    const pair = sqlite ? "SELECT ? AS small, ? AS beyond" : "SELECT $1::bigint AS small, $2::bigint AS beyond"
+    // a bare parameter spelled out; untyped it would be text. So does MySQL: mysql2 binds a
+    // bigint as its decimal text.)
+    const pair = postgres
+      ? "SELECT $1::bigint AS small, $2::bigint AS beyond"
+      : mysql
+        ? "SELECT CAST(? AS SIGNED) AS small, CAST(? AS SIGNED) AS beyond"
+        : "SELECT ? AS small, ? AS beyond"
     expect(await fetchOne(pair, [2n ** 53n - 1n, 2n ** 53n])).toEqual({ small: 2 ** 53 - 1, beyond: 2n ** 53n })
     // Booleans and Dates bind the same way inside filters.
     expect(await fetchAll(sql`SELECT id FROM raw_items WHERE flag = ${true}`)).toEqual([{ id: 1 }])
@@ -256,6 +299,9 @@ describeEachBackend("raw SQL", (backend) => {
     expect((unknown as QueryError).message).toContain("1 parameter")
     expect((unknown as QueryError).message).not.toContain(secret)
 
+    // MySQL: mysql2 sends every value given and the server does not refuse extra ones, it reads
+    // the parameters misaligned (`SELECT ? AS a` with [1, 2] gives 2.5e-323); the driver
+    // compares the count with the statement's placeholders and refuses before sending.
     const tooMany = await fetchAll(native(`SELECT * FROM ${TABLE} WHERE name = ?`), [secret, secret]).catch((e: unknown) => e)
     expect(tooMany).toBeInstanceOf(QueryError)
     expect((tooMany as QueryError).message).not.toContain(secret)

@@ -71,9 +71,23 @@ const base = () => ({
 /**
  * The stored type of an expression, as the backend names it: SQLite's `typeof()` storage
  * class ("integer", "text", "blob", ...) or PostgreSQL's `pg_typeof()` ("bigint", "numeric", ...).
+ * MySQL has no type-of function: there it is the rt_samples column's declared data type
+ * ("bigint", "decimal", "longblob", ...) from information_schema.
  */
 const storedType = (backend: Backend, column: string) =>
-  sql.raw(backend.dialect === "sqlite" ? `typeof(${column})` : `pg_typeof(${column})::text`)
+  sql.raw(
+    backend.dialect === "sqlite"
+      ? `typeof(${column})`
+      : backend.dialect === "mysql"
+        ? `(SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'rt_samples' AND COLUMN_NAME = '${column}')`
+        : `pg_typeof(${column})::text`,
+  )
+
+/** An unconstrained decimal as MySQL stores it, DECIMAL(65,30): thirty fraction digits. */
+const decimal65_30 = (amount: string): string => {
+  const [whole, fraction = ""] = amount.split(".")
+  return `${whole}.${fraction.padEnd(30, "0")}`
+}
 
 /** Drops the cached object and loads the row again, asserting a new object was built. */
 const reload = async (sample: Sample): Promise<Sample> => {
@@ -127,7 +141,7 @@ describeEachBackend("round-trip", (backend) => {
   // them as numeric. Either way never as a float, and raw SQL reads back the exact digits.
   test("decimals are exact strings stored as text (SQLite) or numeric (PostgreSQL), never floats", async () => {
     await connect((await backend.freshUrl()), { autoMigrate: true })
-    const exactType = backend.dialect === "sqlite" ? "text" : "numeric"
+    const exactType = backend.dialect === "sqlite" ? "text" : backend.dialect === "mysql" ? "decimal" : "numeric"
     if (backend.dialect === "postgres") {
       expect(
         await fetchOne(
@@ -141,17 +155,35 @@ describeEachBackend("round-trip", (backend) => {
       "100.10",
       "0",
       "42",
-      "99999999999999999999999999999999999999",
+      // MySQL's widest decimal, DECIMAL(65,30), holds 35 digits before the point.
+      backend.dialect === "mysql" ? "99999999999999999999999999999999999" : "99999999999999999999999999999999999999",
     ]
+    if (backend.dialect === "mysql") {
+      // Beyond that, or past 30 fraction digits (which MySQL would round with only a note), the
+      // value is refused before any SQL, never altered.
+      for (const amount of ["9".repeat(36), `0.${"1".repeat(31)}`]) {
+        const error = await Sample.create({ ...base(), amount }).then(
+          () => null,
+          (e: unknown) => e,
+        )
+        expect(error).toBeInstanceOf(ValidationError)
+        expect(String(error)).not.toContain(amount)
+      }
+      expect(await Sample.select().count()).toBe(0)
+    }
     for (const amount of values) {
       const created = await Sample.create({ ...base(), amount })
       const fresh = await reload(created)
-      expect(fresh.amount).toBe(amount)
+      // MySQL keeps an unconstrained decimal as DECIMAL(65,30): the value is exact, but its
+      // written scale is not kept ("100.10" reads back as "100.1", as "100.100" would).
+      expect(fresh.amount).toBe(backend.dialect === "mysql" && amount.includes(".") ? amount.replace(/\.?0+$/, "") : amount)
       expect(fresh).toEqual(created)
       const raw = await fetchOne<{ v: unknown; t: string }>(
         sql`SELECT amount AS v, ${storedType(backend, "amount")} AS t FROM rt_samples WHERE id = ${created.id}`,
       )
-      expect(raw).toEqual({ v: amount, t: exactType })
+      // MySQL: raw SQL reads the stored DECIMAL(65,30) as mysql2 gives it, with its thirty
+      // fraction digits; the model reads the value without them.
+      expect(raw).toEqual({ v: backend.dialect === "mysql" ? decimal65_30(amount) : amount, t: exactType })
       const found = await Sample.where((s) => s.amount.eq(amount)).all()
       expect(found.map((s) => s.id)).toEqual([created.id])
     }
@@ -286,8 +318,8 @@ describeEachBackend("round-trip", (backend) => {
 
     expect(Array.from((await reload(view)).blob)).toEqual([7, 8])
 
-    expect(await fetchOne(sql`SELECT ${storedType(backend, "blob")} AS t, length(blob) AS n FROM rt_samples WHERE id = ${full.id}`)).toEqual({
-      t: backend.dialect === "sqlite" ? "blob" : "bytea",
+    expect(await fetchOne(sql`SELECT ${storedType(backend, "blob")} AS t, length("blob") AS n FROM rt_samples WHERE id = ${full.id}`)).toEqual({
+      t: backend.dialect === "sqlite" ? "blob" : backend.dialect === "mysql" ? "longblob" : "bytea",
       n: 256,
     })
     expect((await Sample.where((s) => s.blob.eq(ALL_BYTES)).all()).map((s) => s.id)).toEqual([full.id])
@@ -435,7 +467,10 @@ describeEachBackend("round-trip", (backend) => {
     const nullRow = await fetchOne<Record<string, unknown>>(
       sql`SELECT ${sql.raw(columns.map((c) => `${nullCheck(c)} AS "${c}"`).join(", "))} FROM rt_maybes WHERE id = ${nothing.id}`,
     )
-    expect(Object.values(nullRow!)).toEqual(columns.map(() => (backend.dialect === "sqlite" ? "null" : true)))
+    // MySQL has no boolean type: `IS NULL` is the integer 1, which raw SQL returns as mysql2 gives it.
+    expect(Object.values(nullRow!)).toEqual(
+      columns.map(() => (backend.dialect === "sqlite" ? "null" : backend.dialect === "mysql" ? 1 : true)),
+    )
 
     for (const column of columns) {
       const isNull = await Maybe.where((m) => m[column].isNull()).all()

@@ -5,10 +5,12 @@
  * connection queueing work), abort through a signal, manual handles, the identity map after a
  * rollback, and named connections.
  */
+import type { Pool as MysqlCorePool } from "mysql2"
 import type pg from "pg"
 import { expect, test } from "vitest"
 import { getConnection } from "@ferro/core/internal"
 import {
+  DeadlockDetected,
   FerroError,
   Model,
   type ModelClass,
@@ -151,11 +153,24 @@ const addItemViaHelper = async (name: string, n = 0) => {
 const sqliteDatabase = (name?: string) =>
   (getConnection(name).driver as unknown as { database: { inTransaction: boolean } }).database
 const pgPool = (name?: string) => (getConnection(name).driver as unknown as { pool: pg.Pool }).pool
+/** mysql2's callback pool under the promise wrapper: its connection lists (no public counters). */
+const mysqlPool = (name?: string) => (getConnection(name).driver as unknown as { pool: { pool: MysqlCorePool } }).pool.pool as unknown as {
+  _allConnections: { length: number }
+  _freeConnections: { length: number }
+  _connectionQueue: { length: number }
+}
 
-/** No transaction left open: SQLite is not inside BEGIN, every PostgreSQL client is back in the pool. */
+/**
+ * No transaction left open: SQLite is not inside BEGIN, every PostgreSQL client / MySQL
+ * connection is back in the pool (or was discarded) and nobody waits for one.
+ */
 const expectNothingOpen = (backend: Backend, name?: string) => {
   if (backend.dialect === "sqlite") expect(sqliteDatabase(name).inTransaction).toBe(false)
-  else {
+  else if (backend.dialect === "mysql") {
+    const pool = mysqlPool(name)
+    expect(pool._connectionQueue.length).toBe(0)
+    expect(pool._freeConnections.length).toBe(pool._allConnections.length)
+  } else {
     const pool = pgPool(name)
     expect(pool.waitingCount).toBe(0)
     expect(pool.idleCount).toBe(pool.totalCount)
@@ -168,7 +183,10 @@ const statementCount = (name?: string) => getConnection(name).driver.statementCo
 
 describeEachBackend("transactions", (backend) => {
   const postgres = backend.dialect === "postgres"
-  const sqlite = !postgres
+  const mysql = backend.dialect === "mysql"
+  const sqlite = backend.dialect === "sqlite"
+  /** A server with a pool (PostgreSQL, MySQL): concurrent transactions run on their own connections. */
+  const server = !sqlite
   const setup = async (options: { name?: string; pool?: { max: number } } = {}) =>
     connect(await backend.freshUrl(), { autoMigrate: true, ...options })
 
@@ -281,7 +299,7 @@ describeEachBackend("transactions", (backend) => {
       sqlite
         ? await fetchAll<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tx_%' ORDER BY name")
         : await fetchAll<{ name: string }>(
-            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'tx_%' ORDER BY table_name",
+            `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${mysql ? "database()" : "current_schema()"} AND table_name LIKE 'tx_%' ORDER BY table_name`,
           )
     )
       .map((r) => r.name)
@@ -318,7 +336,7 @@ describeEachBackend("transactions", (backend) => {
     expect(await TxItem.get(baseline.gone.id)).toBe(baseline.gone)
   })
 
-  test.runIf(postgres)("a concurrent reader outside sees none of the block's work before commit, all of it after (PostgreSQL)", async () => {
+  test.runIf(server)("a concurrent reader outside sees none of the block's work before commit, all of it after (PostgreSQL, MySQL)", async () => {
     await setup()
     const baseline = await seedBaseline()
     const before = await dump()
@@ -331,7 +349,7 @@ describeEachBackend("transactions", (backend) => {
       return made
     })
     await within(reachedEnd.promise, "block reaching its end")
-    // This code is outside the block: it runs on another pooled client and sees only committed data.
+    // This code is outside the block: it runs on another pooled connection and sees only committed data.
     expect(await dump()).toEqual(before)
     expect(await TxItem.where((i) => i.name.eq("helper")).count()).toBe(0)
     expect(await TxAuthor.select().count()).toBe(0)
@@ -497,8 +515,11 @@ describeEachBackend("transactions", (backend) => {
   // Isolation and read-only
   // -------------------------------------------------------------------------------------------
 
-  test.runIf(postgres)(
-    "serializable: two transactions reading then writing the same row: one fails with TransactionError 40001 (PostgreSQL)",
+  // MySQL has no serialization failure: SERIALIZABLE makes InnoDB's plain reads take shared row
+  // locks, so the two writers each wait for the other's lock and InnoDB breaks the deadlock by
+  // rolling one back (errno 1213, DeadlockDetected, a TransactionError).
+  test.runIf(server)(
+    `serializable: two transactions reading then writing the same row: one fails with ${mysql ? "DeadlockDetected 1213 (MySQL)" : "TransactionError 40001 (PostgreSQL)"}`,
     async () => {
       await setup()
       const account = await TxAccount.create({ owner: "shared", balance: 100 })
@@ -522,7 +543,10 @@ describeEachBackend("transactions", (backend) => {
       expect(rejected).toHaveLength(1)
       const error = rejected[0]!.reason
       expect(error).toBeInstanceOf(TransactionError)
-      expect((error as TransactionError).cause).toMatchObject({ code: "40001" })
+      if (mysql) {
+        expect(error).toBeInstanceOf(DeadlockDetected)
+        expect((error as TransactionError).cause).toMatchObject({ errno: 1213 })
+      } else expect((error as TransactionError).cause).toMatchObject({ code: "40001" })
       const winner = (fulfilled[0] as PromiseFulfilledResult<number>).value
       expect(await fetchOne(sql`SELECT balance FROM tx_accounts WHERE id = ${account.id}`)).toEqual({ balance: 100 + winner })
       expectNothingOpen(backend)
@@ -579,11 +603,11 @@ describeEachBackend("transactions", (backend) => {
   // Concurrency
   // -------------------------------------------------------------------------------------------
 
-  test(`${postgres ? 50 : 20} concurrent transfers with seeded failures: isolation and the bank invariant hold`, async () => {
+  test(`${server ? 50 : 20} concurrent transfers with seeded failures: isolation and the bank invariant hold`, async () => {
     const accounts = 5
     const initial = 1_000
-    const count = postgres ? 50 : 20
-    await setup(postgres ? { pool: { max: 10 } } : {})
+    const count = server ? 50 : 20
+    await setup(server ? { pool: { max: 10 } } : {})
     for (let i = 0; i < accounts; i++) await TxAccount.create({ owner: `acc${i}`, balance: initial })
     const ids = (await TxAccount.select().orderBy((a) => a.id).all()).map((a) => a.id)
 
@@ -600,6 +624,11 @@ describeEachBackend("transactions", (backend) => {
     /** Transfers whose block finished successfully (set just before their commit). */
     const finished = new Set<number>()
     const violations: Array<string> = []
+    // MySQL: READ COMMITTED, PostgreSQL's default. Under InnoDB's default REPEATABLE READ a plain
+    // SELECT reads the snapshot taken at the block's first read, while the UPDATEs changed the
+    // latest rows: the sum mixes the two (transfers others committed since that first read show
+    // on this block's two accounts only) and is off. The final balances hold either way.
+    const readCommitted = mysql ? { isolation: "read committed" as const } : {}
     const run = (p: (typeof plan)[number]) =>
       transaction(async () => {
         await TxLedger.create({ transfer: p.transfer, fromId: p.from, toId: p.to, amount: p.amount })
@@ -622,7 +651,7 @@ describeEachBackend("transactions", (backend) => {
         if (p.fail) throw new Boom(`transfer ${p.transfer}`)
         finished.add(p.transfer)
         return p.transfer
-      })
+      }, readCommitted)
 
     const results = await within(Promise.allSettled(plan.map(run)), `${count} concurrent transactions`)
     expect(violations).toEqual([])
@@ -655,8 +684,8 @@ describeEachBackend("transactions", (backend) => {
     expect(ledger).toEqual(succeeded.map((p) => p.transfer))
   })
 
-  test.runIf(postgres)(
-    "a concurrent transaction does not see another one's uncommitted changes through shared instances (PostgreSQL)",
+  test.runIf(server)(
+    "a concurrent transaction does not see another one's uncommitted changes through shared instances (PostgreSQL, MySQL)",
     async () => {
       await setup()
       const account = await TxAccount.create({ owner: "a", balance: 100 })
@@ -862,13 +891,14 @@ describeEachBackend("transactions", (backend) => {
       return TxItem.select().count()
     })
     expect(counted).toBe(2)
-    // Outside the handle's run(): PostgreSQL reads committed data on another client; SQLite waits.
+    // Outside the handle's run(): PostgreSQL and MySQL read committed data on another pooled
+    // connection; SQLite waits.
     const outside = TxItem.select().count()
-    if (postgres) expect(await outside).toBe(0)
+    if (server) expect(await outside).toBe(0)
     else expect(await settlesSoon(outside)).toBe(false)
     await tx.commit()
     expect(tx.closed).toBe(true)
-    expect(await within(outside, "outside count")).toBe(postgres ? 0 : 2)
+    expect(await within(outside, "outside count")).toBe(server ? 0 : 2)
     expectNothingOpen(backend)
     expect(await fetchAll("SELECT name, n FROM tx_items ORDER BY name")).toEqual([
       { name: "a", n: 1 },

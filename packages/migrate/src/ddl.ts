@@ -7,16 +7,37 @@ import {
   type ColumnMetadata,
   type Dialect,
   type ForeignKeyMetadata,
+  ModelDefinitionError,
   type ModelMetadata,
+  type OnDelete,
   type Statement,
   quoteIdentifier as q,
 } from "@ferro/core/internal"
 
 export const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`
 
+/**
+ * The column's storage type in its model. A column any index or foreign key covers (a
+ * composite index or unique, a foreign key without its own index) is a key there, as one
+ * with its own index is: MySQL indexes no unbounded text, so it bounds keyed text
+ * (`varchar(255)`); the other dialects store keys like any column.
+ */
+export const columnStorage = (column: ColumnMetadata, dialect: Dialect, model?: ModelMetadata): string => {
+  const covered =
+    model !== undefined &&
+    !column.primaryKey &&
+    !column.unique &&
+    !column.index &&
+    (model.indexes.some((i) => i.columns.includes(column.column)) || model.foreignKeys.some((fk) => fk.columns.includes(column.column)))
+  return dialect.storageType(covered ? { ...column, index: true } : column)
+}
+
+/** What follows the column's type in its definition: the dialect's collation, if any. */
+export const columnCollation = (column: ColumnMetadata, dialect: Dialect): string => dialect.columnCollation?.(column) ?? ""
+
 /** One column's definition inside CREATE TABLE. */
-export const columnDefinition = (column: ColumnMetadata, dialect: Dialect): string => {
-  const parts = [q(column.column), dialect.storageType(column)]
+export const columnDefinition = (column: ColumnMetadata, dialect: Dialect, model?: ModelMetadata): string => {
+  const parts = [q(column.column), columnStorage(column, dialect, model) + columnCollation(column, dialect)]
   if (column.primaryKey) {
     if (column.autoincrement) {
       parts.push(dialect.autoincrementPrimaryKey)
@@ -31,8 +52,12 @@ export const columnDefinition = (column: ColumnMetadata, dialect: Dialect): stri
   return parts.join(" ")
 }
 
-export const foreignKeyClause = (fk: ForeignKeyMetadata): string =>
-  `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(", ")}) REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${fk.onDelete.toUpperCase()}`
+/** The ON DELETE action the database is given for `fk`: the declared one unless the dialect says otherwise. */
+export const onDeleteAction = (fk: ForeignKeyMetadata, dialect?: Dialect, model?: ModelMetadata): OnDelete =>
+  dialect?.foreignKeyAction?.(fk, model) ?? fk.onDelete
+
+export const foreignKeyClause = (fk: ForeignKeyMetadata, dialect?: Dialect, model?: ModelMetadata): string =>
+  `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(", ")}) REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${onDeleteAction(fk, dialect, model).toUpperCase()}`
 
 /**
  * `CREATE TABLE IF NOT EXISTS` for one model. Foreign keys to tables in `deferred` are left out
@@ -45,8 +70,8 @@ export const createTableStatement = (
   name: string = model.table,
   extraColumns: ReadonlyArray<string> = [],
 ): string => {
-  const definitions = [...model.columns.map((c) => columnDefinition(c, dialect)), ...extraColumns]
-  for (const fk of model.foreignKeys) if (!deferred.has(fk.targetTable)) definitions.push(foreignKeyClause(fk))
+  const definitions = [...model.columns.map((c) => columnDefinition(c, dialect, model)), ...extraColumns]
+  for (const fk of model.foreignKeys) if (!deferred.has(fk.targetTable)) definitions.push(foreignKeyClause(fk, dialect, model))
   return `CREATE TABLE IF NOT EXISTS ${q(name)} (${definitions.join(", ")})${dialect.tableOptions}`
 }
 
@@ -78,8 +103,33 @@ export const dependencyOrder = (models: ReadonlyArray<ModelMetadata>): Array<Mod
   return out
 }
 
+/**
+ * Refuses, before any SQL runs, a table, column, index or foreign key name the dialect says its
+ * database cannot hold (a `ModelDefinitionError` naming it), instead of a database error midway.
+ */
+export const checkIdentifiers = (models: ReadonlyArray<ModelMetadata>, dialect: Dialect): void => {
+  if (dialect.identifierProblem === undefined) return
+  for (const model of models) {
+    const names: Array<[string, string]> = [
+      ["table", model.table],
+      ...model.columns.map((c): [string, string] => ["column", c.column]),
+      ...model.indexes.map((i): [string, string] => ["index", i.name]),
+      ...model.foreignKeys.map((fk): [string, string] => ["foreign key", fk.name]),
+    ]
+    for (const [kind, name] of names) {
+      const problem = dialect.identifierProblem(name)
+      if (problem !== null) {
+        throw new ModelDefinitionError(
+          `Model("${model.table}"): the ${kind} name ${JSON.stringify(name)} ${problem}, which ${dialect.system} does not allow in a name; rename it`,
+        )
+      }
+    }
+  }
+}
+
 /** Every statement that creates the given models' missing tables and indexes. */
 export const createStatements = (models: ReadonlyArray<ModelMetadata>, dialect: Dialect): Array<Statement> => {
+  checkIdentifiers(models, dialect)
   const ordered = dependencyOrder(models)
   const known = new Set(ordered.map((m) => m.table))
   const created = new Set<string>()
@@ -95,7 +145,7 @@ export const createStatements = (models: ReadonlyArray<ModelMetadata>, dialect: 
         : model.foreignKeys.map((fk) => fk.targetTable).filter((t) => known.has(t) && !created.has(t)),
     )
     sql.push(createTableStatement(model, dialect, deferred), ...createIndexStatements(model))
-    for (const fk of model.foreignKeys) if (deferred.has(fk.targetTable)) late.push(dialect.addForeignKey(model, fk, foreignKeyClause(fk)))
+    for (const fk of model.foreignKeys) if (deferred.has(fk.targetTable)) late.push(dialect.addForeignKey(model, fk, foreignKeyClause(fk, dialect, model)))
   }
   return [...sql, ...late].map((text) => ({ sql: text, params: [] }))
 }

@@ -23,7 +23,7 @@ import { getTableColumns, type SQL, sql } from "drizzle-orm"
 import * as mysql from "drizzle-orm/mysql-core"
 import * as pg from "drizzle-orm/pg-core"
 import * as sqlite from "drizzle-orm/sqlite-core"
-import { literal } from "./ddl.js"
+import { columnCollation, columnStorage, literal } from "./ddl.js"
 
 /**
  * Dialects the bridge builds tables for: drizzle's `sqlite-core`, `pg-core` and `mysql-core`.
@@ -129,7 +129,7 @@ const mysqlCustom = (storage: string) => mysql.customType<{ data: unknown; drive
  * custom type otherwise.
  */
 const sqliteColumn = (model: ModelMetadata, column: ColumnMetadata) => {
-  const storage = sqliteDialect.storageType(column)
+  const storage = columnStorage(column, sqliteDialect, model)
   const name = column.column
   let builder
   if (column.primaryKey && column.autoincrement) {
@@ -155,7 +155,7 @@ const NUMERIC = /^numeric\((\d+), (\d+)\)$/
 
 /** A PostgreSQL column builder whose `getSQLType()` is exactly the PostgreSQL dialect's storage type. */
 const pgColumn = (model: ModelMetadata, column: ColumnMetadata) => {
-  const storage = postgresDialect.storageType(column)
+  const storage = columnStorage(column, postgresDialect, model)
   const name = column.column
   let builder
   if (column.primaryKey && column.autoincrement) {
@@ -200,7 +200,8 @@ const MYSQL_VARCHAR = /^varchar\((\d+)\)$/
  * `decimal(p,s)`, `datetime(6)`, `longblob`...).
  */
 const mysqlColumn = (model: ModelMetadata, column: ColumnMetadata) => {
-  const storage = mysqlDialect.storageType(column)
+  const storage = columnStorage(column, mysqlDialect, model)
+  const collation = columnCollation(column, mysqlDialect)
   const name = column.column
   let builder
   if (column.primaryKey && column.autoincrement) {
@@ -209,7 +210,9 @@ const mysqlColumn = (model: ModelMetadata, column: ColumnMetadata) => {
     throw badModel(model, `autoincrement primary key "${name}" must be an integer type on MySQL, not ${storage}`)
   }
   let match: RegExpExecArray | null
-  if (storage === "int") builder = mysql.int(name)
+  // A column with a collation of its own (text on MariaDB) is written verbatim, as Ferro's DDL does.
+  if (collation !== "") builder = mysqlCustom(storage + collation)(name)
+  else if (storage === "int") builder = mysql.int(name)
   else if (storage === "bigint") builder = mysql.bigint(name, { mode: "bigint" })
   else if (storage === "double") builder = mysql.double(name)
   else if (storage === "longtext") builder = mysql.longtext(name)
@@ -354,7 +357,8 @@ export function toDrizzleSchema(models: ReadonlyArray<ModelMetadata>, options: T
     const built = columnsByName<{ readonly name: string; getSQLType(): string }>(tables.get(model.table)!)
     for (const column of model.columns) {
       const type = built.get(column.column)!.getSQLType()
-      const storage = FERRO_DIALECTS[dialect].storageType(column)
+      const ferro = FERRO_DIALECTS[dialect]
+      const storage = columnStorage(column, ferro, model) + columnCollation(column, ferro)
       if (type !== storage) {
         throw badModel(model, `column "${column.column}" would be ${type} in drizzle, but Ferro stores it as ${storage}`)
       }

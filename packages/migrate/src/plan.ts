@@ -15,7 +15,18 @@
  * @module
  */
 import { type ColumnMetadata, type Dialect, MigrationError, type ModelMetadata, quoteIdentifier as q } from "@ferro/core/internal"
-import { columnDefinition, createIndexStatements, createStatements, createTableStatement, foreignKeyClause, literal } from "./ddl.js"
+import {
+  checkIdentifiers,
+  columnCollation,
+  columnDefinition,
+  columnStorage,
+  createIndexStatements,
+  createStatements,
+  createTableStatement,
+  foreignKeyClause,
+  literal,
+  onDeleteAction,
+} from "./ddl.js"
 import type { LiveColumn, LiveTable } from "./live.js"
 
 /** How far the ladder may go. */
@@ -71,6 +82,7 @@ export const planMigration = (
     if (!modelTables.has(table.table)) warnings.push(`table "${table.table}" has no model; left alone (tables are never dropped)`)
   }
   if (!updates) return { statements, warnings, rebuilt }
+  checkIdentifiers(models, dialect)
 
   for (const model of models) {
     const table = liveByName.get(model.table)
@@ -82,7 +94,7 @@ export const planMigration = (
     const changed = model.columns.flatMap((c) => {
       const current = liveColumns.get(c.column)
       if (current === undefined) return []
-      const type = !dialect.sameStorage(dialect.storageType(c), current.storage)
+      const type = !dialect.sameStorage(columnStorage(c, dialect, model), current.storage)
       const nullability = current.nullable !== c.nullable && !c.primaryKey
       return type || nullability ? [{ column: c, current, type, nullability }] : []
     })
@@ -117,7 +129,8 @@ export const planMigration = (
     }
     const liveFkKeys = new Set(table.foreignKeys.map((fk) => `${fk.columns.join(",")}>${fk.targetTable}.${fk.targetColumns.join(",")}:${fk.onDelete}`))
     const missingFks = model.foreignKeys.filter(
-      (fk) => !liveFkKeys.has(`${fk.columns.join(",")}>${fk.targetTable}.${fk.targetColumns.join(",")}:${fk.onDelete}`),
+      (fk) =>
+        !liveFkKeys.has(`${fk.columns.join(",")}>${fk.targetTable}.${fk.targetColumns.join(",")}:${onDeleteAction(fk, dialect, model)}`),
     )
     const liveIndexNames = new Set(table.indexes.map((i) => i.name))
     const modelIndexNames = new Set(model.indexes.map((i) => i.name))
@@ -145,12 +158,15 @@ export const planMigration = (
         // Within one type family (varchar(20) -> varchar(5), numeric(10,2) -> numeric(8,2)) no
         // explicit cast: an implicit conversion fails on values that do not fit instead of
         // truncating them. Across families the dialect's cast says how to convert.
-        const storage = dialect.storageType(column)
-        statements.push(...dialect.alterColumn(model.table, column, { storage, current: current.storage, type, nullability }))
+        const storage = columnStorage(column, dialect, model)
+        // MODIFY (MySQL) restates the column: its collation goes with the type.
+        statements.push(
+          ...dialect.alterColumn(model.table, column, { storage: storage + columnCollation(column, dialect), current: current.storage, type, nullability }),
+        )
         if (type) warnings.push(`"${model.table}.${column.column}": type ${current.storage} -> ${storage}`)
       }
       for (const fk of missingFks) {
-        statements.push(`ALTER TABLE ${q(model.table)} ADD ${foreignKeyClause(fk)}`)
+        statements.push(`ALTER TABLE ${q(model.table)} ADD ${foreignKeyClause(fk, dialect, model)}`)
       }
       for (const c of removed) {
         for (const index of table.indexes) {
@@ -182,12 +198,12 @@ export const planMigration = (
 }
 
 const addColumnStatement = (model: ModelMetadata, column: ColumnMetadata, dialect: Dialect): string => {
-  let definition = columnDefinition(column, dialect)
+  let definition = columnDefinition(column, dialect, model)
   if (!column.nullable) definition += ` DEFAULT ${backfill(column, dialect)}`
   const fk = model.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === column.column)
   // Where tables are rebuilt to change them, a new key column carries its REFERENCES inline.
   if (fk !== undefined && dialect.tableRebuild !== null) {
-    definition += ` REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${fk.onDelete.toUpperCase()}`
+    definition += ` REFERENCES ${q(fk.targetTable)} (${fk.targetColumns.map(q).join(", ")}) ON DELETE ${onDeleteAction(fk, dialect, model).toUpperCase()}`
   }
   return `ALTER TABLE ${q(model.table)} ADD COLUMN ${definition}`
 }

@@ -14,7 +14,11 @@
 import {
   type ColumnMetadata,
   type Dialect,
+  type ForeignKeyMetadata,
+  type ModelMetadata,
+  type OnDelete,
   type StorageColumn,
+  ValidationError,
   dbTypeOverride,
   quoteIdentifier as q,
   standardAggregate,
@@ -50,7 +54,7 @@ const storageType = (column: StorageColumn): string => {
       return "double"
     case "decimal":
       // MySQL's bare DECIMAL is DECIMAL(10,0): the widest exact type stands in for "any".
-      return column.precision != null ? `decimal(${column.precision},${column.scale ?? 0})` : "decimal(65,30)"
+      return column.precision != null ? `decimal(${column.precision}, ${column.scale ?? 0})` : "decimal(65, 30)"
     case "text":
       return column.maxLength != null ? `varchar(${column.maxLength})` : keyed(column) ? KEY_TEXT : "longtext"
     case "bool":
@@ -105,6 +109,27 @@ const decoder = (column: ColumnMetadata): string | null => {
   }
 }
 
+/**
+ * An unconstrained decimal is DECIMAL(65,30): MySQL refuses more than 35 integer digits (out of
+ * range) but rounds more than 30 fraction digits with only a note. Refuse that before any SQL,
+ * as the other backends store such a value exactly. (A declared scale rounds on every database.)
+ */
+const encodeDecimal = (column: ColumnMetadata, value: string): string => {
+  if (column.precision != null) return value
+  const digits = /^[+-]?(\d*)(?:\.(\d*))?(?:e[+-]?\d+)?$/i.exec(value)
+  const integer = (digits?.[1] ?? "").replace(/^0+/, "").length
+  const fraction = (digits?.[2] ?? "").replace(/0+$/, "").length
+  if (integer > 35 || fraction > 30) {
+    throw new ValidationError("MySQL value", [
+      {
+        path: column.property,
+        message: `MySQL stores a decimal without precision as DECIMAL(65,30): at most 35 integer and 30 fraction digits (got ${integer} and ${fraction}); declare the field's precision and scale`,
+      },
+    ])
+  }
+  return value
+}
+
 /** `2024-01-02 03:04:05.678` (UTC): what a DATETIME(6) column is given for a Date. */
 const encodeDatetime = (value: Date): string => value.toISOString().slice(0, 23).replace("T", " ")
 
@@ -127,6 +152,41 @@ const sameStorage = (model: string, live: string): boolean => {
   const a = norm(model)
   const b = norm(live)
   return a === b || (a === "json" && b === "longtext") || (a === "longtext" && b === "json")
+}
+
+/**
+ * MariaDB's utf8mb4_bin is a PAD SPACE collation: 'a' and 'a ' compare equal (and collide in a
+ * unique index). Text columns there take the NO PAD binary collation, in a comment only
+ * MariaDB reads (MySQL 8 keeps the table's utf8mb4_bin, which pads too; its NO PAD binary
+ * collation, utf8mb4_0900_bin, is unknown to MariaDB 10).
+ */
+const MARIADB_NO_PAD = " /*M!100202 COLLATE utf8mb4_nopad_bin */"
+
+/** MySQL's identifier limit, in characters. */
+const MAX_IDENTIFIER = 64
+
+const identifierProblem = (name: string): string | null =>
+  [...name].length > MAX_IDENTIFIER
+    ? `is longer than ${MAX_IDENTIFIER} characters`
+    : name.endsWith(" ")
+      ? "ends with a space"
+      : name.includes("\u0000")
+        ? "holds the character U+0000 (NUL)"
+        : // Identifiers are stored as 3-byte utf8: "rel_😀" is an "Invalid utf8mb4 character string".
+          [...name].some((ch) => ch.codePointAt(0)! > 0xffff)
+          ? "holds a character beyond the Basic Multilingual Plane (such as an emoji)"
+          : null
+
+/**
+ * InnoDB parses `ON DELETE SET DEFAULT` but does not enforce it: the key silently becomes
+ * RESTRICT. Ferro writes no column DEFAULT for a key, so its default is NULL and SET DEFAULT
+ * means SET NULL; a NOT NULL key has no default to take, so deleting the parent is refused
+ * (RESTRICT), as the NOT NULL violation refuses it elsewhere.
+ */
+const foreignKeyAction = (fk: ForeignKeyMetadata, model: ModelMetadata | undefined): OnDelete => {
+  if (fk.onDelete !== "set default") return fk.onDelete
+  const nullable = fk.columns.every((name) => model?.columns.find((c) => c.column === name)?.nullable === true)
+  return nullable ? "set null" : "restrict"
 }
 
 const trimDecimal = (v: string): string => (v.includes(".") ? v.replace(/\.?0+$/, "") : v)
@@ -185,6 +245,7 @@ export const mysqlDialect: Dialect = {
 
   encodeBoolean: (value) => (value ? 1 : 0),
   encodeText: (_column, text) => text,
+  encodeDecimal,
   encodeDatetime,
   decoder,
   decoderHelpers: {
@@ -215,6 +276,9 @@ export const mysqlDialect: Dialect = {
   dropIndex: (table, name) => `DROP INDEX IF EXISTS ${q(name)} ON ${q(table)}`,
   sameStorage,
   tableRebuild: null,
+  columnCollation: (column) => (column.type === "text" || column.type === "enum" ? MARIADB_NO_PAD : ""),
+  foreignKeyAction,
+  identifierProblem,
 
   introspect: introspectMysql,
 

@@ -6,6 +6,7 @@ import {
   DeadlockDetected,
   type Driver,
   type FerroError,
+  QueryError,
   type ReadOptions,
   type Statement,
   TransactionError,
@@ -32,7 +33,7 @@ export interface SessionOptions {
    * SELECTs.
    */
   readonly statementTimeout?: number
-  /** Milliseconds a row-lock wait may last, in whole seconds (at least 1): `innodb_lock_wait_timeout`. */
+  /** Milliseconds a row-lock wait may last (0 = no timeout), in whole seconds rounded up: `innodb_lock_wait_timeout`. */
   readonly lockTimeout?: number
 }
 
@@ -76,6 +77,52 @@ const rawTypeCast = (field: { readonly type: string }, next: () => unknown): unk
   field.type === "LONGLONG" ? exactInteger(next()) : next()
 
 /**
+ * The `?` placeholders of a statement: those outside string literals ('…', with '' inside;
+ * NO_BACKSLASH_ESCAPES), quoted identifiers ("…" under ANSI_QUOTES, `…`) and comments
+ * (`-- ` and `#` to the end of the line, and block comments). One pass over the text.
+ */
+export const countPlaceholders = (sql: string): number => {
+  let count = 0
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!
+    if (c === "?") count++
+    else if (c === "'" || c === '"' || c === "`") {
+      // To the closing quote; a doubled quote is one character of the literal.
+      for (i++; i < sql.length; i++) {
+        if (sql[i] === c) {
+          if (sql[i + 1] === c) i++
+          else break
+        }
+      }
+    } else if (c === "#" || (c === "-" && sql[i + 1] === "-" && (i + 2 >= sql.length || /\s/.test(sql[i + 2]!)))) {
+      while (i < sql.length && sql[i] !== "\n") i++
+    } else if (c === "/" && sql[i + 1] === "*") {
+      const end = sql.indexOf("*/", i + 2)
+      i = end === -1 ? sql.length : end + 1
+    }
+  }
+  return count
+}
+
+/**
+ * mysql2 sends every value it is given, and the server reads parameters it was not prepared for
+ * misaligned instead of refusing them (`SELECT ? AS a` with [1, 2] gives 2.5e-323): a count that
+ * does not match the placeholders is refused before anything is sent.
+ */
+const checkParameterCount = (statement: Statement): void => {
+  if (statement.params.length === 0) return
+  const expected = countPlaceholders(statement.sql)
+  if (expected !== statement.params.length) {
+    throw QueryError.rejected(
+      `the statement has ${expected} placeholder${expected === 1 ? "" : "s"} (?) but ${statement.params.length} parameter${statement.params.length === 1 ? " was" : "s were"} given`,
+      statement.sql,
+      statement.params.length,
+      undefined,
+    )
+  }
+}
+
+/**
  * Statements with parameters go as prepared statements; the rest as plain queries (DDL,
  * SAVEPOINT...). ORM reads (`rows`) get every BIGINT as a string for Ferro's decoders; raw SQL
  * (`objects`, `raw`) gets them as exact JS integers.
@@ -88,6 +135,7 @@ const send = async (
 ): Promise<unknown> => {
   const options = { sql: statement.sql, rowsAsArray, ...(raw ? { typeCast: rawTypeCast as never } : {}) }
   if (statement.params.length === 0) return (await target.query(options))[0]
+  checkParameterCount(statement)
   return (await target.execute({ ...options, values: statement.params as Array<never> }))[0]
 }
 
@@ -168,7 +216,15 @@ export class MysqlDriver implements Driver {
         _handshakePacket?: { serverVersion?: string }
       }
       const mariadb = _isMariaDB ?? /mariadb/i.test(_handshakePacket?.serverVersion ?? "")
-      connection.query(this.#sessionSql(mariadb), () => {})
+      // Runs before any statement of the checkout that opened it (a connection's commands run in
+      // order). A connection whose session could not be set up (its SQL would be read with the
+      // wrong quoting) is closed: the statements queued on it fail as a ConnectionError.
+      connection.query(this.#sessionSql(mariadb), (error: unknown) => {
+        if (error) {
+          connection.destroy()
+          ;(connection as unknown as { stream?: { destroy?: () => void } }).stream?.destroy?.()
+        }
+      })
     })
   }
 
@@ -178,7 +234,9 @@ export class MysqlDriver implements Driver {
     if (statementTimeout !== undefined) {
       parts.push(mariadb ? `max_statement_time = ${statementTimeout / 1000}` : `max_execution_time = ${statementTimeout}`)
     }
-    if (lockTimeout !== undefined) parts.push(`innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(lockTimeout / 1000))}`)
+    // Whole seconds, rounded up (1 ms waits 1 s); 0 is "no timeout", as on PostgreSQL: MySQL's
+    // largest value (about 34 years), which MariaDB clamps to its own (100000000 s, 3 years).
+    if (lockTimeout !== undefined) parts.push(`innodb_lock_wait_timeout = ${lockTimeout === 0 ? 1073741824 : Math.ceil(lockTimeout / 1000)}`)
     return `SET SESSION ${parts.join(", ")}`
   }
 
@@ -243,8 +301,19 @@ export class MysqlDriver implements Driver {
     }
     this.#streams.add(abandon)
     this.#statements++
+    const core = (connection as unknown as { connection: CorePoolConnection }).connection
+    // A connection lost mid-stream (killed, network) is reported on the connection, not on the
+    // paused result: without this the stream would wait for rows forever.
+    const lost = (error?: unknown) => {
+      const cause = error ?? Object.assign(new Error("Connection lost: The server closed the connection."), { code: "PROTOCOL_CONNECTION_LOST", fatal: true })
+      rows?.destroy(translateMysqlError(cause, statement, this.url) as unknown as Error)
+    }
+    const closed = () => lost()
+    core.on("error", lost)
+    const socket = (core as unknown as { stream?: NodeJS.EventEmitter }).stream
+    socket?.once("close", closed)
     try {
-      const core = (connection as unknown as { connection: CorePoolConnection }).connection
+      checkParameterCount(statement)
       rows = core
         .execute({ sql: statement.sql, values: statement.params as Array<never>, rowsAsArray: true })
         .stream({ highWaterMark: batchSize }) as unknown as typeof rows
@@ -268,6 +337,8 @@ export class MysqlDriver implements Driver {
       if (batch.length > 0) yield batch
     } finally {
       this.#streams.delete(abandon)
+      core.removeListener("error", lost)
+      socket?.removeListener("close", closed)
       if (reusable) connection.release()
       else hardClose(connection)
     }

@@ -84,11 +84,21 @@ const keyColumns = (table: string | undefined, key: string): string | undefined 
   return metadata.indexes.find((i) => i.name === name)?.columns.join(", ")
 }
 
-/** `(\`db\`.\`posts\`, CONSTRAINT \`fk\` FOREIGN KEY (\`author_id\`) REFERENCES …`: the table and columns. */
+/**
+ * `(\`db\`.\`posts\`, CONSTRAINT \`fk\` FOREIGN KEY (\`author_id\`) REFERENCES …`: the table and
+ * columns. The server quotes names as the session's sql_mode does: with ANSI_QUOTES (Ferro's
+ * sessions) in double quotes.
+ */
 const foreignKeyParts = (message: string): { table?: string; columns?: string } => {
-  const m = /\((?:`[^`]*`\.)?`([^`]+)`, CONSTRAINT `[^`]*` FOREIGN KEY \(([^)]*)\)/.exec(message)
+  const name = String.raw`(?:\`((?:[^\`]|\`\`)+)\`|"((?:[^"]|"")+)")`
+  const m = new RegExp(String.raw`\((?:(?:\`(?:[^\`]|\`\`)*\`|"(?:[^"]|"")*")\.)?${name}, CONSTRAINT (?:\`(?:[^\`]|\`\`)*\`|"(?:[^"]|"")*") FOREIGN KEY \(([^)]*)\)`).exec(message)
   if (m === null) return {}
-  return { table: m[1]!, columns: m[2]!.split(",").map((c) => c.trim().replace(/^`(.*)`$/, "$1")).join(", ") }
+  const table = m[1] !== undefined ? m[1].replace(/``/g, "`") : m[2]!.replace(/""/g, '"')
+  const columns = m[3]!
+    .split(",")
+    .map((c) => c.trim().replace(/^`(.*)`$/, (_, n: string) => n.replace(/``/g, "`")).replace(/^"(.*)"$/, (_, n: string) => n.replace(/""/g, '"')))
+    .join(", ")
+  return { table, columns }
 }
 
 /** Cuts quoted values out of data-error messages: "Incorrect integer value: '…' for column" -> "value: <value> …". */

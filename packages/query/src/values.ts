@@ -192,6 +192,8 @@ export const encodeValue = (column: ColumnMetadata, value: unknown, dialect: Dia
       return dialect.encodeText(column, value as string)
     case "bool":
       return dialect.encodeBoolean(value as boolean)
+    case "decimal":
+      return dialect.encodeDecimal === undefined ? value : dialect.encodeDecimal(column, value as string)
     case "datetime":
       return dialect.encodeDatetime(value as Date)
     case "bytes": {

@@ -70,9 +70,10 @@ const docOf = (raw: unknown): { s?: unknown } => (typeof raw === "string" ? JSON
 
 describeEachBackend("reliability: hostile values", (backend) => {
   const sqlite = backend.dialect === "sqlite"
+  /** `?` placeholders as this backend writes them (PostgreSQL numbers them). */
   const native = (text: string): string => {
     let n = 0
-    return sqlite ? text : text.replace(/\?/g, () => `$${++n}`)
+    return backend.dialect === "postgres" ? text.replace(/\?/g, () => `$${++n}`) : text
   }
 
   test("every hostile string round-trips exactly through every value position, or is refused with a typed error", async () => {
@@ -80,8 +81,10 @@ describeEachBackend("reliability: hostile values", (backend) => {
     for (const s of SENTINELS) await Sentinel.create(s)
     const sentinelsBefore = await fetchAll(sql`SELECT id, tag, payload FROM rel_sentinel ORDER BY id`)
 
-    const stored = sqlite ? [...SET.clean, ...SET.withNul] : SET.clean
-    const refused = sqlite ? SET.loneSurrogates : [...SET.withNul, ...SET.loneSurrogates]
+    // PostgreSQL text cannot hold NUL; SQLite and MySQL store it like any other character.
+    const nulStored = backend.dialect !== "postgres"
+    const stored = nulStored ? [...SET.clean, ...SET.withNul] : SET.clean
+    const refused = nulStored ? SET.loneSurrogates : [...SET.withNul, ...SET.loneSurrogates]
     let tried = 0
     let held = 0
     const failures: Array<string> = []
