@@ -327,7 +327,7 @@ switch (command) {
     must(bin("pnpm"), ["--filter", "@ferro/docs", "run", "docs:build", ...rest])
     break
   case "bench":
-    // tooling/bench: seeds SQLite and a throwaway PostgreSQL, runs every contestant; see its README.
+    // tooling/bench: seeds SQLite, a throwaway PostgreSQL and a throwaway MariaDB, runs every contestant; see its README.
     setup("all")
     build()
     must(process.execPath, [join(root, "tooling", "bench", "dist", "main.mjs"), ...rest])

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates the Prisma clients the bench's Prisma contestant imports (generated/prisma/<backend>).
 //
-// Prisma 7's client runs on driver adapters (better-sqlite3, pg) with its WASM query compiler:
+// Prisma 7's client runs on driver adapters (better-sqlite3, pg, mariadb) with its WASM query compiler:
 // nothing outside the npm registry. Its CLI, though, wants to download the schema engine binary
 // before any command, and `generate` does not use it. PRISMA_SCHEMA_ENGINE_BINARY pointing at a
 // stub skips the download; the stub fails loudly should anything ever run it.
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url"
 
 const bench = join(dirname(fileURLToPath(import.meta.url)), "..")
 const prismaBin = join(bench, "node_modules", ".bin", "prisma")
-const schemas = ["sqlite", "postgres"]
+const schemas = ["sqlite", "postgres", "mysql"]
 
 /** Skip when every client is newer than its schema (turbo also caches the build). */
 const upToDate = schemas.every((name) => {

@@ -7,6 +7,7 @@
  */
 import { performance } from "node:perf_hooks"
 import Database from "better-sqlite3"
+import mysql from "mysql2/promise"
 import pg from "pg"
 import type { ChildConfig, ContestantName } from "./config.js"
 import { type OpenSession, type Session, heldBytes } from "./contestant.js"
@@ -95,7 +96,40 @@ const checkUpsert = async (
   return rows.length
 }
 
+const openMysqlMaintenance = async (url: string): Promise<Maintenance> => {
+  const connection = await mysql.createConnection({ uri: url, timezone: "Z" })
+  type Item = { id: number; key: string; value: number; label: string }
+  return {
+    async removeInserted(afterId) {
+      const [result] = await connection.query<mysql.ResultSetHeader>("DELETE FROM posts WHERE id > ?", [afterId])
+      return result.affectedRows
+    },
+    async resetUpsert(rows) {
+      // TRUNCATE, not DELETE (as on PostgreSQL): no purged rows piling up over the samples.
+      await connection.query("TRUNCATE upsert_items")
+      await connection.beginTransaction()
+      try {
+        for (const [sql, params] of upsertSeedStatements(rows, false)) await connection.query(sql.replace("(key,", "(`key`,"), params)
+        await connection.commit()
+      } catch (error) {
+        await connection.rollback().catch(() => {})
+        throw error
+      }
+      const [ids] = await connection.query<Array<mysql.RowDataPacket>>("SELECT `key`, id FROM upsert_items")
+      return new Map(ids.map((r) => [r.key as string, r.id as number]))
+    },
+    async upsertItems() {
+      const [items] = await connection.query<Array<mysql.RowDataPacket>>("SELECT id, `key`, value, label FROM upsert_items")
+      return items as Array<Item>
+    },
+    async close() {
+      await connection.end()
+    },
+  }
+}
+
 const openMaintenance = async (config: ChildConfig): Promise<Maintenance> => {
+  if (config.backend === "mysql") return openMysqlMaintenance(config.target)
   if (config.backend === "sqlite") {
     const db = new Database(config.target)
     db.pragma("busy_timeout = 5000")

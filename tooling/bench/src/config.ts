@@ -6,9 +6,12 @@
  */
 import { WORKLOAD_IDS, type WorkloadId } from "./workloads.js"
 
-export type Backend = "sqlite" | "postgres"
+export type Backend = "sqlite" | "postgres" | "mysql"
 
-export const BACKENDS: ReadonlyArray<Backend> = ["sqlite", "postgres"]
+export const BACKENDS: ReadonlyArray<Backend> = ["sqlite", "postgres", "mysql"]
+
+/** The backends whose contestants share a server: a pool per contestant, at most `poolMax` connections. */
+export const isServer = (backend: Backend): boolean => backend !== "sqlite"
 
 /** Every contestant, in table order. `raw` is the floor the ratios divide by. */
 export const CONTESTANTS = [
@@ -80,7 +83,7 @@ export interface Plan {
   readonly huge: Repeats
   /** Bulk insert, batch update and upsert. */
   readonly write: Repeats
-  /** PostgreSQL pool size for every contestant. */
+  /** PostgreSQL / MySQL pool size for every contestant. */
   readonly poolMax: number
 }
 
@@ -158,10 +161,11 @@ export interface Options {
   readonly write: boolean
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--backend sqlite|postgres] [--only <contestant>[,<contestant>]] [--workloads <workload>[,<workload>]] [--no-write]
+const USAGE = `usage: npm run bench -- [--quick] [--backend sqlite|postgres|mysql] [--only <contestant>[,<contestant>]] [--workloads <workload>[,<workload>]] [--no-write]
 contestants: ${CONTESTANTS.join(", ")}
 workloads: ${WORKLOAD_IDS.join(", ")}
-PostgreSQL: a throwaway server is started unless FERRO_BENCH_POSTGRES_URL is set.`
+PostgreSQL: a throwaway server is started unless FERRO_BENCH_POSTGRES_URL is set.
+MySQL: a throwaway MariaDB server is started unless FERRO_BENCH_MYSQL_URL is set.`
 
 const isContestant = (value: string): value is ContestantName => (CONTESTANTS as ReadonlyArray<string>).includes(value)
 const isWorkload = (value: string): value is WorkloadId => (WORKLOAD_IDS as ReadonlyArray<string>).includes(value)
@@ -241,7 +245,7 @@ export const contestantsFor = (backend: Backend, only: ReadonlyArray<ContestantN
 export interface ChildConfig {
   readonly contestant: ContestantName
   readonly backend: Backend
-  /** SQLite: the contestant's own copy of the seeded file. PostgreSQL: a URL to its own database. */
+  /** SQLite: the contestant's own copy of the seeded file. PostgreSQL / MySQL: a URL to its own database. */
   readonly target: string
   readonly plan: Plan
 }

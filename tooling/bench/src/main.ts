@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--backend sqlite|postgres] [--only <contestant>] [--workloads <id>]`: seeds each
+ * `npm run bench [-- --quick] [--backend sqlite|postgres|mysql] [--only <contestant>] [--workloads <id>]`: seeds each
  * backend, runs every workload for every contestant side by side, prints the tables and writes
  * results/<backend>.json and results/README.md.
  *
@@ -8,11 +8,12 @@
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import Database from "better-sqlite3"
+import mysql from "mysql2/promise"
 import pg from "pg"
 import { type Backend, type Options, UsageError, contestantsFor, parseOptions } from "./config.js"
 import { type BackendReport, printReport, resultsDir, writeJson, writeMarkdown } from "./report.js"
 import { killChildren, runBackend } from "./runner.js"
-import { type Seeded, seedPostgres, seedSqlite } from "./seed.js"
+import { type Seeded, seedMysql, seedPostgres, seedSqlite } from "./seed.js"
 import { machine, repoRoot, versions } from "./system.js"
 
 interface PostgresServer {
@@ -27,13 +28,13 @@ const isServer = (value: unknown): value is PostgresServer =>
   typeof (value as { url?: unknown }).url === "string" &&
   typeof (value as { stop?: unknown }).stop === "function"
 
-/** Starts the repo's throwaway PostgreSQL (tooling/testing/postgres.mjs). */
-const startPostgres = async (): Promise<PostgresServer> => {
-  const module: unknown = await import(pathToFileURL(join(repoRoot, "tooling", "testing", "postgres.mjs")).href)
-  const start = (module as { startPostgres?: unknown }).startPostgres
-  if (typeof start !== "function") throw new Error("tooling/testing/postgres.mjs has no startPostgres()")
+/** Starts one of the repo's throwaway servers: `startPostgres()` (tooling/testing/postgres.mjs) or `startMariadb()` (mariadb.mjs). */
+const startServer = async (file: "postgres.mjs" | "mariadb.mjs", name: "startPostgres" | "startMariadb"): Promise<PostgresServer> => {
+  const module: unknown = await import(pathToFileURL(join(repoRoot, "tooling", "testing", file)).href)
+  const start = (module as Record<string, unknown>)[name]
+  if (typeof start !== "function") throw new Error(`tooling/testing/${file} has no ${name}()`)
   const server: unknown = await start()
-  if (!isServer(server)) throw new Error("startPostgres() returned no { url, stop }")
+  if (!isServer(server)) throw new Error(`${name}() returned no { url, stop }`)
   return server
 }
 
@@ -46,6 +47,12 @@ const onSignal = (): void => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup()
   process.exit(130)
 }
+// An error (say, in seeding) ends the process without the finally blocks' cleanup: stop the
+// servers and remove the temp files anyway (every cleanup is synchronous).
+process.on("exit", () => {
+  killChildren()
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
+})
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
@@ -68,6 +75,35 @@ const postgresVersion = async (url: string): Promise<string> => {
   }
 }
 
+const mysqlVersion = async (url: string): Promise<string> => {
+  const connection = await mysql.createConnection(url)
+  try {
+    const [rows] = await connection.query<Array<mysql.RowDataPacket>>("SELECT VERSION() AS version")
+    const version = String(rows[0]!.version)
+    return `${version.toLowerCase().includes("mariadb") ? "MariaDB" : "MySQL"} ${version}`
+  } finally {
+    await connection.end()
+  }
+}
+
+/** A server backend's URL: the given one, or a throwaway server stopped at the end. */
+const serverUrl = async (backend: "postgres" | "mysql"): Promise<{ url: string; stop: (() => void) | null }> => {
+  const [variable, title, file, name] =
+    backend === "postgres"
+      ? (["FERRO_BENCH_POSTGRES_URL", "PostgreSQL", "postgres.mjs", "startPostgres"] as const)
+      : (["FERRO_BENCH_MYSQL_URL", "MariaDB", "mariadb.mjs", "startMariadb"] as const)
+  const given = process.env[variable]
+  if (given !== undefined && given !== "") {
+    console.log(`  ${title} from ${variable}: ${redact(given)}`)
+    return { url: given, stop: null }
+  }
+  const server = await startServer(file, name)
+  const stop = () => server.stop()
+  cleanups.push(stop)
+  console.log(`  throwaway ${title} on ${redact(server.url)} (pid ${server.pid})`)
+  return { url: server.url, stop }
+}
+
 const runOne = async (backend: Backend, options: Options): Promise<BackendReport | null> => {
   const started = Date.now()
   const contestants = contestantsFor(backend, options.only)
@@ -83,16 +119,15 @@ const runOne = async (backend: Backend, options: Options): Promise<BackendReport
     seeded = await seedSqlite(options.plan.sizes, contestants, streamRows)
     server = sqliteVersion()
   } else {
-    let url = process.env.FERRO_BENCH_POSTGRES_URL
-    if (url === undefined || url === "") {
-      const pgServer = await startPostgres()
-      stopServer = () => pgServer.stop()
-      cleanups.push(stopServer)
-      url = pgServer.url
-      console.log(`  throwaway PostgreSQL on ${redact(url)} (pid ${pgServer.pid})`)
-    } else console.log(`  PostgreSQL from FERRO_BENCH_POSTGRES_URL: ${redact(url)}`)
-    server = await postgresVersion(url)
-    seeded = await seedPostgres(url, options.plan.sizes, contestants, streamRows)
+    const started = await serverUrl(backend)
+    stopServer = started.stop
+    if (backend === "postgres") {
+      server = await postgresVersion(started.url)
+      seeded = await seedPostgres(started.url, options.plan.sizes, contestants, streamRows)
+    } else {
+      server = await mysqlVersion(started.url)
+      seeded = await seedMysql(started.url, options.plan.sizes, contestants, streamRows, log)
+    }
   }
   const cleanupNow = seeded.cleanupNow
   if (cleanupNow !== undefined) cleanups.push(cleanupNow)

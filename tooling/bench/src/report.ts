@@ -25,6 +25,8 @@ export interface BackendReport extends RunResult {
  * `--only` or `--workloads` runs to results/local/ (git-ignored), so a smoke run never
  * overwrites the committed results.
  */
+const BACKEND_TITLES: Record<Backend, string> = { sqlite: "SQLite", postgres: "PostgreSQL", mysql: "MySQL (MariaDB)" }
+
 export const resultsDir = (local: boolean): string => join(benchDir, "results", ...(local ? ["local"] : []))
 
 const ms = (value: number): string =>
@@ -178,7 +180,7 @@ const repeatsText = (workloads: ReadonlyArray<WorkloadResult>): string => {
 
 /** Rewrites `dir`/README.md from every backend's JSON in `dir`. */
 export const writeMarkdown = (dir: string): string => {
-  const reports = (["sqlite", "postgres"] as const)
+  const reports = (["sqlite", "postgres", "mysql"] as const)
     .map((backend) => readJson(dir, backend))
     .filter((r): r is BackendReport => r !== null)
   const lines: Array<string> = [
@@ -193,11 +195,11 @@ export const writeMarkdown = (dir: string): string => {
     const s = report.plan.sizes
     lines.push(
       "",
-      `## ${report.backend === "sqlite" ? "SQLite" : "PostgreSQL"}`,
+      `## ${BACKEND_TITLES[report.backend]}`,
       "",
       `- Run: ${report.date} (${report.mode} mode, ${Math.round(report.durationSeconds)} s including seeding)`,
       `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.os}; Node ${report.machine.node}`,
-      `- Database: ${report.server}; data: ${s.authors.toLocaleString("en-US")} authors, ${s.posts.toLocaleString("en-US")} posts, ${s.tags} tags, ${s.tagsPerPost} tags per post${report.backend === "postgres" ? `; pool max ${report.plan.poolMax} for every contestant` : ""}`,
+      `- Database: ${report.server}; data: ${s.authors.toLocaleString("en-US")} authors, ${s.posts.toLocaleString("en-US")} posts, ${s.tags} tags, ${s.tagsPerPost} tags per post${report.backend !== "sqlite" ? `; pool max ${report.plan.poolMax} for every contestant` : ""}`,
       `- Commit: ${report.machine.commit}`,
       `- Repeats: ${repeatsText(report.workloads)}`,
       "",
@@ -224,6 +226,12 @@ export const writeMarkdown = (dir: string): string => {
     for (const c of report.contestants) lines.push(`| ${c.name} | ${c.available ? (c.notes ?? "") : `unavailable: ${c.reason ?? ""}`} |`)
     const issues = problems(report)
     if (issues.length) lines.push("", "### Problems in this run", "", ...issues.map((i) => `- ${i.replace(/\|/g, "\\|")}`))
+    // Results of several runs: a backend that ran on other versions than the last one lists its own.
+    const last = reports[reports.length - 1]
+    if (report !== last && JSON.stringify(report.versions) !== JSON.stringify(last?.versions)) {
+      lines.push("", "### Versions of this run", "", "| contestant | packages | drivers it ran on |", "| --- | --- | --- |")
+      for (const v of report.versions) lines.push(`| ${v.contestant} | ${v.packages} | ${v.drivers} |`)
+    }
   }
   const versions = reports[reports.length - 1]?.versions
   if (versions !== undefined) {

@@ -1,8 +1,10 @@
 /**
  * Seeding. Ferro's autoMigrate creates the schema from the Ferro models; the rows go in through
  * the raw driver (fast and the same for everyone). Then every contestant gets its own identical
- * copy: a copy of the SQLite file, or a PostgreSQL database created from the seeded one as a
- * template. Reads see identical data; writes cannot disturb another contestant.
+ * copy: a copy of the SQLite file, a PostgreSQL database created from the seeded one as a
+ * template, or a MySQL database whose tables are created from the seeded ones' `SHOW CREATE
+ * TABLE` and filled with `INSERT … SELECT`. Reads see identical data; writes cannot disturb
+ * another contestant.
  *
  * @module
  */
@@ -11,6 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import Database from "better-sqlite3"
 import { connect, disconnect } from "ferro-orm"
+import mysql from "mysql2/promise"
 import pg from "pg"
 import type { ContestantName, Sizes } from "./config.js"
 import { STREAM_N_MODULO, seedAuthors, seedPostTags, seedPosts, seedTags } from "./data.js"
@@ -162,6 +165,184 @@ export const seedPostgres = async (
       },
     }
   } catch (error) {
+    await drop().catch(() => {})
+    await admin.end().catch(() => {})
+    throw error
+  }
+}
+
+/**
+ * The Ferro models' schema as MySQL DDL, used only while Ferro cannot create it itself (a build
+ * without the MySQL backend, `@ferro/mysql`): what Ferro's autoMigrate creates on MariaDB 10.11
+ * (read back with SHOW CREATE TABLE at 09f0ec8): `text()` as LONGTEXT, VARCHAR(255) where unique
+ * (MySQL indexes no TEXT without a prefix), `datetime()` as DATETIME(6), `bool()` as TINYINT(1),
+ * defaults applied by Ferro rather than the table, foreign keys ON DELETE CASCADE, the join table
+ * with a unique key both ways round, utf8mb4_bin.
+ */
+export const MYSQL_DDL: ReadonlyArray<string> = [
+  `CREATE TABLE authors (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name LONGTEXT NOT NULL,
+    email VARCHAR(255) NOT NULL,
+    UNIQUE KEY uq_authors_email (email)
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+  `CREATE TABLE posts (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    title LONGTEXT NOT NULL,
+    body LONGTEXT NOT NULL,
+    views INT NOT NULL,
+    published TINYINT(1) NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    author_id INT NOT NULL,
+    KEY idx_posts_views (views),
+    KEY idx_posts_created_at (created_at),
+    KEY idx_posts_author_id (author_id),
+    CONSTRAINT fk_posts_author_id_authors FOREIGN KEY (author_id) REFERENCES authors (id) ON DELETE CASCADE
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+  `CREATE TABLE tags (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    UNIQUE KEY uq_tags_name (name)
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+  `CREATE TABLE posts_tags (
+    posts_id INT NOT NULL,
+    tags_id INT NOT NULL,
+    UNIQUE KEY uq_posts_tags_posts_id_tags_id (posts_id, tags_id),
+    KEY idx_posts_tags_tags_id_posts_id (tags_id, posts_id),
+    CONSTRAINT fk_posts_tags_posts_id_posts FOREIGN KEY (posts_id) REFERENCES posts (id) ON DELETE CASCADE,
+    CONSTRAINT fk_posts_tags_tags_id_tags FOREIGN KEY (tags_id) REFERENCES tags (id) ON DELETE CASCADE
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+  `CREATE TABLE upsert_items (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    \`key\` VARCHAR(255) NOT NULL,
+    value INT NOT NULL,
+    label LONGTEXT NOT NULL,
+    UNIQUE KEY uq_upsert_items_key (\`key\`)
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+  `CREATE TABLE stream_rows (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    n INT NOT NULL,
+    label LONGTEXT NOT NULL
+  ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+]
+
+/** A Date as MySQL DATETIME text with milliseconds, in UTC. */
+export const mysqlDatetime = (date: Date): string => date.toISOString().slice(0, 23).replace("T", " ")
+
+/**
+ * `stream_rows` on MySQL: ids 1..rows from a cross join of digit tables (portable to MySQL and
+ * MariaDB, no recursion limit), inserted in id order.
+ */
+const streamMysql = (rows: number): string => {
+  const digits = Math.max(1, Math.ceil(Math.log10(rows + 1)))
+  const digit = "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
+  const from = Array.from({ length: digits }, (_, i) => `${digit} d${i}`).join(" CROSS JOIN ")
+  const id = Array.from({ length: digits }, (_, i) => `d${i}.d * ${10 ** i}`).join(" + ")
+  return `INSERT INTO stream_rows (id, n, label)
+SELECT id, id % ${STREAM_N_MODULO}, CONCAT('row ', id) FROM (SELECT ${id} + 1 AS id FROM ${from}) ids
+WHERE id <= ${Math.floor(rows)} ORDER BY id`
+}
+
+/** Rows per multi-row INSERT when seeding MySQL (well under max_allowed_packet). */
+const MYSQL_SEED_CHUNK = 5_000
+
+const insertMysql = async (
+  connection: mysql.Connection,
+  table: string,
+  columns: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<unknown>>,
+): Promise<void> => {
+  for (let start = 0; start < rows.length; start += MYSQL_SEED_CHUNK) {
+    const slice = rows.slice(start, start + MYSQL_SEED_CHUNK)
+    await connection.query(`INSERT INTO ${table} (${columns.join(", ")}) VALUES ?`, [slice])
+  }
+}
+
+/**
+ * MySQL (MariaDB): a seed database, its schema from Ferro's autoMigrate (or, on a build without
+ * Ferro's MySQL backend, {@link MYSQL_DDL}), the rows through mysql2; then one database per
+ * contestant with the same tables (`SHOW CREATE TABLE` of the seeded ones, foreign keys
+ * included) and rows (`INSERT … SELECT`). The user needs CREATE and DROP on `ferro_bench_*`.
+ */
+export const seedMysql = async (
+  baseUrl: string,
+  sizes: Sizes,
+  contestants: ReadonlyArray<ContestantName>,
+  streamRows: number,
+  log: (line: string) => void,
+): Promise<Seeded> => {
+  const admin = await mysql.createConnection({ uri: baseUrl, timezone: "Z" })
+  const seedDb = dbName("seed")
+  const created: Array<string> = []
+  const drop = async (): Promise<void> => {
+    for (const name of [...created].reverse()) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``)
+    created.length = 0
+  }
+  try {
+    for (const name of [seedDb, ...contestants.map(dbName)]) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``)
+    await admin.query(`CREATE DATABASE \`${seedDb}\``)
+    created.push(seedDb)
+    const seedUrl = withDatabase(baseUrl, seedDb)
+    try {
+      await createSchema(seedUrl)
+      log("  schema: Ferro's autoMigrate")
+    } catch (error) {
+      await disconnect().catch(() => {})
+      const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]
+      log(`  schema: plain DDL (Ferro's autoMigrate on MySQL failed: ${reason})`)
+      await admin.query(`DROP DATABASE \`${seedDb}\``)
+      await admin.query(`CREATE DATABASE \`${seedDb}\``)
+      await admin.query(`USE \`${seedDb}\``)
+      for (const ddl of MYSQL_DDL) await admin.query(ddl)
+    }
+    await admin.query(`USE \`${seedDb}\``)
+    await admin.query("SET SESSION foreign_key_checks = 0, unique_checks = 0")
+    await admin.beginTransaction()
+    await insertMysql(admin, "authors", ["id", "name", "email"], seedAuthors(sizes).map((a) => [a.id, a.name, a.email]))
+    await insertMysql(
+      admin,
+      "posts",
+      ["id", "title", "body", "views", "published", "created_at", "author_id"],
+      seedPosts(sizes).map((p) => [p.id, p.title, p.body, p.views, p.published, mysqlDatetime(p.createdAt), p.authorId]),
+    )
+    await insertMysql(admin, "tags", ["id", "name"], seedTags(sizes).map((t) => [t.id, t.name]))
+    await insertMysql(admin, "posts_tags", ["posts_id", "tags_id"], seedPostTags(sizes))
+    if (streamRows > 0) await admin.query(streamMysql(streamRows))
+    await admin.commit()
+    const [tableRows] = await admin.query<Array<mysql.RowDataPacket>>("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+    const tables = tableRows.map((r) => String(Object.values(r)[0]))
+    const ddl = new Map<string, string>()
+    for (const table of tables) {
+      const [rows] = await admin.query<Array<mysql.RowDataPacket>>(`SHOW CREATE TABLE \`${table}\``)
+      ddl.set(table, String(rows[0]!["Create Table"]))
+    }
+    await admin.query(`ANALYZE TABLE ${tables.map((t) => `\`${t}\``).join(", ")}`)
+    const targets = new Map<ContestantName, string>()
+    for (const name of contestants) {
+      const db = dbName(name)
+      await admin.query(`CREATE DATABASE \`${db}\``)
+      created.push(db)
+      await admin.query(`USE \`${db}\``)
+      for (const table of tables) {
+        await admin.query(ddl.get(table)!)
+        await admin.query(`INSERT INTO \`${table}\` SELECT * FROM \`${seedDb}\`.\`${table}\``)
+      }
+      await admin.query(`ANALYZE TABLE ${tables.map((t) => `\`${t}\``).join(", ")}`)
+      targets.set(name, withDatabase(baseUrl, db))
+    }
+    await admin.query("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+    return {
+      targets,
+      cleanup: async () => {
+        try {
+          await drop()
+        } finally {
+          await admin.end()
+        }
+      },
+    }
+  } catch (error) {
+    await admin.rollback().catch(() => {})
     await drop().catch(() => {})
     await admin.end().catch(() => {})
     throw error

@@ -75,33 +75,36 @@ export const versions = (): ReadonlyArray<VersionRow> => {
   const v = (name: string) => `${name} ${versionAt(packageDir(benchDir, name))}`
   const driversOf = (name: string): string => {
     const dir = packageDir(benchDir, name)
-    return `better-sqlite3 ${versionAt(dependencyDir(dir, name, "better-sqlite3"))}, pg ${versionAt(dependencyDir(dir, name, "pg"))}`
+    return `better-sqlite3 ${versionAt(dependencyDir(dir, name, "better-sqlite3"))}, pg ${versionAt(dependencyDir(dir, name, "pg"))}, mysql2 ${versionAt(dependencyDir(dir, name, "mysql2"))}`
   }
   const ferroSqlite = join(repoRoot, "packages", "sqlite")
   const ferroPg = join(repoRoot, "packages", "pg")
+  const ferroMysql = join(repoRoot, "packages", "mysql")
   const prismaSqlite = packageDir(benchDir, "@prisma/adapter-better-sqlite3")
   const prismaPg = packageDir(benchDir, "@prisma/adapter-pg")
-  const mikroSqlite = packageDir(benchDir, "@mikro-orm/better-sqlite")
+  const prismaMariadb = packageDir(benchDir, "@prisma/adapter-mariadb")
+  const mikroSqlite = packageDir(benchDir, "@mikro-orm/sqlite")
   const mikroPg = packageDir(benchDir, "@mikro-orm/postgresql")
+  const mikroMysql = packageDir(benchDir, "@mikro-orm/mysql")
   return [
-    { contestant: "raw", packages: "-", drivers: `${v("better-sqlite3")}, ${v("pg")}` },
+    { contestant: "raw", packages: "-", drivers: `${v("better-sqlite3")}, ${v("pg")}, ${v("mysql2")}` },
     {
       contestant: "ferro, ferro-native, ferro-lazy",
       packages: `ferro-orm (workspace, commit ${machine().commit})`,
-      drivers: `better-sqlite3 ${versionAt(packageDir(ferroSqlite, "better-sqlite3"))}, pg ${versionAt(packageDir(ferroPg, "pg"))}`,
+      drivers: `better-sqlite3 ${versionAt(packageDir(ferroSqlite, "better-sqlite3"))}, pg ${versionAt(packageDir(ferroPg, "pg"))}, mysql2 ${existsSync(ferroMysql) ? versionAt(packageDir(ferroMysql, "mysql2")) : "(no @ferro/mysql in this build)"}`,
     },
     { contestant: "drizzle", packages: v("drizzle-orm"), drivers: driversOf("drizzle-orm") },
-    { contestant: "kysely", packages: v("kysely"), drivers: `${v("better-sqlite3")}, ${v("pg")} (instances passed in)` },
+    { contestant: "kysely", packages: v("kysely"), drivers: `${v("better-sqlite3")}, ${v("pg")}, ${v("mysql2")} (instances passed in)` },
     { contestant: "typeorm", packages: v("typeorm"), drivers: driversOf("typeorm") },
     {
       contestant: "mikroorm",
-      packages: `${v("@mikro-orm/core")}, @mikro-orm/better-sqlite ${versionAt(mikroSqlite)}, @mikro-orm/postgresql ${versionAt(mikroPg)}`,
-      drivers: `better-sqlite3 ${versionAt(dependencyDir(mikroSqlite, "@mikro-orm/better-sqlite", "better-sqlite3"))}, pg ${versionAt(dependencyDir(mikroPg, "@mikro-orm/postgresql", "pg"))}`,
+      packages: `${v("@mikro-orm/core")}, @mikro-orm/sqlite ${versionAt(mikroSqlite)}, @mikro-orm/postgresql ${versionAt(mikroPg)}, @mikro-orm/mysql ${versionAt(mikroMysql)}`,
+      drivers: `better-sqlite3 ${versionAt(dependencyDir(mikroSqlite, "@mikro-orm/sqlite", "better-sqlite3"))}, pg ${versionAt(dependencyDir(mikroPg, "@mikro-orm/postgresql", "pg"))}, mysql2 ${versionAt(dependencyDir(mikroMysql, "@mikro-orm/mysql", "mysql2"))}`,
     },
     {
       contestant: "prisma",
-      packages: `${v("@prisma/client")}, ${v("prisma")} (generate only), @prisma/adapter-better-sqlite3 ${versionAt(prismaSqlite)}, @prisma/adapter-pg ${versionAt(prismaPg)}`,
-      drivers: `better-sqlite3 ${versionAt(dependencyDir(prismaSqlite, "@prisma/adapter-better-sqlite3", "better-sqlite3"))}, pg ${versionAt(dependencyDir(prismaPg, "@prisma/adapter-pg", "pg"))}`,
+      packages: `${v("@prisma/client")}, ${v("prisma")} (generate only), @prisma/adapter-better-sqlite3 ${versionAt(prismaSqlite)}, @prisma/adapter-pg ${versionAt(prismaPg)}, @prisma/adapter-mariadb ${versionAt(prismaMariadb)}`,
+      drivers: `better-sqlite3 ${versionAt(dependencyDir(prismaSqlite, "@prisma/adapter-better-sqlite3", "better-sqlite3"))}, pg ${versionAt(dependencyDir(prismaPg, "@prisma/adapter-pg", "pg"))}, mariadb ${versionAt(dependencyDir(prismaMariadb, "@prisma/adapter-mariadb", "mariadb"))}`,
     },
   ]
 }

@@ -1,13 +1,14 @@
 /**
- * Drizzle ORM with its better-sqlite3 and node-postgres drivers. Prepared statements wherever
+ * Drizzle ORM with its better-sqlite3, node-postgres and mysql2 drivers. Prepared statements wherever
  * Drizzle offers them (placeholders for ids, limits and offsets); eager loads through the
  * relational query API (`db.query.x.findMany({ with })`), the many-to-many through the join
  * table's relations. The grouped aggregate with `count()` and `sum().mapWith(Number)` (Drizzle's
  * `sum` is typed as a string, as PostgreSQL's numeric sum would be); the relation filter with an
  * `inArray` subquery on the author's name and an `exists` subquery on the posts. The upsert with
  * `insert().values(chunk).onConflictDoUpdate({ target: key, set: { value: sql\`excluded.value\`,
- * … } })`, 5,000 rows per statement, in a transaction. No stream: Drizzle 0.45 has `.iterator()`
- * only on its MySQL and SingleStore drivers (not better-sqlite3, not node-postgres). Statements
+ * … } })`, 5,000 rows per statement, in a transaction (MySQL: `onDuplicateKeyUpdate({ set: { value:
+ * sql\`values(value)\`, … } })`). Stream: on MySQL only, with `.iterator()` (Drizzle 0.45 has it
+ * only on its MySQL and SingleStore drivers, not better-sqlite3, not node-postgres). Statements
  * are counted by Drizzle's logger hook.
  *
  * @module
@@ -15,7 +16,9 @@
 import Database from "better-sqlite3"
 import { and, asc, count, desc, eq, exists, gt, inArray, lte, sql, sum } from "drizzle-orm"
 import { type BetterSQLite3Database, drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3"
+import { type MySql2Database, drizzle as drizzleMysql } from "drizzle-orm/mysql2"
 import { type NodePgDatabase, drizzle as drizzlePg } from "drizzle-orm/node-postgres"
+import mysql from "mysql2/promise"
 import pg from "pg"
 import type { ChildConfig } from "../config.js"
 import { INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
@@ -25,6 +28,7 @@ const NO_STREAM = "stream: – (Drizzle 0.45 has `.iterator()` only on its MySQL
 
 /** ON CONFLICT (key) DO UPDATE SET value = excluded.value, label = excluded.label (the same on both backends). */
 const mergeSet = { value: sql`excluded.value`, label: sql`excluded.label` }
+import * as mysqlSchema from "../schema/drizzle-mysql.js"
 import * as pgSchema from "../schema/drizzle-pg.js"
 import * as sqliteSchema from "../schema/drizzle-sqlite.js"
 
@@ -276,7 +280,146 @@ const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
   }
 }
 
+const openMysql = async (url: string, poolMax: number): Promise<Session> => {
+  const pool = mysql.createPool({ uri: url, connectionLimit: poolMax })
+  await Promise.all(Array.from({ length: poolMax }, () => pool.query("SELECT 1")))
+  const counter = hookCounter()
+  const db: MySql2Database<typeof mysqlSchema> = drizzleMysql({
+    client: pool,
+    schema: mysqlSchema,
+    // MariaDB has no LATERAL joins, which the "default" mode's relational queries use (MySQL 8
+    // has them); "planetscale" builds them with correlated subqueries instead.
+    mode: "planetscale",
+    logger: { logQuery: () => counter.hit() },
+  })
+  const { authors, posts, upsertItems, streamRows } = mysqlSchema
+  const byId = db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare()
+  const first = db.select().from(posts).orderBy(asc(posts.id)).limit(sql.placeholder("limit")).prepare()
+  const page = db
+    .select()
+    .from(posts)
+    .where(gt(posts.views, sql.placeholder("minViews")))
+    .orderBy(desc(posts.createdAt))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare()
+  const authorsWithPosts = db.query.authors
+    .findMany({ orderBy: (a, { asc }) => [asc(a.id)], limit: sql.placeholder("limit"), with: { posts: true } })
+    .prepare()
+  const postsWithTags = db.query.posts
+    .findMany({
+      orderBy: (p, { asc }) => [asc(p.id)],
+      limit: sql.placeholder("limit"),
+      with: { postsTags: { with: { tag: true } } },
+    })
+    .prepare()
+  const update = db
+    .update(posts)
+    .set({ views: sql`${posts.views} + 1` })
+    .where(lte(posts.id, sql.placeholder("maxId")))
+    .prepare()
+  const aggregate = db
+    .select({ authorId: posts.authorId, posts: count(), views: sum(posts.views).mapWith(Number) })
+    .from(posts)
+    .groupBy(posts.authorId)
+    .prepare()
+  const postsByAuthorName = db
+    .select()
+    .from(posts)
+    .where(inArray(posts.authorId, db.select({ id: authors.id }).from(authors).where(eq(authors.name, sql.placeholder("name")))))
+    .prepare()
+  const authorsWithPostAbove = db
+    .select()
+    .from(authors)
+    .where(
+      exists(
+        db
+          .select({ one: sql`1` })
+          .from(posts)
+          .where(and(eq(posts.authorId, authors.id), gt(posts.views, sql.placeholder("minViews")))),
+      ),
+    )
+    .prepare()
+  /** ON DUPLICATE KEY UPDATE value = VALUES(value), label = VALUES(label): the row that conflicted. */
+  const mergeValues = { value: sql`values(${upsertItems.value})`, label: sql`values(${upsertItems.label})` }
+
+  return {
+    notes: `mysql2 driver (pool max ${poolMax}), prepared queries, relational queries for eager loads (mode "planetscale": MariaDB has no LATERAL); stream: .iterator()`,
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: unknown = null
+      for (const id of ids) {
+        const rows = await byId.execute({ id })
+        if (rows.length === 1) {
+          last = rows[0]
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const rows = await first.execute({ limit })
+      return { count: rows.length, value: rows }
+    },
+    async page({ minViews, limit, offset }) {
+      const rows = await page.execute({ minViews, limit, offset })
+      return { count: rows.length, value: rows }
+    },
+    async authorsWithPosts(limit) {
+      const rows = await authorsWithPosts.execute({ limit })
+      return { count: rows.reduce((n, a) => n + a.posts.length, 0), value: rows }
+    },
+    async postsWithTags(limit) {
+      const rows = await postsWithTags.execute({ limit })
+      return { count: rows.reduce((n, p) => n + p.postsTags.length, 0), value: rows }
+    },
+    async bulkInsert(rows) {
+      const inserted = await db.transaction(async (tx) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) n += (await tx.insert(posts).values(chunk))[0].affectedRows
+        return n
+      })
+      return { count: inserted, value: null }
+    },
+    async batchUpdate(maxId) {
+      const [result] = await update.execute({ maxId })
+      return { count: result.affectedRows, value: null }
+    },
+    async upsert(rows) {
+      const written = await db.transaction(async (tx) => {
+        let n = 0
+        for (const chunk of chunks(rows, INSERT_CHUNK)) {
+          n += (await tx.insert(upsertItems).values(chunk).onDuplicateKeyUpdate({ set: mergeValues }))[0].affectedRows
+        }
+        return n
+      })
+      return { count: written, value: null }
+    },
+    async stream(fold) {
+      // Drizzle's logger is not called for .iterator(): the one statement is counted here.
+      counter.hit()
+      for await (const row of db.select().from(streamRows).orderBy(asc(streamRows.id)).iterator()) fold.add(row.id, row.n)
+    },
+    async aggregate() {
+      return aggregate.execute()
+    },
+    async relationFilter({ authorName, minViews }) {
+      const posts = await postsByAuthorName.execute({ name: authorName })
+      const authors = await authorsWithPostAbove.execute({ minViews })
+      return { posts, authors }
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
 const open: OpenSession = async (config: ChildConfig) =>
-  config.backend === "sqlite" ? openSqlite(config.target) : openPostgres(config.target, config.plan.poolMax)
+  config.backend === "sqlite"
+    ? openSqlite(config.target)
+    : config.backend === "mysql"
+      ? openMysql(config.target, config.plan.poolMax)
+      : openPostgres(config.target, config.plan.poolMax)
 
 export default open

@@ -169,7 +169,15 @@ export const openFerro = async (
     identityMap,
     ...(variant === "js" ? {} : { engine: "native" as const }),
   }
-  await connect(url, options)
+  try {
+    await connect(url, options)
+  } catch (error) {
+    // mysql:// URLs load Ferro's MySQL backend (@ferro/mysql); say so when this build lacks it.
+    if (config.backend === "mysql") {
+      throw new Error(`Ferro on MySQL is not available in this build (connect() loads @ferro/mysql for mysql:// URLs): ${reason(error)}`)
+    }
+    throw error
+  }
   const connection = getConnection()
   if (variant !== "js") {
     const engine = engineOf(connection.driver)

@@ -1,16 +1,18 @@
 /**
- * Kysely with its SqliteDialect (better-sqlite3) and PostgresDialect (pg pool). Rows come back
- * as the driver returns them (snake_case keys; on SQLite `published` is 0/1 and `created_at`
- * ISO text: Kysely does not convert values). Eager loads use the `jsonArrayFrom` helpers the
- * Kysely docs recommend (one statement; on SQLite with `ParseJSONResultsPlugin` on those
- * queries). The grouped aggregate with `eb.fn.countAll()` / `eb.fn.sum()` (on PostgreSQL both are
- * bigint, which pg returns as strings: converted with `Number()`); the relation filter with an
+ * Kysely with its SqliteDialect (better-sqlite3), PostgresDialect (pg pool) and MysqlDialect
+ * (mysql2 pool). Rows come back as the driver returns them (snake_case keys; on SQLite
+ * `published` is 0/1 and `created_at` ISO text, on MySQL `published` is 0/1: Kysely does not
+ * convert values). Eager loads use the `jsonArrayFrom` helpers the Kysely docs recommend (one
+ * statement; on SQLite and MySQL with `ParseJSONResultsPlugin` on those queries: MariaDB's JSON is
+ * text to the driver). The grouped aggregate with `eb.fn.countAll()` / `eb.fn.sum()` (on PostgreSQL both are
+ * bigint, which pg returns as strings, and on MySQL the SUM is DECIMAL, a string from mysql2:
+ * converted with `Number()`); the relation filter with an
  * inner join on the author's name and an `exists` subquery on the posts. Kysely has no
  * prepared-statement API: each call compiles its query. The upsert with
- * `insertInto().values(chunk).onConflict((oc) => oc.column("key").doUpdateSet(…excluded…))`, 5,000
- * rows per statement, in a transaction; the stream with `.stream(batchSize)` (SQLite: better-sqlite3's
+ * `insertInto().values(chunk).onConflict((oc) => oc.column("key").doUpdateSet(…excluded…))`
+ * (MySQL: `onDuplicateKeyUpdate` with `VALUES(col)`), 5,000 rows per statement, in a transaction; the stream with `.stream(batchSize)` (SQLite: better-sqlite3's
  * `iterate()`; PostgreSQL: pg-cursor, given to the dialect as `cursor`, the setup Kysely's docs
- * name). Statements are counted by Kysely's `log` hook.
+ * name; MySQL: mysql2's row stream). Statements are counted by Kysely's `log` hook.
  *
  * @module
  */
@@ -20,19 +22,23 @@ import {
   type Insertable,
   Kysely,
   type LogEvent,
+  type RawBuilder,
+  MysqlDialect,
   ParseJSONResultsPlugin,
   PostgresDialect,
   SqliteDialect,
+  sql,
 } from "kysely"
 import { jsonArrayFrom as pgJsonArrayFrom } from "kysely/helpers/postgres"
 import { jsonArrayFrom as sqliteJsonArrayFrom } from "kysely/helpers/sqlite"
+import { createPool as createMysqlPool } from "mysql2"
 import pg from "pg"
 import Cursor from "pg-cursor"
 import type { ChildConfig } from "../config.js"
 import { type AggregateRow, INSERT_CHUNK, chunks, type OpenSession, type Session, hookCounter } from "../contestant.js"
 import type { NewPost } from "../data.js"
 
-/** The tables as the database stores them (SQLite types | PostgreSQL types). */
+/** The tables as the database stores them (SQLite types | PostgreSQL and MySQL types). */
 interface DB {
   authors: { id: Generated<number>; name: string; email: string }
   posts: {
@@ -50,6 +56,17 @@ interface DB {
   stream_rows: { id: Generated<number>; n: number; label: string }
 }
 
+/** A post inside a JSON aggregate (eager loads): the text of the JSON, parsed. */
+interface PostJson {
+  id: number
+  title: string
+  body: string
+  views: number
+  published: number
+  created_at: string
+  author_id: number
+}
+
 const POST_COLUMNS = [
   "posts.id",
   "posts.title",
@@ -60,18 +77,41 @@ const POST_COLUMNS = [
   "posts.author_id",
 ] as const
 
+/**
+ * MariaDB: `coalesce(json_arrayagg(json_object('col', table.col, …)), '[]')`, to be selected by a
+ * correlated subquery. Kysely's MySQL `jsonArrayFrom` does not run on MariaDB: it aggregates over a
+ * derived table that refers to the outer row (MariaDB cannot correlate a derived table, "Unknown
+ * column") and ends in `CAST(… AS JSON)` (MariaDB's JSON is text). ParseJSONResultsPlugin parses
+ * the text.
+ */
+const mariadbJsonArray = <O>(columns: ReadonlyArray<string>): RawBuilder<Array<O>> =>
+  sql<Array<O>>`coalesce(json_arrayagg(json_object(${sql.join(
+    columns.map((c) => sql`${sql.lit(c.slice(c.indexOf(".") + 1))}, ${sql.ref(c)}`),
+  )})), '[]')`
+
 const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   const counter = hookCounter()
   const log = (event: LogEvent): void => {
     if (event.level === "query") counter.hit()
   }
   const sqlite = config.backend === "sqlite"
+  const mysql = config.backend === "mysql"
   let pool: pg.Pool | null = null
-  let dialect: SqliteDialect | PostgresDialect
+  let dialect: SqliteDialect | PostgresDialect | MysqlDialect
   if (sqlite) {
     const database = new Database(config.target)
     database.pragma("foreign_keys = ON")
     dialect = new SqliteDialect({ database })
+  } else if (mysql) {
+    // Kysely's MysqlDialect takes mysql2's callback-style pool.
+    const mysqlPool = createMysqlPool({ uri: config.target, connectionLimit: config.plan.poolMax })
+    await Promise.all(
+      Array.from(
+        { length: config.plan.poolMax },
+        () => new Promise<void>((resolve, reject) => mysqlPool.query("SELECT 1", (error) => (error ? reject(error) : resolve()))),
+      ),
+    )
+    dialect = new MysqlDialect({ pool: mysqlPool })
   } else {
     pool = new pg.Pool({ connectionString: config.target, max: config.plan.poolMax })
     pool.on("error", () => {})
@@ -103,7 +143,9 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   return {
     notes: sqlite
       ? "SqliteDialect (better-sqlite3), rows as the driver returns them, jsonArrayFrom + ParseJSONResultsPlugin for eager loads"
-      : `PostgresDialect (pool max ${config.plan.poolMax}, pg-cursor for streams), jsonArrayFrom for eager loads`,
+      : mysql
+        ? `MysqlDialect (mysql2 pool max ${config.plan.poolMax}), rows as the driver returns them, jsonArrayFrom + ParseJSONResultsPlugin for eager loads; stream: mysql2's row stream`
+        : `PostgresDialect (pool max ${config.plan.poolMax}, pg-cursor for streams), jsonArrayFrom for eager loads`,
     statements: counter,
     async pointLookup(ids) {
       let found = 0
@@ -139,12 +181,19 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .selectAll("authors")
         .select((eb) => [
           // Explicit columns: Kysely's SQLite helper cannot take selectAll() (json_object needs names).
-          jsonArrayFrom(eb.selectFrom("posts").select(POST_COLUMNS).whereRef("posts.author_id", "=", "authors.id")).as("posts"),
+          mysql
+            ? eb
+                .selectFrom("posts")
+                .select(mariadbJsonArray<PostJson>(POST_COLUMNS).as("posts"))
+                .whereRef("posts.author_id", "=", "authors.id")
+                .$castTo<{ posts: Array<PostJson> }>()
+                .as("posts")
+            : jsonArrayFrom(eb.selectFrom("posts").select(POST_COLUMNS).whereRef("posts.author_id", "=", "authors.id")).as("posts"),
         ])
         .orderBy("authors.id")
         .limit(limit)
         .execute()
-      return { count: authors.reduce((n, a) => n + a.posts.length, 0), value: authors }
+      return { count: authors.reduce((n, a) => n + (a.posts ?? []).length, 0), value: authors }
     },
     async postsWithTags(limit) {
       const posts = await db
@@ -152,18 +201,26 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .selectFrom("posts")
         .selectAll("posts")
         .select((eb) => [
-          jsonArrayFrom(
-            eb
-              .selectFrom("posts_tags")
-              .innerJoin("tags", "tags.id", "posts_tags.tags_id")
-              .select(["tags.id", "tags.name"])
-              .whereRef("posts_tags.posts_id", "=", "posts.id"),
-          ).as("tags"),
+          mysql
+            ? eb
+                .selectFrom("posts_tags")
+                .innerJoin("tags", "tags.id", "posts_tags.tags_id")
+                .select(mariadbJsonArray<{ id: number; name: string }>(["tags.id", "tags.name"]).as("tags"))
+                .whereRef("posts_tags.posts_id", "=", "posts.id")
+                .$castTo<{ tags: Array<{ id: number; name: string }> }>()
+                .as("tags")
+            : jsonArrayFrom(
+                eb
+                  .selectFrom("posts_tags")
+                  .innerJoin("tags", "tags.id", "posts_tags.tags_id")
+                  .select(["tags.id", "tags.name"])
+                  .whereRef("posts_tags.posts_id", "=", "posts.id"),
+              ).as("tags"),
         ])
         .orderBy("posts.id")
         .limit(limit)
         .execute()
-      return { count: posts.reduce((n, p) => n + p.tags.length, 0), value: posts }
+      return { count: posts.reduce((n, p) => n + (p.tags ?? []).length, 0), value: posts }
     },
     async bulkInsert(rows) {
       const inserted = await db.transaction().execute(async (trx) => {
@@ -188,11 +245,11 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
       const written = await db.transaction().execute(async (trx) => {
         let n = 0
         for (const chunk of chunks(rows, INSERT_CHUNK)) {
-          const result = await trx
-            .insertInto("upsert_items")
-            .values(chunk.map((r) => ({ key: r.key, value: r.value, label: r.label })))
-            .onConflict((oc) => oc.column("key").doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), label: eb.ref("excluded.label") })))
-            .executeTakeFirst()
+          const values = trx.insertInto("upsert_items").values(chunk.map((r) => ({ key: r.key, value: r.value, label: r.label })))
+          const result = await (mysql
+            ? values.onDuplicateKeyUpdate({ value: sql<number>`values(${sql.ref("value")})`, label: sql<string>`values(${sql.ref("label")})` })
+            : values.onConflict((oc) => oc.column("key").doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), label: eb.ref("excluded.label") })))
+          ).executeTakeFirst()
           n += Number(result.numInsertedOrUpdatedRows ?? 0n)
         }
         return n
@@ -208,7 +265,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .select(["author_id as authorId", (eb) => eb.fn.countAll().as("posts"), (eb) => eb.fn.sum("views").as("views")])
         .groupBy("author_id")
         .execute()
-      // SQLite returns numbers; pg returns bigint as strings (Kysely converts nothing).
+      // SQLite returns numbers; pg returns bigint as strings, mysql2 DECIMAL sums as strings (Kysely converts nothing).
       return sqlite
         ? (rows as Array<AggregateRow>)
         : rows.map((r): AggregateRow => ({ authorId: r.authorId, posts: Number(r.posts), views: r.views === null ? null : Number(r.views) }))

@@ -1,22 +1,25 @@
 /**
- * MikroORM 6 with `EntitySchema`s on its better-sqlite and postgresql drivers, used as its docs
+ * MikroORM 7 with `EntitySchema`s on its sqlite (better-sqlite3), postgresql and mysql (mysql2) drivers, used as its docs
  * show: a forked EntityManager (identity map cleared before every sample, outside the timed
  * region), `findOne`/`find` for reads, `populate` for eager loads (MikroORM's default load
  * strategy), `insertMany` for the bulk insert and `nativeUpdate` with a `raw()` expression for
  * the batch update. The grouped aggregate with its QueryBuilder (`select` with `raw()` aggregates,
  * `groupBy`, read as plain rows; on PostgreSQL COUNT and SUM are bigint, which pg returns as
- * strings: converted with `Number()`); the relation filter with `find` and a condition on the
+ * strings, and on MySQL the SUM is DECIMAL, a string from mysql2: converted with `Number()`); the relation filter with `find` and a condition on the
  * author (`{ author: { name } }`, joined) and the collection operator `$some` on the posts (a
  * subquery, so no author comes back twice). The upsert with `em.upsertMany(UpsertItem, rows, {
  * onConflictFields: ["key"], onConflictAction: "merge", onConflictMergeFields: ["value", "label"] })`
  * in a transaction, split by MikroORM itself (its `batchSize`, default 300 rows per statement).
- * No stream: `em.stream()` is MikroORM 7; 6.6 has none. Statements are counted with MikroORM's
+ * The stream with `em.stream(StreamRow, { orderBy: { id: "asc" }, chunkSize })` (MikroORM 7: entity
+ * instances, not added to the identity map; `chunkSize` is honoured on PostgreSQL, a cursor, and
+ * ignored on SQLite and MySQL, whose drivers stream row by row). Statements are counted with MikroORM's
  * query logger, switched on only for the counting run (its formatting would otherwise be timed).
  *
  * @module
  */
-import { type SqlEntityManager, MikroORM as SqliteOrm } from "@mikro-orm/better-sqlite"
+import { type SqlEntityManager, MikroORM as SqliteOrm } from "@mikro-orm/sqlite"
 import { type EntityManager, type MikroORM, type Options, raw } from "@mikro-orm/core"
+import { MikroORM as MysqlOrm } from "@mikro-orm/mysql"
 import { MikroORM as PostgresOrm } from "@mikro-orm/postgresql"
 import type { ChildConfig } from "../config.js"
 import {
@@ -28,24 +31,27 @@ import {
   type StatementCounter,
   hookCounter,
 } from "../contestant.js"
-import { AuthorSchema, type PostEntity, PostSchema, TagSchema, UpsertItemSchema } from "../schema/mikroorm.js"
+import { AuthorSchema, type PostEntity, PostSchema, StreamRowSchema, TagSchema, UpsertItemSchema } from "../schema/mikroorm.js"
 
 const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   const hits = hookCounter()
-  const common: Options = {
-    entities: [AuthorSchema, PostSchema, TagSchema, UpsertItemSchema],
+  const common: Partial<Options> = {
+    entities: [AuthorSchema, PostSchema, TagSchema, UpsertItemSchema, StreamRowSchema],
     logger: () => hits.hit(),
     debug: false,
     allowGlobalContext: false,
   }
+  const pool = { min: 0, max: config.plan.poolMax }
   const orm: MikroORM =
     config.backend === "sqlite"
       ? await SqliteOrm.init({ ...common, dbName: config.target })
-      : await PostgresOrm.init({ ...common, clientUrl: config.target, pool: { min: 0, max: config.plan.poolMax } })
+      : config.backend === "mysql"
+        ? await MysqlOrm.init({ ...common, clientUrl: config.target, pool })
+        : await PostgresOrm.init({ ...common, clientUrl: config.target, pool })
   const em: EntityManager = orm.em.fork()
   // Both SQL drivers' EntityManagers have the QueryBuilder (@mikro-orm/knex).
   const sqlEm = em as SqlEntityManager
-  if (config.backend === "postgres") {
+  if (config.backend !== "sqlite") {
     await Promise.all(Array.from({ length: config.plan.poolMax }, () => em.getConnection().execute("SELECT 1")))
   }
   // Through the configuration: MikroORM re-applies `debug` to its logger whenever an option is
@@ -62,7 +68,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   }
 
   return {
-    notes: `EntitySchema, ${config.backend === "sqlite" ? "better-sqlite" : `postgresql (pool max ${config.plan.poolMax})`} driver, forked EntityManager cleared before each sample; stream: – (MikroORM 6.6 has no em.stream(), added in 7)`,
+    notes: `EntitySchema, ${config.backend === "sqlite" ? "sqlite (better-sqlite3)" : `${config.backend === "mysql" ? "mysql (mysql2)" : "postgresql"} (pool max ${config.plan.poolMax})`} driver, forked EntityManager cleared before each sample; stream: em.stream() (entities, outside the identity map)`,
     statements,
     beforeSample() {
       em.clear()
@@ -133,10 +139,10 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
     async aggregate() {
       const rows = await sqlEm
         .createQueryBuilder(PostSchema, "p")
-        .select(["p.author_id as authorId", raw("count(*) as posts"), raw("sum(p.views) as views")])
+        .select(["p.author as authorId", raw("count(*) as posts"), raw("sum(p.views) as views")])
         .groupBy("p.author")
         .execute<Array<{ authorId: number; posts: number | string; views: number | string | null }>>("all", false)
-      // SQLite returns numbers; pg returns bigint as strings.
+      // SQLite returns numbers; pg returns bigint as strings, mysql2 the DECIMAL sum as a string.
       return config.backend === "sqlite"
         ? (rows as Array<AggregateRow>)
         : rows.map((r): AggregateRow => ({ authorId: r.authorId, posts: Number(r.posts), views: r.views === null ? null : Number(r.views) }))
@@ -145,6 +151,9 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
       const posts = await em.find(PostSchema, { author: { name: authorName } })
       const authors = await em.find(AuthorSchema, { posts: { $some: { views: { $gt: minViews } } } })
       return { posts, authors }
+    },
+    async stream(fold, batchSize) {
+      for await (const row of em.stream(StreamRowSchema, { orderBy: { id: "asc" }, chunkSize: batchSize })) fold.add(row.id, row.n)
     },
     async close() {
       await orm.close(true)

@@ -1,6 +1,6 @@
 /**
- * Prisma 7 with driver adapters (`@prisma/adapter-better-sqlite3`, `@prisma/adapter-pg`) and
- * its query compiler: no engine binaries. The clients are generated from prisma/*.prisma at
+ * Prisma 7 with driver adapters (`@prisma/adapter-better-sqlite3`, `@prisma/adapter-pg`,
+ * `@prisma/adapter-mariadb` for MySQL and MariaDB) and its query compiler: no engine binaries. The clients are generated from prisma/*.prisma at
  * build time (scripts/prisma-generate.mjs). Used as its docs show: `findUnique`, `findMany`
  * with `where`/`orderBy`/`take`/`skip`, `include` for eager loads (the many-to-many through an
  * explicit join model over Ferro's posts_tags), `createMany`, `updateMany` with `increment`,
@@ -103,6 +103,48 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
         ).length,
     }
   }
+  if (config.backend === "mysql") {
+    const { PrismaClient } = await import("../../generated/prisma/mysql/client.js")
+    const { PrismaMariaDb } = await import("@prisma/adapter-mariadb")
+    const url = new URL(config.target)
+    const adapter = new PrismaMariaDb({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+      connectionLimit: config.plan.poolMax,
+    })
+    const client = new PrismaClient({ adapter, log })
+    client.$on("query", onQuery)
+    return {
+      post: client.post,
+      $disconnect: () => client.$disconnect(),
+      $queryRawUnsafe: (sql) => client.$queryRawUnsafe(sql),
+      authorsWithPosts: (limit) => client.author.findMany({ orderBy: { id: "asc" }, take: limit, include: { posts: true } }),
+      postsWithTags: (limit) =>
+        client.post.findMany({ orderBy: { id: "asc" }, take: limit, include: { postsTags: { include: { tag: true } } } }),
+      postsPerAuthor: () => {
+        const groups = client.post.groupBy({ by: ["authorId"], _count: true, _sum: { views: true } })
+        return groups
+      },
+      postsByAuthorName: (name) => client.post.findMany({ where: { author: { name } } }),
+      authorsWithPostAbove: (minViews) => client.author.findMany({ where: { posts: { some: { views: { gt: minViews } } } } }),
+      upsertEach: async (rows) =>
+        (
+          await client.$transaction(
+            rows.map((r) =>
+              client.upsertItem.upsert({
+                where: { key: r.key },
+                create: { key: r.key, value: r.value, label: r.label },
+                update: { value: r.value, label: r.label },
+              }),
+            ),
+            UPSERT_TRANSACTION,
+          )
+        ).length,
+    }
+  }
   const { PrismaClient } = await import("../../generated/prisma/postgres/client.js")
   const { PrismaPg } = await import("@prisma/adapter-pg")
   const client = new PrismaClient({
@@ -142,12 +184,12 @@ const openClient = async (config: ChildConfig, onQuery: () => void): Promise<Pri
 const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   const counter = hookCounter()
   const prisma = await openClient(config, () => counter.hit())
-  if (config.backend === "postgres") {
+  if (config.backend !== "sqlite") {
     await Promise.all(Array.from({ length: config.plan.poolMax }, () => prisma.$queryRawUnsafe("SELECT 1")))
   }
 
   return {
-    notes: `Prisma 7 client on ${config.backend === "sqlite" ? "@prisma/adapter-better-sqlite3" : `@prisma/adapter-pg (pool max ${config.plan.poolMax})`}, query compiler (no engine binaries), include for eager loads, upsert: one upsert() per row in a batch $transaction (no bulk upsert); stream: – (Prisma has no streaming or cursor API)`,
+    notes: `Prisma 7 client on ${config.backend === "sqlite" ? "@prisma/adapter-better-sqlite3" : `${config.backend === "mysql" ? "@prisma/adapter-mariadb" : "@prisma/adapter-pg"} (pool max ${config.plan.poolMax})`}, query compiler (no engine binaries), include for eager loads, upsert: one upsert() per row in a batch $transaction (no bulk upsert); stream: – (Prisma has no streaming or cursor API)`,
     statements: counter,
     async pointLookup(ids) {
       let found = 0

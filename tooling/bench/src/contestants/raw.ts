@@ -4,14 +4,20 @@
  * JS types the ORMs produce (`Date`, `boolean`). PostgreSQL: `pool.query` with the same SQL;
  * pg's own type parsing produces the objects. Statements are counted here, one per call.
  *
+ * MySQL: a mysql2 pool (promise API); each statement as measured fastest here (see
+ * `openMysql`), rows as arrays (`rowsAsArray`) mapped to plain objects as on SQLite.
+ *
  * Upsert: one `INSERT … ON CONFLICT (key) DO UPDATE SET value = excluded.value, label =
- * excluded.label` per 5,000 rows, in a transaction. Stream: better-sqlite3's `.iterate()` (array
+ * excluded.label` per 5,000 rows, in a transaction (MySQL: `ON DUPLICATE KEY UPDATE value =
+ * VALUES(value), label = VALUES(label)`). Stream: better-sqlite3's `.iterate()` (array
  * rows) / a pg-cursor read `batchSize` rows at a time, each row made into a plain object (as
  * every other read here) and handed to the fold; one statement either way.
  *
  * @module
  */
 import Database from "better-sqlite3"
+import { createPool as createMysqlPool } from "mysql2"
+import type mysql from "mysql2/promise"
 import pg from "pg"
 import Cursor from "pg-cursor"
 import type { ChildConfig } from "../config.js"
@@ -391,7 +397,165 @@ const openPostgres = async (url: string, poolMax: number): Promise<Session> => {
   }
 }
 
+/** MySQL's multi-row upsert: `key` is a reserved word; VALUES(col) is the row that conflicted (MariaDB and MySQL alike). */
+const mysqlUpsertSql = (rows: number): string =>
+  `INSERT INTO upsert_items (\`key\`, value, label) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?)").join(", ")} ON DUPLICATE KEY UPDATE value = VALUES(value), label = VALUES(label)`
+
+const mysqlPost = (r: ReadonlyArray<unknown>): PostRow => ({
+  id: r[0] as number,
+  title: r[1] as string,
+  body: r[2] as string,
+  views: r[3] as number,
+  published: r[4] === 1,
+  createdAt: r[5] as Date,
+  authorId: r[6] as number,
+})
+
+/**
+ * MySQL through a mysql2 pool. Measured here (MariaDB 10.11, 100,000 posts, two runs on a busy
+ * 2-core machine): `query` (text protocol, parameters escaped client-side) was 10-25% faster than
+ * `execute` (a server-side prepared statement, binary protocol, cached by mysql2 per SQL text) on
+ * 2,000 point lookups and no slower on pages and 1,000-100,000-row reads, while a 5,000-row INSERT
+ * (30,000 parameters) took about half the time with `execute` (59-74 ms against 109-124 ms with
+ * `query` and placeholders, 95-155 ms with `query`'s nested-array `VALUES ?`). So reads use
+ * `query`, the multi-row INSERTs (bulk insert, upsert) `execute`. Rows as arrays (`rowsAsArray`,
+ * 10,000 rows in 7.5 ms against 11-12 ms as objects), mapped to plain objects with the same JS
+ * types the ORMs produce (`boolean` from TINYINT(1)). `timezone: "Z"`: DATETIME holds UTC.
+ */
+const openMysql = async (url: string, poolMax: number): Promise<Session> => {
+  // The callback pool for the row stream, its promise wrapper for everything else (one pool).
+  const core = createMysqlPool({ uri: url, connectionLimit: poolMax, timezone: "Z", rowsAsArray: true })
+  const pool = core.promise()
+  const counter = hookCounter()
+  const rows = async (sql: string, values: Array<unknown>): Promise<Array<Array<unknown>>> => {
+    counter.hit()
+    const [result] = await pool.query<Array<Array<unknown>> & mysql.RowDataPacket[]>(sql, values)
+    return result
+  }
+  const POST_SELECT = `SELECT ${POST_COLUMNS} FROM posts`
+  await Promise.all(Array.from({ length: poolMax }, () => pool.query("SELECT 1")))
+  const inList = (n: number) => Array.from({ length: n }, () => "?").join(", ")
+  /** A multi-row write in one transaction on one connection: BEGIN, the statements, COMMIT. */
+  const transaction = async (statements: Array<[string, Array<mysql.ExecuteValues>]>): Promise<number> => {
+    const connection = await pool.getConnection()
+    let affected = 0
+    try {
+      counter.hit()
+      await connection.beginTransaction()
+      for (const [sql, values] of statements) {
+        counter.hit()
+        const [result] = await connection.execute<mysql.ResultSetHeader>(sql, values)
+        affected += result.affectedRows
+      }
+      counter.hit()
+      await connection.commit()
+    } catch (error) {
+      await connection.rollback().catch(() => {})
+      throw error
+    } finally {
+      connection.release()
+    }
+    return affected
+  }
+
+  return {
+    notes: `mysql2 pool (max ${poolMax}): query() for reads, execute() (prepared) for multi-row writes, array rows mapped to plain objects; stream: query().stream()`,
+    statements: counter,
+    async pointLookup(ids) {
+      let found = 0
+      let last: PostRow | null = null
+      for (const id of ids) {
+        const result = await rows(`${POST_SELECT} WHERE id = ?`, [id])
+        if (result.length === 1) {
+          last = mysqlPost(result[0]!)
+          found++
+        }
+      }
+      return { count: found, value: last }
+    },
+    async readPosts(limit) {
+      const posts = (await rows(`${POST_SELECT} ORDER BY id LIMIT ?`, [limit])).map(mysqlPost)
+      return { count: posts.length, value: posts }
+    },
+    async page({ minViews, limit, offset }) {
+      const posts = (await rows(`${POST_SELECT} WHERE views > ? ORDER BY created_at DESC LIMIT ? OFFSET ?`, [minViews, limit, offset])).map(mysqlPost)
+      return { count: posts.length, value: posts }
+    },
+    async authorsWithPosts(n) {
+      const authors: Array<AuthorObject> = (await rows("SELECT id, name, email FROM authors ORDER BY id LIMIT ?", [n])).map((r) => ({
+        id: r[0] as number,
+        name: r[1] as string,
+        email: r[2] as string,
+        posts: [],
+      }))
+      const byAuthor = new Map(authors.map((a) => [a.id, a]))
+      const posts = await rows(`${POST_SELECT} WHERE author_id IN (${inList(authors.length)})`, [...byAuthor.keys()])
+      for (const r of posts) {
+        const post = mysqlPost(r)
+        byAuthor.get(post.authorId)!.posts.push(post)
+      }
+      return { count: posts.length, value: authors }
+    },
+    async postsWithTags(n) {
+      const posts: Array<PostWithTags> = (await rows(`${POST_SELECT} ORDER BY id LIMIT ?`, [n])).map((r) => ({ ...mysqlPost(r), tags: [] }))
+      const byPost = new Map(posts.map((p) => [p.id, p]))
+      const links = await rows(
+        `SELECT pt.posts_id, t.id, t.name FROM posts_tags pt JOIN tags t ON t.id = pt.tags_id WHERE pt.posts_id IN (${inList(posts.length)})`,
+        [...byPost.keys()],
+      )
+      for (const r of links) byPost.get(r[0] as number)!.tags.push({ id: r[1] as number, name: r[2] as string })
+      return { count: links.length, value: posts }
+    },
+    async bulkInsert(posts) {
+      const statements = chunks(posts, INSERT_CHUNK).map((chunk): [string, Array<mysql.ExecuteValues>] => {
+        const params: Array<mysql.ExecuteValues> = []
+        for (const p of chunk) params.push(p.title, p.body, p.views, p.published, p.createdAt, p.authorId)
+        return [insertSql(chunk.length, false), params]
+      })
+      return { count: await transaction(statements), value: null }
+    },
+    async batchUpdate(maxId) {
+      counter.hit()
+      const [result] = await pool.query<mysql.ResultSetHeader>("UPDATE posts SET views = views + 1 WHERE id <= ?", [maxId])
+      return { count: result.affectedRows, value: null }
+    },
+    async upsert(items) {
+      const statements = chunks(items, INSERT_CHUNK).map((chunk): [string, Array<mysql.ExecuteValues>] => [
+        mysqlUpsertSql(chunk.length),
+        upsertParams(chunk) as Array<mysql.ExecuteValues>,
+      ])
+      // affectedRows counts a merged row twice (MySQL's convention); the runner checks the table itself.
+      return { count: await transaction(statements), value: null }
+    },
+    async stream(fold) {
+      // mysql2 streams the result set row by row (MySQL has no cursor fetch size on a plain query).
+      counter.hit()
+      for await (const r of core.query(STREAM_SQL).stream() as AsyncIterable<Array<unknown>>) {
+        const row: StreamRowObject = { id: r[0] as number, n: r[1] as number, label: r[2] as string }
+        fold.add(row.id, row.n)
+      }
+    },
+    async aggregate() {
+      // COUNT(*) is BIGINT (mysql2: a number); SUM of an INT is DECIMAL, which mysql2 returns as a string.
+      const result = await rows(AGGREGATE_SQL, [])
+      return result.map((r): AggregateRow => ({ authorId: r[0] as number, posts: Number(r[1]), views: r[2] === null ? null : Number(r[2]) }))
+    },
+    async relationFilter({ authorName, minViews }) {
+      const posts = (await rows(POSTS_BY_AUTHOR_NAME("?"), [authorName])).map(mysqlPost)
+      const authors = (await rows(AUTHORS_WITH_POST_ABOVE("?"), [minViews])).map((r) => ({ id: r[0] as number, name: r[1] as string, email: r[2] as string }))
+      return { posts, authors }
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
 const open: OpenSession = async (config: ChildConfig) =>
-  config.backend === "sqlite" ? openSqlite(config.target) : openPostgres(config.target, config.plan.poolMax)
+  config.backend === "sqlite"
+    ? openSqlite(config.target)
+    : config.backend === "mysql"
+      ? openMysql(config.target, config.plan.poolMax)
+      : openPostgres(config.target, config.plan.poolMax)
 
 export default open

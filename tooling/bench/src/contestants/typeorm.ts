@@ -1,5 +1,5 @@
 /**
- * TypeORM with `EntitySchema`s, on its better-sqlite3 and postgres drivers, used as its docs
+ * TypeORM with `EntitySchema`s, on its better-sqlite3, postgres and mysql (mysql2) drivers, used as its docs
  * show: repositories (`findOneBy`, `find` with `order`/`take`/`skip`/`where`) for reads,
  * `find({ relations })` for eager loads, the query builder for the bulk insert (chunked: SQLite
  * binds at most 32,766 parameters) and the batch update. The grouped aggregate and the relation
@@ -8,8 +8,8 @@
  * with `Number()`), an inner join on the author's name and `whereExists` with a posts subquery,
  * read with `getMany()`. The upsert with `manager.upsert(UpsertItem, chunk, ["key"])` (5,000 rows
  * per call, in a transaction); the stream with the query builder's `stream()`, which TypeORM has
- * on PostgreSQL only (through pg-query-stream; it yields the driver's raw rows, `r_id`, `r_n`, …,
- * not entities): its SQLite drivers throw "Stream is not supported by sqlite driver", so no
+ * on PostgreSQL (through pg-query-stream) and MySQL (mysql2's row stream); it yields the driver's
+ * raw rows, `r_id`, `r_n`, …, not entities: its SQLite drivers throw "Stream is not supported by sqlite driver", so no
  * stream there. Statements are counted by a custom logger (TypeORM calls `logQuery` for every
  * statement it sends).
  *
@@ -48,9 +48,11 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   const dataSource =
     config.backend === "sqlite"
       ? new DataSource({ type: "better-sqlite3", database: config.target, ...common })
-      : new DataSource({ type: "postgres", url: config.target, poolSize: config.plan.poolMax, ...common })
+      : config.backend === "mysql"
+        ? new DataSource({ type: "mysql", url: config.target, poolSize: config.plan.poolMax, ...common })
+        : new DataSource({ type: "postgres", url: config.target, poolSize: config.plan.poolMax, ...common })
   await dataSource.initialize()
-  if (config.backend === "postgres") {
+  if (config.backend !== "sqlite") {
     await Promise.all(Array.from({ length: config.plan.poolMax }, () => dataSource.query("SELECT 1")))
   }
   const posts = dataSource.getRepository(schemas.Post)
@@ -59,7 +61,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
   const sqlite = config.backend === "sqlite"
 
   return {
-    notes: `EntitySchema, ${sqlite ? "better-sqlite3" : `postgres (pool max ${config.plan.poolMax})`} driver, repositories + find({ relations })${sqlite ? "; stream: – (TypeORM's SQLite drivers throw \"Stream is not supported by sqlite driver\")" : "; stream: query builder stream() over pg-query-stream (raw rows)"}`,
+    notes: `EntitySchema, ${sqlite ? "better-sqlite3" : `${config.backend === "mysql" ? "mysql (mysql2)" : "postgres"} (pool max ${config.plan.poolMax})`} driver, repositories + find({ relations })${sqlite ? "; stream: – (TypeORM's SQLite drivers throw \"Stream is not supported by sqlite driver\")" : config.backend === "mysql" ? "; stream: query builder stream() over mysql2's row stream (raw rows)" : "; stream: query builder stream() over pg-query-stream (raw rows)"}`,
     statements: counter,
     async pointLookup(ids) {
       let found = 0
@@ -143,7 +145,7 @@ const open: OpenSession = async (config: ChildConfig): Promise<Session> => {
         .addSelect("SUM(post.views)", "views")
         .groupBy("post.authorId")
         .getRawMany<{ authorId: number; posts: number | string; views: number | string | null }>()
-      // SQLite returns numbers; pg returns bigint as strings.
+      // SQLite returns numbers; pg returns bigint as strings, mysql2 the DECIMAL sum as a string.
       return config.backend === "sqlite"
         ? (rows as Array<AggregateRow>)
         : rows.map((r): AggregateRow => ({ authorId: r.authorId, posts: Number(r.posts), views: r.views === null ? null : Number(r.views) }))

@@ -30,18 +30,18 @@ export interface TagEntity {
   name: string
 }
 
-export const AuthorSchema = new EntitySchema<AuthorEntity>({
+export const AuthorSchema: EntitySchema<AuthorEntity> = new EntitySchema<AuthorEntity>({
   name: "Author",
   tableName: "authors",
   properties: {
     id: { type: "number", primary: true },
     name: { type: "string", columnType: "text" },
     email: { type: "string", columnType: "text", unique: true },
-    posts: { kind: "1:m", entity: () => "Post", mappedBy: "author" },
+    posts: { kind: "1:m", entity: () => PostSchema, mappedBy: "author" },
   },
 })
 
-export const PostSchema = new EntitySchema<PostEntity>({
+export const PostSchema: EntitySchema<PostEntity> = new EntitySchema<PostEntity>({
   name: "Post",
   tableName: "posts",
   properties: {
@@ -51,10 +51,10 @@ export const PostSchema = new EntitySchema<PostEntity>({
     views: { type: "number", default: 0 },
     published: { type: "boolean", default: false },
     createdAt: { type: "Date", fieldName: "created_at" },
-    author: { kind: "m:1", entity: () => "Author", fieldName: "author_id" },
+    author: { kind: "m:1", entity: () => AuthorSchema, fieldName: "author_id" },
     tags: {
       kind: "m:n",
-      entity: () => "Tag",
+      entity: () => TagSchema,
       owner: true,
       pivotTable: "posts_tags",
       joinColumn: "posts_id",
@@ -63,7 +63,7 @@ export const PostSchema = new EntitySchema<PostEntity>({
   },
 })
 
-export const TagSchema = new EntitySchema<TagEntity>({
+export const TagSchema: EntitySchema<TagEntity> = new EntitySchema<TagEntity>({
   name: "Tag",
   tableName: "tags",
   properties: {
@@ -86,6 +86,22 @@ export const UpsertItemSchema = new EntitySchema<UpsertItemEntity>({
     id: { type: "number", primary: true },
     key: { type: "string", columnType: "text", unique: true },
     value: { type: "number" },
+    label: { type: "string", columnType: "text" },
+  },
+})
+
+export interface StreamRowEntity {
+  id: number
+  n: number
+  label: string
+}
+
+export const StreamRowSchema = new EntitySchema<StreamRowEntity>({
+  name: "StreamRow",
+  tableName: "stream_rows",
+  properties: {
+    id: { type: "number", primary: true },
+    n: { type: "number" },
     label: { type: "string", columnType: "text" },
   },
 })

@@ -53,7 +53,7 @@ export interface TypeormSchemas {
   readonly StreamRow: EntitySchema<StreamRowEntity>
 }
 
-/** Column types differ per backend: Ferro stores datetimes as ISO text on SQLite, timestamptz on PostgreSQL. */
+/** Column types differ per backend: Ferro stores datetimes as ISO text on SQLite, timestamptz on PostgreSQL, DATETIME(6) on MySQL. */
 export const typeormSchemas = (backend: Backend): TypeormSchemas => {
   const Author = new EntitySchema<AuthorEntity>({
     name: "Author",
@@ -76,7 +76,10 @@ export const typeormSchemas = (backend: Backend): TypeormSchemas => {
       body: { type: "text" },
       views: { type: "integer", default: 0 },
       published: { type: "boolean", default: false },
-      createdAt: { name: "created_at", type: backend === "sqlite" ? "datetime" : "timestamptz" },
+      createdAt:
+        backend === "postgres"
+          ? { name: "created_at", type: "timestamptz" }
+          : { name: "created_at", type: "datetime", ...(backend === "mysql" ? { precision: 6 } : {}) },
       authorId: { name: "author_id", type: "integer" },
     },
     relations: {
