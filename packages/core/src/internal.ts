@@ -35,6 +35,12 @@ export {
   type StatementRecorder,
 } from "./observe.js"
 export { batchedStream } from "./stream.js"
+export {
+  releaseSavepointStatement,
+  rollbackToSavepointStatement,
+  savepointStatement,
+  underSavepoint,
+} from "./savepoints.js"
 export type { NativeBinding, NativeDatabase, NativeEngine, NativeStatement } from "./native-binding.js"
 export {
   addTransactionResolver,

@@ -12,8 +12,11 @@ import {
   TransactionError,
   type TransactionDriver,
   type WriteResult,
-  quoteIdentifier,
   redactUrl,
+  releaseSavepointStatement,
+  rollbackToSavepointStatement,
+  savepointStatement,
+  underSavepoint,
 } from "@ferro/core/internal"
 import { translateMysqlError } from "./errors.js"
 import { parseMysqlUrl } from "./url.js"
@@ -463,28 +466,18 @@ class MysqlTransaction implements TransactionDriver {
   async execute(statement: Statement): Promise<WriteResult> {
     return writeResult(await this.run(statement))
   }
-  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
-    const name = `ferro_batch_${++this.#batches}`
-    await this.savepoint(name)
-    try {
-      const results: Array<WriteResult> = []
-      for (const statement of statements) results.push(await this.execute(statement))
-      await this.releaseSavepoint(name)
-      return results
-    } catch (error) {
-      await this.rollbackToSavepoint(name).catch(() => {})
-      throw error
-    }
+  executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    return underSavepoint(this, `ferro_batch_${++this.#batches}`, statements)
   }
   async savepoint(name: string): Promise<void> {
-    await this.run({ sql: `SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run(savepointStatement(name))
   }
   async releaseSavepoint(name: string): Promise<void> {
-    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run(releaseSavepointStatement(name))
   }
   async rollbackToSavepoint(name: string): Promise<void> {
-    await this.run({ sql: `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
-    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run(rollbackToSavepointStatement(name))
+    await this.run(releaseSavepointStatement(name))
   }
   async commit(): Promise<void> {
     await this.#end("COMMIT")

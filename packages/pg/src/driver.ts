@@ -10,6 +10,10 @@ import {
   type WriteResult,
   quoteIdentifier,
   redactUrl,
+  releaseSavepointStatement,
+  rollbackToSavepointStatement,
+  savepointStatement,
+  underSavepoint,
 } from "@ferro/core/internal"
 import { translatePgError } from "./errors.js"
 import { rawTypes, textTypes } from "./types.js"
@@ -389,28 +393,18 @@ class PostgresTransaction implements TransactionDriver {
     const result = await this.run(statement, textTypes, "array")
     return { rowsAffected: result.rowCount ?? result.rows.length }
   }
-  async executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
-    const name = `ferro_batch_${++this.#batches}`
-    await this.savepoint(name)
-    try {
-      const results: Array<WriteResult> = []
-      for (const statement of statements) results.push(await this.execute(statement))
-      await this.releaseSavepoint(name)
-      return results
-    } catch (error) {
-      await this.rollbackToSavepoint(name).catch(() => {})
-      throw error
-    }
+  executeAtomically(statements: ReadonlyArray<Statement>): Promise<ReadonlyArray<WriteResult>> {
+    return underSavepoint(this, `ferro_batch_${++this.#batches}`, statements)
   }
   async savepoint(name: string): Promise<void> {
-    await this.run({ sql: `SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run(savepointStatement(name))
   }
   async releaseSavepoint(name: string): Promise<void> {
-    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run(releaseSavepointStatement(name))
   }
   async rollbackToSavepoint(name: string): Promise<void> {
-    await this.run({ sql: `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
-    await this.run({ sql: `RELEASE SAVEPOINT ${quoteIdentifier(name)}`, params: [] })
+    await this.run(rollbackToSavepointStatement(name))
+    await this.run(releaseSavepointStatement(name))
   }
   async commit(): Promise<void> {
     await this.#end("COMMIT")
