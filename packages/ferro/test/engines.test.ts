@@ -14,7 +14,7 @@ import { ConnectionError, QueryError, getConnection } from "@ferro/core/internal
 import { loadNativeEngine } from "@ferro/sqlite-native"
 import { SqliteDriver } from "@ferro/sqlite"
 import { LazyRows, Model, connect, field, resetEngine, transaction, type ModelClass } from "ferro-orm"
-import { freshPostgresUrl } from "./support/backends.js"
+import { freshMysqlUrl, freshPostgresUrl } from "./support/backends.js"
 
 const STATUSES = ["draft", "published", "archived"] as const
 
@@ -151,8 +151,8 @@ const readAll = async (name: string): Promise<Record<string, Array<Record<string
   }
 }
 
-describe("differential: every type and edge value through every engine on both backends", () => {
-  test("the generated-JS, native and lazy engines read identical instances on SQLite and PostgreSQL", async () => {
+describe("differential: every type and edge value through every engine on every backend", () => {
+  test("the generated-JS, native and lazy engines read identical instances on SQLite, PostgreSQL and MariaDB", async () => {
     const expected = edgeInputs().map((input, i) =>
       comparable({
         ...columnProps(new Edge(input as never)),
@@ -167,15 +167,24 @@ describe("differential: every type and edge value through every engine on both b
     expect((getConnection("js").driver as SqliteDriver).engine).toBe("js")
     await connect(await freshPostgresUrl(), { name: "pg", autoMigrate: true })
     await seedEdges("pg")
+    await connect(await freshMysqlUrl(), { name: "mysql", autoMigrate: true })
+    await seedEdges("mysql")
 
     const results = {
       js: await readAll("js"),
       native: await readAll("native"),
       pg: await readAll("pg"),
+      mysql: await readAll("mysql"),
     }
+    // MySQL keeps an unconstrained decimal as DECIMAL(65,30): the same value, without the
+    // trailing zeros it was written with ("1.50" reads "1.5"). Every other value is identical.
+    const onMysql = expected.map((row) => ({
+      ...row,
+      amount: typeof row.amount === "string" && row.amount.includes(".") ? row.amount.replace(/\.?0+$/, "") : row.amount,
+    }))
     for (const [engine, paths] of Object.entries(results)) {
       for (const [path, rows] of Object.entries(paths)) {
-        expect({ engine, path, rows }).toEqual({ engine, path, rows: expected })
+        expect({ engine, path, rows }).toEqual({ engine, path, rows: engine === "mysql" ? onMysql : expected })
       }
     }
     // Types survive exactly, not just values: bigint stays bigint, Date stays Date.
@@ -300,8 +309,10 @@ describe.each([
   ["native", "sqlite::memory:?engine=native"],
   ["js", "sqlite::memory:"],
   ["postgres", "postgres"],
+  ["mariadb", "mysql"],
 ] as const)("lazy results [%s]", (_engine, url) => {
-  const open = async () => connect(url === "postgres" ? await freshPostgresUrl() : url, { autoMigrate: true })
+  const open = async () =>
+    connect(url === "postgres" ? await freshPostgresUrl() : url === "mysql" ? await freshMysqlUrl() : url, { autoMigrate: true })
 
   const seed = async (n: number) => {
     const owner = await Owner.create({ name: "owner" })
