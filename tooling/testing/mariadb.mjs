@@ -177,7 +177,8 @@ export const startMariadb = async ({ timeoutMs = 60_000 } = {}) => {
     "--skip-networking=0", "--bind-address=127.0.0.1", `--port=${port}`, "--skip-name-resolve",
     // Throwaway data: durability off for speed.
     "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--sync-binlog=0", "--skip-log-bin",
-    "--innodb-buffer-pool-size=256M", "--max-allowed-packet=64M",
+    // MariaDB's own default packet limit (16 MiB), as users meet it: bulk writes must stay under it.
+    "--innodb-buffer-pool-size=256M", "--max-allowed-packet=16M",
     "--max-connections=300",
     "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
   ]

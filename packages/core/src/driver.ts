@@ -78,6 +78,11 @@ export interface Driver {
   readonly statementCount: number
   /** Most parameters one statement may bind. */
   readonly maxParameters: number
+  /**
+   * Most bytes one statement (its SQL and bound values) may take, where the server refuses a
+   * larger one (MySQL's `max_allowed_packet`); absent: no limit Ferro needs to mind.
+   */
+  readonly maxStatementBytes?: number
   /** Rows as arrays, in select-list order. */
   rows(statement: Statement, options?: ReadOptions): Promise<ReadonlyArray<ReadonlyArray<unknown>>>
   /**

@@ -292,6 +292,22 @@ describeEachBackend("mutations", (backend) => {
     expect(await fetchOne("SELECT c0, c39 FROM m_wide WHERE c0 = 199900")).toEqual({ c0: 199900, c39: 199939 })
   })
 
+  test("bulkCreate() of large values stays under the server's statement size (MySQL's max_allowed_packet)", async () => {
+    // 24 rows of a 1 MB text: 24 MB, over MariaDB's default 16 MB packet. Where the driver bounds
+    // a statement's bytes, the rows go in several INSERTs (all or nothing); elsewhere in one.
+    const body = "x".repeat(1024 * 1024)
+    const items = Array.from({ length: 24 }, (_, i) => ({ name: `big${i}`, email: `big${i}@example.com`, bio: `${i}${body}` }))
+    const { result, sent } = await capture(() => Author.bulkCreate(items))
+    expect(result).toBe(24)
+    const inserts = sent.filter((s) => /^INSERT/i.test(s.sql))
+    const limit = getConnection().driver.maxStatementBytes
+    if (limit === undefined) expect(inserts).toHaveLength(1)
+    else expect(inserts.length).toBeGreaterThanOrEqual(Math.ceil((24 * 1024 * 1024) / limit))
+    expect(await countRows("m_authors")).toBe(24)
+    const lengths = await fetchAll("SELECT LENGTH(bio) AS n FROM m_authors ORDER BY id")
+    expect(lengths.map((r) => Number(r.n))).toEqual(items.map((item) => item.bio.length))
+  })
+
   test("bulkCreate() is all or nothing: a unique violation in a late batch leaves no new row", async () => {
     await Item.create({ name: "existing", qty: 1, sku: "existing" })
     // More rows than one statement binds (3 parameters a row), so the clash is in a later batch.

@@ -257,9 +257,19 @@ export class MysqlDriver implements Driver {
   }
 
   /** Reads the server's version (MariaDB or MySQL) and checks it answers. */
+  /**
+   * The server's `max_allowed_packet`, read at connect (MariaDB's default is 16 MiB), less room
+   * for the packet's framing: a larger statement would be refused and its connection closed, so
+   * bulk writes split their rows under it.
+   */
+  maxStatementBytes: number | undefined = undefined
+
+  /** Reads the server's version (MariaDB or MySQL) and packet limit, and checks it answers. */
   async ping(): Promise<void> {
-    const rows = (await this.#run({ sql: "SELECT VERSION()", params: [] }, true)) as Cells
+    const rows = (await this.#run({ sql: "SELECT VERSION(), @@max_allowed_packet", params: [] }, true)) as Cells
     this.mariadb = /mariadb/i.test(String(rows[0]?.[0] ?? ""))
+    const packet = Number(rows[0]?.[1])
+    if (Number.isSafeInteger(packet) && packet > 0) this.maxStatementBytes = Math.max(64 * 1024, packet - 64 * 1024)
   }
 
   async rows(statement: Statement): Promise<ReadonlyArray<ReadonlyArray<unknown>>> {
@@ -413,6 +423,9 @@ class MysqlTransaction implements TransactionDriver {
   }
   get maxParameters(): number {
     return this.driver.maxParameters
+  }
+  get maxStatementBytes(): number | undefined {
+    return this.driver.maxStatementBytes
   }
   get statementCount(): number {
     return this.driver.statementCount
