@@ -278,3 +278,13 @@ export class QueryError extends FerroError {
     return new QueryError(`Query failed: ${driverMessage}${context}`, sql, parameterCount, { cause })
   }
 }
+
+/**
+ * " (SQL: …; n parameters)" for a message about `statement`: the SQL cut at 200 characters and
+ * its parameter count, never the values; "" without a statement.
+ */
+export const statementContext = (statement: { readonly sql: string; readonly params: ReadonlyArray<unknown> } | undefined): string => {
+  if (statement === undefined) return ""
+  const shown = statement.sql.length > 200 ? `${statement.sql.slice(0, 200)}…` : statement.sql
+  return ` (SQL: ${shown}; ${statement.params.length} parameter${statement.params.length === 1 ? "" : "s"})`
+}

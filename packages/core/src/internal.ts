@@ -21,6 +21,8 @@ export {
 } from "./connections.js"
 export { indexName, quoteIdentifier, toSnakeCase } from "./naming.js"
 export { redactUrl } from "./redact.js"
+export { statementContext } from "./errors.js"
+export { checkTimeout } from "./timeouts.js"
 export { normalizeValue } from "./normalize.js"
 /** Value predicates shared by field validation and query values. */
 export { isJsonValue, isWellFormedText, isWideIntegerDbType } from "./fields.js"

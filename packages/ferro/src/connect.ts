@@ -21,6 +21,7 @@ import {
   statementLogger,
   registerConnection,
   unregisterConnection,
+  checkTimeout,
 } from "@ferro/core/internal"
 import { type MigrationPlan, createTables as createMissingTables, migrateSchema } from "@ferro/migrate"
 
@@ -78,17 +79,6 @@ export interface ConnectOptions {
    * stderr line). They may hold secrets and personal data: off by default, for development.
    */
   readonly logParams?: boolean
-}
-
-/** Refuses a timeout that is not a non-negative integer number of milliseconds. */
-const checkTimeout = (name: string, value: unknown, url: string): void => {
-  if (value === undefined) return
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) {
-    throw new ConnectionError(
-      `${name} must be a non-negative integer number of milliseconds (at most 2147483647), got ${typeof value === "number" ? String(value) : typeof value}`,
-      url,
-    )
-  }
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   rollbackToSavepointStatement,
   savepointStatement,
   underSavepoint,
+  checkTimeout,
 } from "@ferro/core/internal"
 import { translateMysqlError } from "./errors.js"
 import { parseMysqlUrl } from "./url.js"
@@ -38,17 +39,6 @@ export interface SessionOptions {
   readonly statementTimeout?: number
   /** Milliseconds a row-lock wait may last (0 = no timeout), in whole seconds rounded up: `innodb_lock_wait_timeout`. */
   readonly lockTimeout?: number
-}
-
-/** Throws a `ConnectionError` unless `value` is undefined or a non-negative integer of milliseconds. */
-const checkTimeout = (name: string, value: unknown, url: string): void => {
-  if (value === undefined) return
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) {
-    throw new ConnectionError(
-      `${name} must be a non-negative integer number of milliseconds (at most 2147483647), got ${typeof value === "number" ? String(value) : typeof value}`,
-      url,
-    )
-  }
 }
 
 /**

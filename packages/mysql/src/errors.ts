@@ -17,6 +17,7 @@ import {
   type Statement,
   StatementTimeout,
   UniqueViolation,
+  statementContext,
   getModel,
 } from "@ferro/core/internal"
 
@@ -50,13 +51,6 @@ export const isConnectionFailure = (error: unknown): boolean => {
   if (code !== undefined && NETWORK_CODES.has(code)) return true
   if (fatal === true) return true
   return /Connection lost|closed state|Pool is closed|connect ETIMEDOUT/i.test(message)
-}
-
-/** " (SQL: …; n parameters)", the SQL cut at 200 characters, never the values. */
-const sqlContext = (statement: Statement | undefined): string => {
-  if (statement === undefined) return ""
-  const shown = statement.sql.length > 200 ? `${statement.sql.slice(0, 200)}…` : statement.sql
-  return ` (SQL: ${shown}; ${statement.params.length} parameter${statement.params.length === 1 ? "" : "s"})`
 }
 
 /** A quoted identifier of Ferro's SQL (`"name"`) or MySQL's (`` `name` ``), unquoted. */
@@ -153,10 +147,10 @@ export const translateMysqlError = (error: unknown, statement: Statement | undef
     case 1213:
       return new DeadlockDetected(`Deadlock detected: ${message}`, { cause: error })
     case 1205:
-      return new LockTimeout(`Lock wait timed out: ${message}${sqlContext(statement)}`, { cause: error })
+      return new LockTimeout(`Lock wait timed out: ${message}${statementContext(statement)}`, { cause: error })
     case 1969:
     case 3024:
-      return new StatementTimeout(`Statement timed out: ${message}${sqlContext(statement)}`, { cause: error })
+      return new StatementTimeout(`Statement timed out: ${message}${statementContext(statement)}`, { cause: error })
   }
   if (isConnectionFailure(error)) return new ConnectionError(`MySQL connection failed (${url}): ${message}`, url, { cause: error })
   return QueryError.rejected(message, statement?.sql, statement?.params.length, error)

@@ -14,6 +14,7 @@ import {
   rollbackToSavepointStatement,
   savepointStatement,
   underSavepoint,
+  checkTimeout,
 } from "@ferro/core/internal"
 import { translatePgError } from "./errors.js"
 import { rawTypes, textTypes } from "./types.js"
@@ -33,17 +34,6 @@ export interface SessionOptions {
   readonly statementTimeout?: number
   /** `lock_timeout` in milliseconds (0 = none): a longer lock wait fails with `LockTimeout`. */
   readonly lockTimeout?: number
-}
-
-/** Throws a `ConnectionError` unless `value` is undefined or a non-negative integer of milliseconds. */
-export const checkTimeout = (name: string, value: unknown, url: string): void => {
-  if (value === undefined) return
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) {
-    throw new ConnectionError(
-      `${name} must be a non-negative integer number of milliseconds (at most 2147483647), got ${typeof value === "number" ? String(value) : typeof value}`,
-      url,
-    )
-  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type Statement,
   StatementTimeout,
   UniqueViolation,
+  statementContext,
 } from "@ferro/core/internal"
 
 interface PgError {
@@ -34,13 +35,6 @@ export const isConnectionFailure = (error: unknown): boolean => {
   }
   if (code !== undefined && NETWORK_CODES.has(code)) return true
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(message)
-}
-
-/** " (SQL: …; n parameters)", the SQL cut at 200 characters, never the values. */
-const sqlContext = (statement: Statement | undefined): string => {
-  if (statement === undefined) return ""
-  const shown = statement.sql.length > 200 ? `${statement.sql.slice(0, 200)}…` : statement.sql
-  return ` (SQL: ${shown}; ${statement.params.length} parameter${statement.params.length === 1 ? "" : "s"})`
 }
 
 /**
@@ -82,11 +76,11 @@ export const translatePgError = (error: unknown, statement: Statement | undefine
     case "40P01":
       return new DeadlockDetected(`Deadlock detected: ${message}`, { cause: error })
     case "55P03":
-      return new LockTimeout(`Lock wait timed out: ${message}${sqlContext(statement)}`, { cause: error })
+      return new LockTimeout(`Lock wait timed out: ${message}${statementContext(statement)}`, { cause: error })
     case "57014":
       // query_canceled: a statement_timeout, or a cancel request (left as a QueryError).
       if (/statement timeout/i.test(message)) {
-        return new StatementTimeout(`Statement timed out: ${message}${sqlContext(statement)}`, { cause: error })
+        return new StatementTimeout(`Statement timed out: ${message}${statementContext(statement)}`, { cause: error })
       }
       break
   }

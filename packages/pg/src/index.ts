@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-export { PostgresDriver, checkTimeout, openPostgres, type PoolOptions, type SessionOptions } from "./driver.js"
+export { PostgresDriver, openPostgres, type PoolOptions, type SessionOptions } from "./driver.js"
+export { checkTimeout } from "@ferro/core/internal"
 export { parsePostgresUrl, type PostgresLocation } from "./url.js"
 export { isConnectionFailure, translatePgError } from "./errors.js"
 export { postgresDialect } from "./dialect.js"
