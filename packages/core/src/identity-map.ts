@@ -18,6 +18,8 @@ interface Entries extends TableIdentityMap {
   entries(): Array<readonly [unknown, object]>
   /** Number of live entries (dead ones are dropped first). */
   count(): number
+  /** Drops dead entries once the table has grown past twice its live size (weak entries only). */
+  prune(): void
 }
 
 /** Weakly held entries: an instance nobody references is collected. */
@@ -40,10 +42,12 @@ class WeakEntries implements Entries {
 
   add(pk: unknown, instance: object): void {
     this.refs.set(pk, new WeakRef(instance))
-    if (this.refs.size >= this.sweepAt) {
-      sweep(this.refs)
-      this.sweepAt = Math.max(FIRST_SWEEP, this.refs.size * 2)
-    }
+  }
+
+  prune(): void {
+    if (this.refs.size < this.sweepAt) return
+    sweep(this.refs)
+    this.sweepAt = Math.max(FIRST_SWEEP, this.refs.size * 2)
   }
 
   delete(pk: unknown): void {
@@ -92,6 +96,8 @@ class StrongEntries implements Entries {
   count(): number {
     return this.refs.size
   }
+
+  prune(): void {}
 }
 
 /**
@@ -134,6 +140,7 @@ export class IdentityMap {
   set(table: string, pk: unknown, instance: object): void {
     const entries = this.#entries(table)
     if (entries.peek(pk) === instance) return
+    entries.prune()
     entries.add(pk, instance)
   }
 
@@ -151,7 +158,9 @@ export class IdentityMap {
    * instance for a key that `lookup` just missed. Saves the per-row table lookups.
    */
   table(table: string): TableIdentityMap {
-    return this.#entries(table)
+    const entries = this.#entries(table)
+    entries.prune()
+    return entries
   }
 
   /** Forget the instance for `(table, pk)`. */

@@ -508,7 +508,8 @@ export class Query<M, F> {
    * cursor, SQLite steps the statement. Leaving the loop early (`break`, a throw) closes the
    * cursor and gives the connection back. Inside a transaction the stream joins it. Instances
    * (with `with()`: relations loaded per batch) or, after `select((p) => ...)`, plain rows.
-   * Streamed instances are not pinned by a session's identity map (see the guide).
+   * Streamed instances are not added to the identity map (a row it already holds yields that
+   * object), so a stream pins nothing (see the guide).
    * A bad `batchSize` throws a `QueryError` here, before any SQL.
    */
   stream(options?: StreamOptions): AsyncIterable<M> {
@@ -554,14 +555,7 @@ export class Query<M, F> {
     }
     const hydrate = hydrator(modelClass, connection)
     const target = streamTarget(connection)
-    let first = true
     for await (const rows of driver.stream(statement, { bigints: hydrate.bigints }, batchSize)) {
-      // A weak identity map keeps every object it handed out during the current macrotask
-      // alive (WeakRef targets are kept until the job ends), and SQLite's batches all resolve
-      // in microtasks: without a macrotask turn between batches, 1M streamed rows stayed
-      // referenced (246 MB after a gc, tooling/bench stream workload).
-      if (!first && target.identityMap !== null) await new Promise<void>((resolve) => setImmediate(resolve))
-      first = false
       const instances = hydrate.all(rows, target)
       // Eager loading per batch: one statement per relation level for each batch.
       if (include.length > 0) await loadPaths(modelClass, connection, instances, include)
