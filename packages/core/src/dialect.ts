@@ -83,8 +83,14 @@ export interface Dialect {
   asText(column: ColumnMetadata, sql: string): string
   /** A column (or placeholder) as the database must compare and sort it (e.g. a decimal sort key). */
   ordered(column: ColumnMetadata, sql: string): string
-  /** An arithmetic result written to `column`, checked against its range where the database does not. */
-  checkedRange(column: ColumnMetadata, sql: string): string
+  /**
+   * An arithmetic result written to `column`, checked against its range where the database does
+   * not. `again`, when given, compiles the same expression once more (binding its parameters
+   * again): it is offered only for expressions of columns, values and arithmetic (no subquery,
+   * no SQL fragment), which evaluate the same each time, so the range can be tested in SQL and
+   * a checking function called only for a value out of range.
+   */
+  checkedRange(column: ColumnMetadata, sql: string, again?: () => string): string
   /**
    * An aggregate over `argument` (null: `COUNT(*)`), whose argument has logical type `type`.
    * `fn` is `count`, `sum`, `avg`, `min` or `max`.

@@ -96,8 +96,16 @@ export const sqliteDialect: Dialect = {
   ilike: (column, pattern) => `ferro_lower(${column}) LIKE ferro_lower(${pattern}) ESCAPE '\\'`,
   asText: (_column, sql) => sql,
   ordered: (column, sql) => (column.type === "decimal" ? `ferro_decimal_key(${sql})` : sql),
-  // SQLite integers are 64-bit: keep an int column within 32 bits as PostgreSQL does.
-  checkedRange: (column, sql) => (column.type === "int" ? `ferro_int32(${sql})` : sql),
+  // SQLite integers are 64-bit: keep an int column within 32 bits as PostgreSQL does. The range
+  // is tested in SQL when the expression can be evaluated again, and ferro_int32 (which raises
+  // the error) runs only out of range: a JS function call per row made a 10,000-row batch
+  // update 12.1 ms against 9.7 ms (raw `views + 1`: 9.0 ms).
+  checkedRange: (column, sql, again) =>
+    column.type !== "int"
+      ? sql
+      : again === undefined
+        ? `ferro_int32(${sql})`
+        : `CASE WHEN ${sql} BETWEEN -2147483648 AND 2147483647 THEN ${again()} ELSE ferro_int32(${again()}) END`,
   // Decimals are exact text: SQLite's SUM/AVG would turn them into floats and MIN/MAX would
   // compare text. The driver's ferro_decimal_* functions work on the group's values instead.
   aggregate: (fn, type, argument, distinct) =>

@@ -78,8 +78,8 @@ export class Compiler {
   }
 
   /** An arithmetic result written to `column`, checked against its range where the database does not. */
-  protected checkedRange(column: ColumnMetadata, sql: string): string {
-    return this.dialect.checkedRange(column, sql)
+  protected checkedRange(column: ColumnMetadata, sql: string, again?: () => string): string {
+    return this.dialect.checkedRange(column, sql, again)
   }
 
   /** A column as text, for pattern matching on non-text types. */
@@ -653,11 +653,17 @@ export class Compiler {
 
   #assignment(column: ColumnMetadata, value: unknown, scope: Scope, params: Array<unknown>): string {
     if (typeof value === "object" && value !== null && (value as Computed).kind === "computed") {
-      return this.checkedRange(column, this.#expr((value as Computed).expr, scope, params))
+      const { expr } = value as Computed
+      const sql = this.#expr(expr, scope, params)
+      return this.checkedRange(column, sql, repeatable(expr) ? () => this.#expr(expr, scope, params) : undefined)
     }
     return this.value(column, value, params)
   }
 }
+
+/** Whether `expr` evaluates the same each time in one row: columns, values and arithmetic only. */
+const repeatable = (expr: Expr): boolean =>
+  expr.kind === "column" || expr.kind === "param" || (expr.kind === "arith" && repeatable(expr.left) && repeatable(expr.right))
 
 /** Sources a query's column references may read, with their aliases. */
 interface Scope {
