@@ -9,6 +9,9 @@ import { Result, Schema, SchemaAST, SchemaParser } from "effect"
 import type { ColumnDefault, LogicalType } from "./metadata.js"
 import { ModelDefinitionError } from "./errors.js"
 import { backRef, foreignKey, manyToMany } from "./relation-fields.js"
+import { INT32_MAX, INT32_MIN, acceptsFor, isWellFormedText } from "./value-checks.js"
+
+export { isWellFormedText }
 
 /** Any Effect Schema that needs no services to decode or encode. */
 export type AnySchema = Schema.Codec<unknown, unknown, never, never>
@@ -98,6 +101,11 @@ export interface ColumnSpec {
   readonly onUpdateNow: boolean
   /** Validates an instance value (type side). */
   readonly valueSchema: AnySchema
+  /**
+   * A plain predicate that holds only for values `valueSchema` accepts (see value-checks.ts),
+   * or null: validation runs the schema only for values it does not accept.
+   */
+  readonly accepts: ((value: unknown) => boolean) | null
   /** Type <-> JSON-friendly encoding used by the model's Effect Schema. */
   readonly structSchema: AnySchema
 }
@@ -138,8 +146,6 @@ export type Built<T, O, ForceOptional extends boolean = false> = ColumnField<
   O extends { readonly primaryKey: true } ? true : false
 >
 
-const INT32_MIN = -2147483648
-const INT32_MAX = 2147483647
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
 
@@ -151,14 +157,6 @@ const isValidCalendarDate = (s: string): boolean => {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
 }
 
-/** A lone UTF-16 surrogate half: in `u` mode a surrogate pair is one code point and does not match. */
-const LONE_SURROGATE = /[\ud800-\udfff]/u
-
-/**
- * Whether `s` is well-formed Unicode (no lone surrogate halves). Neither backend can store a
- * lone surrogate faithfully (SQLite's engines replace it, differently; PostgreSQL refuses it).
- */
-export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s)
 
 const wellFormed = Schema.makeFilter((v: string) => isWellFormedText(v), {
   expected: "well-formed Unicode text (no lone surrogate halves)",
@@ -381,6 +379,18 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
     onUpdateNow: extras.onUpdateNow === true,
     valueSchema,
     structSchema,
+    // A user schema (or a field built from one) adds checks no predicate knows.
+    accepts:
+      opts.schema !== undefined || extras.nullWrapped === true || extras.precision != null
+        ? null
+        : acceptsFor({
+            type: extras.type,
+            wide: extras.type === "int" && isWideIntegerDbType(opts.dbType),
+            maxLength: extras.maxLength ?? null,
+            enumValues: extras.enumValues ?? null,
+            nullable,
+            autoincrement: extras.autoincrement === true,
+          }),
   }
   return new ColumnField(spec) as Built<T, O, F>
 }

@@ -156,6 +156,36 @@ export const TRUSTED: unique symbol = Symbol.for("ferro/trusted")
 const structField = (spec: ColumnSpec, schema: AnySchema): Schema.Top =>
   spec.autoincrement ? Schema.optionalKey(schema) : schema
 
+/** One field's validator: its predicate first, its value schema for whatever that does not accept. */
+const valueValidator = (spec: ColumnSpec): ((input: unknown) => Result.Result<unknown, SchemaIssue.Issue>) => {
+  const parse = SchemaParser.decodeUnknownResult(Schema.toType(spec.valueSchema), { errors: "all" })
+  const accepts = spec.accepts
+  return accepts === null ? parse : (input) => (accepts(input) ? Result.succeed(input) : parse(input))
+}
+
+/**
+ * The model struct's fast pass (see `Resolved.passes`): own keys that are all columns, a
+ * required column present, each value accepted by its field's predicate or schema.
+ */
+const passesAll = (
+  specs: ReadonlyMap<string, ColumnSpec>,
+  validators: ReadonlyMap<string, (input: unknown) => Result.Result<unknown, SchemaIssue.Issue>>,
+): ((props: Record<string, unknown>) => boolean) => {
+  const fields = [...specs].map(([property, spec]) => ({ property, optional: spec.autoincrement, validate: validators.get(property)! }))
+  return (props) => {
+    const keys = Reflect.ownKeys(props)
+    for (const key of keys) if (typeof key !== "string" || !specs.has(key)) return false
+    for (const { property, optional, validate } of fields) {
+      if (!Object.hasOwn(props, property)) {
+        if (optional) continue
+        return false
+      }
+      if (Result.isFailure(validate(props[property]))) return false
+    }
+    return true
+  }
+}
+
 /** Marks the constructor argument as values the model's Effect Schema decoded. */
 const DECODED: unique symbol = Symbol("ferro/decoded")
 
@@ -451,6 +481,12 @@ export function Model<const F extends FieldsShape>(
     readonly specs: ReadonlyMap<string, ColumnSpec>
     readonly joinTables: ReadonlyArray<ModelMetadata>
     readonly validateAll: (input: unknown) => Result.Result<unknown, SchemaIssue.Issue>
+    /**
+     * Whether `props` certainly passes {@link validateAll}: every own key is a column and every
+     * value passes its field's predicate (or, for a field without one, its own schema). False
+     * means "run validateAll", which alone words the errors.
+     */
+    readonly passes: (props: Record<string, unknown>) => boolean
     readonly valueValidators: ReadonlyMap<string, (input: unknown) => Result.Result<unknown, SchemaIssue.Issue>>
     readonly defaults: ReadonlyArray<readonly [string, () => unknown]>
     readonly normalized: ReadonlyArray<readonly [string, "uuid" | "time"]>
@@ -633,6 +669,9 @@ export function Model<const F extends FieldsShape>(
     })
     const valueFields: Record<string, Schema.Top> = {}
     for (const [property, spec] of specs) valueFields[property] = structField(spec, spec.valueSchema)
+    const valueValidators = new Map(
+      [...specs].map(([p, spec]) => [p, valueValidator(spec)] as const),
+    )
     return {
       metadata,
       specs,
@@ -641,11 +680,8 @@ export function Model<const F extends FieldsShape>(
         errors: "all",
         onExcessProperty: "error",
       }),
-      valueValidators: new Map(
-        [...specs].map(
-          ([p, spec]) => [p, SchemaParser.decodeUnknownResult(Schema.toType(spec.valueSchema), { errors: "all" })] as const,
-        ),
-      ),
+      passes: passesAll(specs, valueValidators),
+      valueValidators,
       defaults: [...specs].flatMap(([p, spec]) => (spec.makeDefault === null ? [] : [[p, spec.makeDefault] as const])),
       normalized: [...specs].flatMap(([p, spec]) =>
         spec.type === "uuid" || spec.type === "time" ? [[p, spec.type] as const] : [],
@@ -657,7 +693,7 @@ export function Model<const F extends FieldsShape>(
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new ValidationError(modelName, [{ path: "", message: "expected an object of field values" }])
     }
-    const { validateAll, defaults, normalized } = runtime.resolve()
+    const { validateAll, passes, defaults, normalized } = runtime.resolve()
     const props: Record<string, unknown> = { ...(input as Record<string, unknown>) }
     const related: Array<readonly [string, object]> = []
     // A foreign key may be given as the related instance (`author`) or its key (`authorId`).
@@ -686,9 +722,11 @@ export function Model<const F extends FieldsShape>(
     // Canonical spellings (lower-case UUIDs, times without trailing zeros) so both backends
     // store, return and match the same value.
     for (const [property, type] of normalized) props[property] = normalizeValue(type, props[property])
-    const result = validateAll(props)
-    // Effect's issue is not attached as cause: Ferro's messages are the whole report.
-    if (Result.isFailure(result)) throw new ValidationError(modelName, issuesOf(result.failure))
+    if (!passes(props)) {
+      const result = validateAll(props)
+      // Effect's issue is not attached as cause: Ferro's messages are the whole report.
+      if (Result.isFailure(result)) throw new ValidationError(modelName, issuesOf(result.failure))
+    }
     pendingRelated = related
     return props
   }
