@@ -171,16 +171,22 @@ const passesAll = (
   specs: ReadonlyMap<string, ColumnSpec>,
   validators: ReadonlyMap<string, (input: unknown) => Result.Result<unknown, SchemaIssue.Issue>>,
 ): ((props: Record<string, unknown>) => boolean) => {
-  const fields = [...specs].map(([property, spec]) => ({ property, optional: spec.autoincrement, validate: validators.get(property)! }))
+  const fields = [...specs].map(([property, spec]) => ({
+    property,
+    optional: spec.autoincrement,
+    accepts: spec.accepts,
+    validate: validators.get(property)!,
+  }))
   return (props) => {
     const keys = Reflect.ownKeys(props)
     for (const key of keys) if (typeof key !== "string" || !specs.has(key)) return false
-    for (const { property, optional, validate } of fields) {
+    for (const { property, optional, accepts, validate } of fields) {
       if (!Object.hasOwn(props, property)) {
         if (optional) continue
         return false
       }
-      if (Result.isFailure(validate(props[property]))) return false
+      const value = props[property]
+      if ((accepts === null || !accepts(value)) && Result.isFailure(validate(value))) return false
     }
     return true
   }

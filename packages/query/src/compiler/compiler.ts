@@ -165,9 +165,20 @@ export class Compiler {
 
   insert(node: InsertNode): Statement {
     const params: Array<unknown> = []
-    const rows = node.rows.map(
-      (row) => `(${row.map((value, i) => this.param(encodeValue(node.columns[i]!, value, this.dialect), params)).join(", ")})`,
-    )
+    const { columns: targets } = node
+    const { dialect } = this
+    // Plain loops: a 10,000-row bulk insert compiles 30,000 parameters, and the per-row closures
+    // and joins were 5% of the bench's upsert.
+    const rows = new Array<string>(node.rows.length)
+    for (let r = 0; r < node.rows.length; r++) {
+      const row = node.rows[r]!
+      let text = "("
+      for (let i = 0; i < row.length; i++) {
+        if (i > 0) text += ", "
+        text += this.param(encodeValue(targets[i]!, row[i], dialect), params)
+      }
+      rows[r] = `${text})`
+    }
     const columns = node.columns.length === 0 ? "" : ` (${node.columns.map((c) => this.#q(c.column)).join(", ")})`
     const values = node.columns.length === 0 ? " DEFAULT VALUES" : ` VALUES ${rows.join(", ")}`
     const conflict = node.onConflict === undefined ? "" : ` ${this.onConflict(node.table, node.onConflict, node.columns)}`
