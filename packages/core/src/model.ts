@@ -869,7 +869,17 @@ export function Model<const F extends FieldsShape>(
         : []
     },
   }
-  Object.defineProperty(FerroModel, "metadata", { get: () => runtime.metadata, enumerable: true })
+  // Resolved on first read (relations may name models defined later), then a plain value:
+  // every query reads it, and the getter chain was 6% of Ferro's own time per point lookup.
+  Object.defineProperty(FerroModel, "metadata", {
+    get: () => {
+      const { metadata } = runtime
+      Object.defineProperty(FerroModel, "metadata", { value: metadata, enumerable: true, writable: false, configurable: false })
+      return metadata
+    },
+    enumerable: true,
+    configurable: true,
+  })
 
   runtimes.set(FerroModel, runtime)
   registerModel({

@@ -240,10 +240,17 @@ export const operation = <A>(run: () => Promise<A>, name = "operation", model?: 
     op.createdIn = undefined
     op.createdInSession = undefined
     op.start(true)
+    // Started already, so `await` may adopt it as a plain Promise (PromiseResolve reads
+    // `constructor`): one reaction instead of a thenable job calling `then()`, which has nothing
+    // left to start.
+    ;(op as { constructor: unknown }).constructor = Promise
   } else {
-    // Created in a fiber: remembered for an `await` that starts it later, outside the fiber.
+    // Created in a fiber: remembered for an `await` that starts it later, outside the fiber
+    // (through `then()`, so `constructor` stays the subclass; set here too, so every operation
+    // has one shape).
     op.createdIn = currentTransaction()
     op.createdInSession = currentSession()
+    ;(op as { constructor: unknown }).constructor = OperationImpl
   }
   return op as unknown as Operation<A>
 }

@@ -397,10 +397,7 @@ const statics = (using: string | undefined, route?: RouteOptions) => ({
   get(this: unknown, pk: PrimaryKey) {
     return namedOperation("get", this, () => {
       const cls = asRuntime(this)
-      return fetchByPrimaryKey(cls, resolveConnection(using, route), pk).then((instance) => {
-        if (instance === null) throw new ModelDoesNotExist(modelName(cls), pk)
-        return instance
-      })
+      return fetchByPrimaryKey(cls, resolveConnection(using, route), pk, true) as Promise<object>
     })
   },
   getOrNone(this: unknown, pk: PrimaryKey) {

@@ -188,49 +188,76 @@ export const fetchLazy = async (modelClass: ModelClass, connection: Connection, 
   return new LazyRows(cells, plan, (rows) => hydrate.all(rows, target))
 }
 
+/**
+ * The instance with primary key `pk`, or null; with `required`, a missing row rejects with
+ * `ModelDoesNotExist` instead. One reaction from the driver's rows to the instance: the
+ * microtask hops of a point lookup are part of its cost (SPEC §4 compares it with the driver's
+ * synchronous `get()` on SQLite).
+ */
 export const fetchByPrimaryKey = (
   modelClass: ModelClass,
   connection: Connection,
   pk: unknown,
+  required = false,
 ): Promise<object | null> => {
-  const pkColumn = primaryKeyColumn(modelClass)
-  const value = checkValue(modelName(modelClass), pkColumn, pk, false)
-  const { dialect } = connection.driver
-  const cached = cachedPkLookup(pkLookups.get(modelClass.metadata), dialect)
+  const plan = pkPlan(modelClass)
+  const value = checkValue(plan.name, plan.column, pk, false)
+  const { driver } = connection
+  const { dialect } = driver
+  const sql = cachedPkLookup(plan, dialect)
   const statement: Statement =
-    cached !== undefined ? { sql: cached, params: [encodeValue(pkColumn, value, dialect)] } : compilePkLookup(modelClass, pkColumn, value, dialect)
-  return fetchStatement(modelClass, connection, statement).then(firstOrNull)
+    sql !== undefined ? { sql, params: [encodeValue(plan.column, value, dialect)] } : compilePkLookup(modelClass, plan, value, dialect)
+  const one = (instances: ReadonlyArray<object>): object | null => {
+    const instance = instances[0]
+    if (instance !== undefined) return instance
+    if (required) throw new ModelDoesNotExist(plan.name, pk)
+    return null
+  }
+  if (driver.forEachRow !== undefined) return fetchStatement(modelClass, connection, statement).then(one)
+  const hydrate = hydrator(modelClass, connection)
+  const target = { connection: connection.name, identityMap: connection.identityMap }
+  return driver.rows(statement, hydrate.readOptions).then((rows) => one(hydrate.all(rows, target)))
 }
 
-const firstOrNull = (instances: ReadonlyArray<object>): object | null => instances[0] ?? null
-
 /**
- * Primary-key lookups are the hottest query shape: their SQL is compiled once per model and
- * dialect (it does not depend on the key's value), and later calls only encode the key.
+ * Primary-key lookups are the hottest query shape: per model class, its name, its key column
+ * and the lookup SQL (compiled once per dialect: it does not depend on the key's value) are
+ * kept, so later calls only check and encode the key. Looking the name and the key column up on
+ * every call was a fifth of Ferro's own time per lookup (a profile with the driver stubbed out).
  */
-const pkLookups = new WeakMap<ModelMetadata, Array<{ readonly dialect: Dialect; readonly sql: string }>>()
+interface PkPlan {
+  readonly name: string
+  readonly column: ColumnMetadata
+  /** The lookup SQL per dialect object in use (a short list, usually one). */
+  readonly statements: Array<{ readonly dialect: Dialect; readonly sql: string }>
+}
 
-/** The cached lookup SQL for `dialect` (a short list: one entry per dialect object in use). */
-const cachedPkLookup = (
-  entries: ReadonlyArray<{ readonly dialect: Dialect; readonly sql: string }> | undefined,
-  dialect: Dialect,
-): string | undefined => {
-  if (entries === undefined) return undefined
-  for (const entry of entries) if (entry.dialect === dialect) return entry.sql
+const pkPlans = new WeakMap<ModelClass, PkPlan>()
+
+const pkPlan = (modelClass: ModelClass): PkPlan => {
+  let plan = pkPlans.get(modelClass)
+  if (plan === undefined) {
+    plan = { name: modelName(modelClass), column: primaryKeyColumn(modelClass), statements: [] }
+    pkPlans.set(modelClass, plan)
+  }
+  return plan
+}
+
+/** The cached lookup SQL for `dialect`. */
+const cachedPkLookup = (plan: PkPlan, dialect: Dialect): string | undefined => {
+  for (const entry of plan.statements) if (entry.dialect === dialect) return entry.sql
   return undefined
 }
 
-const compilePkLookup = (modelClass: ModelClass, pkColumn: ColumnMetadata, value: unknown, dialect: Dialect): Statement => {
+const compilePkLookup = (modelClass: ModelClass, plan: PkPlan, value: unknown, dialect: Dialect): Statement => {
   const statement = compilerFor(dialect).select({
-    ...selectNode(modelClass, { kind: "compare", column: pkColumn, op: "=", value }),
+    ...selectNode(modelClass, { kind: "compare", column: plan.column, op: "=", value }),
     limit: 1,
   })
-  const encoded = encodeValue(pkColumn, value, dialect)
+  const encoded = encodeValue(plan.column, value, dialect)
   // Cache only the layout this relies on: the key is the one parameter.
-  if (statement.params.length === 1 && Object.is(statement.params[0], encoded)) {
-    let entry = pkLookups.get(modelClass.metadata)
-    if (entry === undefined) pkLookups.set(modelClass.metadata, (entry = []))
-    if (cachedPkLookup(entry, dialect) === undefined) entry.push({ dialect, sql: statement.sql })
+  if (statement.params.length === 1 && Object.is(statement.params[0], encoded) && cachedPkLookup(plan, dialect) === undefined) {
+    plan.statements.push({ dialect, sql: statement.sql })
   }
   return statement
 }
