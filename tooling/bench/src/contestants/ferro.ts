@@ -14,7 +14,8 @@
  * Likewise the `upsert` and `stream` workloads (SPEC §2 "Writes beyond save" and "Streaming"),
  * from `ferro-writes.ts`, probed after connecting (the upsert probe writes one row and deletes
  * it): `ferro`, `ferro-native` and `ferro-session` run both (the stream of instances, identity
- * map on); `ferro-partial` runs only the stream, as a partial select (plain objects).
+ * map on: a stream consults it and never fills it); `ferro-partial` runs only the stream, as a
+ * partial select (plain objects).
  *
  * @module
  */
