@@ -381,7 +381,7 @@ function build<T, O, F extends boolean = false>(options: FieldOptions<unknown> |
     structSchema,
     // A user schema (or a field built from one) adds checks no predicate knows.
     accepts:
-      opts.schema !== undefined || extras.nullWrapped === true || extras.precision != null
+      opts.schema !== undefined || extras.nullWrapped === true
         ? null
         : acceptsFor({
             type: extras.type,

@@ -102,9 +102,12 @@ class StrongEntries implements Entries {
 
 /**
  * Entries are weak references swept lazily: a lookup drops a dead entry it meets, and a table
- * that grows past twice its live size is swept whole. No FinalizationRegistry: registering
- * every hydrated instance (a cell and an unregister token each) cost more than the hydration
- * around it at 100k rows, and amortised sweeping keeps the map within 2x of its live size.
+ * that has grown past twice its live size is swept whole when the next batch starts (or the
+ * next single instance is added), never while one is being hydrated: every instance of that
+ * batch is alive anyway, and each `deref()` a sweep makes keeps its target for the rest of the
+ * job. No FinalizationRegistry: registering every hydrated instance (a cell and an unregister
+ * token each) cost more than the hydration around it at 100k rows, and amortised sweeping keeps
+ * the map within 2x of its live size plus one batch.
  *
  * With `{ strong: true }` (a session's map) entries are plain references: no `WeakRef` per
  * instance, and the whole map is dropped when its owner ends.

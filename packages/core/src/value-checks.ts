@@ -72,7 +72,7 @@ const kindCheck = (field: CheckedField): ((value: unknown) => boolean) | null =>
 export const acceptsFor = (field: CheckedField): ((value: unknown) => boolean) | null => {
   const check = kindCheck(field)
   if (check === null) return null
-  if (field.nullable && field.autoincrement) return (v) => v === null || v === undefined || check(v)
+  // A primary key cannot be nullable, so no field is both.
   if (field.nullable) return (v) => v === null || check(v)
   if (field.autoincrement) return (v) => v === undefined || check(v)
   return check

@@ -56,6 +56,21 @@ describeEachBackend("Effect API", (backend) => {
     }),
   )
 
+  test("an operation built in a fiber runs when Promise code awaits it outside; one built in Promise code is awaited as a promise", async () => {
+    await Effect.runPromise(connected)
+    await Account.create({ owner: "carol", balance: 3 })
+    // Built inside a fiber, not started there: the await outside starts it.
+    // (Wrapped in an object: a Promise resolved with the operation itself would call its then().)
+    const { pending } = await Effect.runPromise(Effect.sync(() => ({ pending: Account.where((a) => a.owner.eq("carol")).first() })))
+    expect((await pending)?.balance).toBe(3)
+    // Started where it was built: awaiting twice gives the same instance, and it is still an Effect.
+    const operation = Account.where((a) => a.owner.eq("carol")).first()
+    const first = await operation
+    expect(await operation).toBe(first)
+    expect(await Promise.resolve(operation)).toBe(first)
+    expect((await Effect.runPromise(operation))?.owner).toBe("carol")
+  })
+
   it.effect("Ferro.transaction commits on success and rolls back on failure, defect and interruption", () =>
     Effect.gen(function* () {
       yield* connected

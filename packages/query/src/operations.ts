@@ -129,19 +129,26 @@ export const fetchInstances = async (
   return fetchStatement(modelClass, connection, compilerFor(connection.driver.dialect).select(node))
 }
 
-/** Runs a compiled SELECT of the model's columns and hydrates the rows. */
-const fetchStatement = async (modelClass: ModelClass, connection: Connection, statement: Statement): Promise<Array<object>> => {
+/**
+ * Runs a compiled SELECT of the model's columns, hydrates the rows, then hands them to
+ * `finish` in the same reaction (a point lookup picks its one instance there: a `then` of its
+ * own was one more microtask per lookup).
+ */
+const fetchStatement = <R = Array<object>>(
+  modelClass: ModelClass,
+  connection: Connection,
+  statement: Statement,
+  finish: (instances: Array<object>) => R = (instances) => instances as R,
+): Promise<R> => {
   const hydrate = hydrator(modelClass, connection)
   const target = { connection: connection.name, identityMap: connection.identityMap }
   const { driver } = connection
   if (driver.forEachRow !== undefined) {
     // The native engine hands each row's cells straight to the hydrator: no row arrays.
     const instances: Array<object> = []
-    await driver.forEachRow(statement, hydrate.readOptions, hydrate.collector(instances, target))
-    return instances
+    return driver.forEachRow(statement, hydrate.readOptions, hydrate.collector(instances, target)).then(() => finish(instances))
   }
-  const rows = await driver.rows(statement, hydrate.readOptions)
-  return hydrate.all(rows, target)
+  return driver.rows(statement, hydrate.readOptions).then((rows) => finish(hydrate.all(rows, target)))
 }
 
 /**
@@ -202,8 +209,7 @@ export const fetchByPrimaryKey = (
 ): Promise<object | null> => {
   const plan = pkPlan(modelClass)
   const value = checkValue(plan.name, plan.column, pk, false)
-  const { driver } = connection
-  const { dialect } = driver
+  const { dialect } = connection.driver
   const sql = cachedPkLookup(plan, dialect)
   const statement: Statement =
     sql !== undefined ? { sql, params: [encodeValue(plan.column, value, dialect)] } : compilePkLookup(modelClass, plan, value, dialect)
@@ -213,10 +219,7 @@ export const fetchByPrimaryKey = (
     if (required) throw new ModelDoesNotExist(plan.name, pk)
     return null
   }
-  if (driver.forEachRow !== undefined) return fetchStatement(modelClass, connection, statement).then(one)
-  const hydrate = hydrator(modelClass, connection)
-  const target = { connection: connection.name, identityMap: connection.identityMap }
-  return driver.rows(statement, hydrate.readOptions).then((rows) => one(hydrate.all(rows, target)))
+  return fetchStatement(modelClass, connection, statement, one)
 }
 
 /**
